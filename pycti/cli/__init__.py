@@ -1,0 +1,1 @@
+"""The ``pycti`` command line."""
