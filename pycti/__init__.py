@@ -3,3 +3,33 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from typing import Any
+
+__all__ = ["open", "SwitchConfig", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SwitchConfig":
+        from .local.config import SwitchConfig
+
+        return SwitchConfig
+    raise AttributeError(name)
+
+
+def open(config: "Any" = None, /, **overrides: Any) -> Any:  # noqa: A001 - mirrors builtins.open's role
+    """Open a switch: ``async with pycti.open(SwitchConfig(...)) as provider``.
+
+    With no config, a simulated board with the defaults of :class:`pycti.SwitchConfig`;
+    keyword ``overrides`` replace single fields (``pycti.open(trunks=4, stations=2)``).
+    Returns a :class:`pycti.provider.Provider` that is also an async context manager.
+    """
+    import dataclasses
+
+    from .local.config import SwitchConfig
+    from .local.provider import LocalProvider
+
+    cfg = config if config is not None else SwitchConfig()
+    if overrides:
+        cfg = dataclasses.replace(cfg, **overrides)
+    return LocalProvider(cfg)

@@ -1,0 +1,1 @@
+"""The simulated call-center demo behind ``pycti demo``."""

@@ -1,0 +1,44 @@
+"""Synthetic voice prompts for the demo (no recordings ship with pycti).
+
+A prompt is a run of vowel-like syllables: a glottal pulse train at a gliding pitch shaped by
+two formant resonators, with a syllabic envelope — enough for a caller's "wait until the prompt
+ends" logic and for recordings, while staying clear of DTMF pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import lfilter
+
+from ..dsp._base import FS_HZ, dbm0_to_peak
+
+__all__ = ["synthetic_prompt"]
+
+_VOWELS_HZ = ((730, 1090), (270, 2290), (530, 1840), (570, 840), (440, 1020))  # Peterson & Barney
+
+
+def _resonator(f_hz: float, bw_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    r = np.exp(-np.pi * bw_hz / FS_HZ)
+    a = np.array([1.0, -2 * r * np.cos(2 * np.pi * f_hz / FS_HZ), r * r])
+    return np.array([1.0 - r]), a
+
+
+def synthetic_prompt(syllables: int = 10, *, seed: int = 1, level_dbm0: float = -18.0) -> np.ndarray:
+    """``syllables`` syllables of ~200 ms with 50 ms gaps, int16 at 8 kHz."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(syllables):
+        n = int(0.20 * FS_HZ)
+        f0 = rng.uniform(110, 180) * np.linspace(1.0, rng.uniform(0.85, 1.1), n)
+        phase = np.cumsum(f0 / FS_HZ)
+        pulses = (np.diff(np.floor(phase), prepend=0) > 0).astype(np.float64)
+        f1, f2 = _VOWELS_HZ[int(rng.integers(len(_VOWELS_HZ)))]
+        x = pulses
+        y = lfilter(*_resonator(f1, 90), x) + 0.5 * lfilter(*_resonator(f2, 120), x)
+        y *= np.hanning(n)
+        out.append(y)
+        out.append(np.zeros(int(0.05 * FS_HZ)))
+    sig = np.concatenate(out)
+    rms = np.sqrt(np.mean(sig[sig != 0] ** 2)) or 1.0
+    sig *= dbm0_to_peak(level_dbm0) / np.sqrt(2) / rms
+    return np.clip(np.round(sig), -32768, 32767).astype(np.int16)

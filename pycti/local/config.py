@@ -1,0 +1,51 @@
+"""Configuration of a local soft switch (frozen; units in names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["SwitchConfig"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SwitchConfig:
+    """How to build a local switch over the simulated board.
+
+    Trunk devices are named ``T00``, ``T01`` ...; station devices get directory numbers from
+    ``first_station_number`` up.  ``routes`` are IVR / route-point devices an application answers;
+    ``queues`` are ACD devices.  Incoming trunk calls go to ``default_route`` (or the first route).
+    """
+
+    driver: str = "sim"
+    trunks: int = 24
+    stations: int = 8
+    first_station_number: int = 8001
+    routes: tuple[str, ...] = ("IVR",)
+    queues: tuple[str, ...] = ()
+    default_route: str | None = None
+    country: str = "CN"  #: call-progress tone plan used to detect far-end disconnect
+    seed: int = 0
+    realtime: bool = False  #: True: pace ticks in wall time; False: virtual time, as fast as the CPU allows
+    tick_ms: int = 20
+    report_loop_drop: bool = False  #: whether the simulated lines report loop-current drop
+    caller_id: str = "fsk"  #: how trunks receive caller ID: "fsk", "dtmf" or "none"
+    pickup_groups: dict[str, str] = field(default_factory=dict)  #: station -> pickup group
+
+    def __post_init__(self) -> None:
+        if self.trunks < 0 or self.stations < 0:
+            raise ValueError("trunks and stations must be >= 0")
+        if self.tick_ms <= 0 or (self.tick_ms * 8) != int(self.tick_ms * 8):
+            raise ValueError(f"tick_ms must be a positive whole number of 1/8 ms, got {self.tick_ms}")
+        if self.caller_id not in ("fsk", "dtmf", "none"):
+            raise ValueError(f"caller_id must be 'fsk', 'dtmf' or 'none', got {self.caller_id!r}")
+
+    @property
+    def tick_samples(self) -> int:
+        """Samples per media tick at 8 kHz."""
+        return int(self.tick_ms * 8)
+
+    def trunk_device(self, port: int) -> str:
+        return f"T{port:02d}"
+
+    def station_device(self, index: int) -> str:
+        return str(self.first_station_number + index)

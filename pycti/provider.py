@@ -1,0 +1,132 @@
+"""The Provider API: one asyncio interface to call control, whatever is underneath.
+
+``async with pycti.open(config) as provider:`` gives a :class:`Provider`.  Its services are
+coroutines named after the ECMA-269 services; each returns once the switch has accepted the
+request (the outcome then arrives as events), and raises :class:`pycti.errors.CstaError` with
+the ECMA-269 error value when the switch refuses it — in which case nothing changed.
+``provider.monitor(device)`` is an async iterator of the CSTA events of that device's calls.
+
+:class:`pycti.local.provider.LocalProvider` runs pycti's own soft switch over a driver; a
+CSTA client provider (ECMA-323 over TCP) implements the same class for an external PBX.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .monitor import EventStream
+from .switch.ids import ConnectionID
+
+__all__ = ["Provider"]
+
+
+class Provider(abc.ABC):
+    """Call control over one switch (ECMA-269 services and event monitors)."""
+
+    # -- time -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def now(self) -> float:
+        """The switch's current time in seconds (virtual or real)."""
+
+    @abc.abstractmethod
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of switch time (virtual time passes as fast as the CPU allows)."""
+
+    # -- monitoring -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def monitor(self, device: str, *, maxsize: int = 10_000) -> EventStream[Any]:
+        """MonitorStart on ``device``: an async iterator of the events of every call at it.
+
+        Closing the stream (``aclose()``, or leaving ``async with``) is MonitorStop.
+        """
+
+    # -- basic call control -----------------------------------------------------------------
+    @abc.abstractmethod
+    async def make_call(self, calling_device: str, called_number: str) -> ConnectionID:
+        """MakeCall: originate from ``calling_device`` to ``called_number``; returns the
+        calling device's connection (initiated; Originated/Delivered follow)."""
+
+    @abc.abstractmethod
+    async def answer_call(self, connection: ConnectionID) -> None:
+        """AnswerCall: answer an alerting connection (the line goes off-hook)."""
+
+    @abc.abstractmethod
+    async def clear_connection(self, connection: ConnectionID) -> None:
+        """ClearConnection: release one device from its call (the line goes on-hook)."""
+
+    @abc.abstractmethod
+    async def clear_call(self, call_id: str) -> None:
+        """ClearCall: release every device from the call."""
+
+    @abc.abstractmethod
+    async def hold_call(self, connection: ConnectionID) -> None:
+        """HoldCall: put a connected connection on hold (it stops hearing the call)."""
+
+    @abc.abstractmethod
+    async def retrieve_call(self, connection: ConnectionID) -> None:
+        """RetrieveCall: reconnect a held connection."""
+
+    @abc.abstractmethod
+    async def alternate_call(self, held: ConnectionID, active: ConnectionID) -> None:
+        """AlternateCall: hold ``active`` and retrieve ``held`` in one step."""
+
+    @abc.abstractmethod
+    async def reconnect_call(self, active: ConnectionID, held: ConnectionID) -> None:
+        """ReconnectCall: clear ``active`` and retrieve ``held``."""
+
+    # -- consultation, transfer, conference -------------------------------------------------
+    @abc.abstractmethod
+    async def consultation_call(self, existing: ConnectionID, consulted_device: str) -> ConnectionID:
+        """ConsultationCall: hold ``existing`` and call ``consulted_device``; returns the new
+        connection of the consulting device."""
+
+    @abc.abstractmethod
+    async def transfer_call(self, held: ConnectionID, active: ConnectionID) -> Any:
+        """TransferCall: join the held and active calls' other parties and drop the transferring device."""
+
+    @abc.abstractmethod
+    async def conference_call(self, held: ConnectionID, active: ConnectionID) -> Any:
+        """ConferenceCall: merge the held and active calls into one conference."""
+
+    @abc.abstractmethod
+    async def single_step_transfer_call(self, active: ConnectionID, transferred_to: str) -> ConnectionID:
+        """SingleStepTransferCall: move ``active``'s call to ``transferred_to`` without consultation."""
+
+    @abc.abstractmethod
+    async def deflect_call(self, connection: ConnectionID, new_destination: str) -> None:
+        """DeflectCall: send an alerting or queued call on to ``new_destination``."""
+
+    @abc.abstractmethod
+    async def directed_pickup_call(self, picked_device: str, requesting_device: str) -> ConnectionID:
+        """DirectedPickupCall: ``requesting_device`` takes the call alerting at ``picked_device``."""
+
+    @abc.abstractmethod
+    async def group_pickup_call(self, requesting_device: str) -> ConnectionID:
+        """GroupPickupCall: ``requesting_device`` takes a call alerting in its pickup group."""
+
+    @abc.abstractmethod
+    async def generate_digits(self, connection: ConnectionID, digits: str) -> None:
+        """GenerateDigits: send DTMF ``digits`` from the connection's device into its call."""
+
+    # -- snapshots --------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def snapshot_device(self, device: str) -> Sequence[Any]:
+        """SnapshotDevice: the device's connections and their states."""
+
+    @abc.abstractmethod
+    async def snapshot_call(self, call_id: str) -> Sequence[Any]:
+        """SnapshotCall: the call's devices, connections and states."""
+
+    # -- media (pycti extensions for IVR and recording) -------------------------------------
+    @abc.abstractmethod
+    async def play(self, connection: ConnectionID, audio: np.ndarray | str, *, wait: bool = True) -> None:
+        """Play int16 8 kHz ``audio`` (or a WAV/raw file path) to the other parties of the
+        connection's call; with ``wait`` return when it has been played."""
+
+    @abc.abstractmethod
+    async def stop_playing(self, connection: ConnectionID) -> None:
+        """Stop whatever is playing to the connection's call."""
