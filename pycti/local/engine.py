@@ -20,9 +20,8 @@ from ..dsp.dtmf import DtmfDetector
 from ..dsp.progress import ProgressToneDetector
 from ..errors import CstaError
 from ..switch import commands as cmd
-from ..switch.core import SwitchCore
+from ..switch.core import DeviceKind, SwitchCore
 from ..switch.media import MediaPlane
-from ..switch.states import DeviceKind
 from .config import SwitchConfig
 
 __all__ = ["SwitchEngine"]
@@ -30,6 +29,10 @@ __all__ = ["SwitchEngine"]
 #: Tones on a trunk's inbound audio that mean the far end has gone (central offices send busy or
 #: congestion tone after the caller hangs up).
 _RELEASE_TONES = frozenset({"BUSY", "CONGESTION"})
+
+
+#: Core queries that change nothing and take no time.
+_TIMELESS = frozenset({"monitor_start", "monitor_stop", "snapshot_device", "snapshot_call"})
 
 
 @dataclass(slots=True)
@@ -48,7 +51,8 @@ class SwitchEngine:
     def __init__(self, config: SwitchConfig, driver: Driver) -> None:
         self.config = config
         self.driver = driver
-        self.core = SwitchCore()
+        self.default_route = config.default_route or (config.routes[0] if config.routes else None)
+        self.core = SwitchCore(default_route=self.default_route)
         ports = driver.ports()
         self.n_ports = len(ports)
         self.port_of: dict[str, int] = {}
@@ -68,7 +72,6 @@ class SwitchEngine:
             self.core.add_device(route, DeviceKind.ROUTE)
         for queue in config.queues:
             self.core.add_device(queue, DeviceKind.QUEUE)
-        self.default_route = config.default_route or (config.routes[0] if config.routes else None)
         self.trunk_ports = np.array([i.port for i in ports if i.kind is PortKind.TRUNK], dtype=np.intp)
         self._trunks: dict[int, _TrunkState] = {int(p): _TrunkState() for p in self.trunk_ports}
         self.media = MediaPlane(self.n_ports, frame_samples=config.tick_samples)
@@ -80,7 +83,7 @@ class SwitchEngine:
                 channels=self.trunk_ports,
             )
             if config.caller_id == "fsk":
-                from ..dsp.callerid import FskCallerIdReceiver
+                from ..dsp.callerid_fsk import FskCallerIdReceiver
 
                 self.media.add_detector(
                     "callerid", FskCallerIdReceiver(len(self.trunk_ports)), channels=self.trunk_ports
@@ -107,6 +110,8 @@ class SwitchEngine:
         Raises :class:`CstaError` (state unchanged) when the core refuses it.
         """
         fn: Callable[..., Any] = getattr(self.core, service)
+        if service in _TIMELESS:
+            return fn(*args, **kwargs)
         result = fn(*args, now=self.now, **kwargs)
         self._after_core()
         return result
@@ -162,8 +167,8 @@ class SwitchEngine:
         self._guarded(
             self.core.incoming_call,
             self.device_of[port],
-            calling_number=st.caller_number,
-            called_number=called,
+            calling_number=st.caller_number or "",
+            called_number=called or "",
             now=self.now,
         )
 

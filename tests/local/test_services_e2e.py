@@ -73,8 +73,8 @@ async def test_hold_retrieve_alternate_reconnect(provider):
     assert states(await p.snapshot_device("8001"))["8001"] == ConnectionState.HOLD
     await p.retrieve_call(c1_a)
     await next_event(mon, ev.Retrieved)
-    c2_a = await p.consultation_call(c1_a, "8003")
     mon3 = p.monitor("8003")
+    c2_a = await p.consultation_call(c1_a, "8003")
     d = await next_event(mon3, ev.Delivered)
     await p.answer_call(d.connection)
     await next_event(mon3, ev.Established)
@@ -91,8 +91,8 @@ async def test_consultation_then_transfer(provider):
     p = provider
     c1_a, c1_b = await _two_party(p, "8001", "8002")
     mon2 = p.monitor("8002")
-    c2_a = await p.consultation_call(c1_a, "8003")
     mon3 = p.monitor("8003")
+    c2_a = await p.consultation_call(c1_a, "8003")
     d = await next_event(mon3, ev.Delivered)
     await p.answer_call(d.connection)
     await next_event(mon3, ev.Established)
@@ -113,8 +113,8 @@ async def test_consultation_then_transfer(provider):
 async def test_three_party_conference_mixes_audio(provider):
     p = provider
     c1_a, _ = await _two_party(p, "8001", "8002")
-    c2_a = await p.consultation_call(c1_a, "8003")
     mon3 = p.monitor("8003")
+    c2_a = await p.consultation_call(c1_a, "8003")
     d = await next_event(mon3, ev.Delivered)
     await p.answer_call(d.connection)
     await next_event(mon3, ev.Established)
@@ -151,8 +151,8 @@ async def test_deflect_and_single_step_transfer(provider):
     d4 = await next_event(mon4, ev.Delivered)
     await p.answer_call(d4.connection)
     await next_event(mon4, ev.Established)
-    new = await p.single_step_transfer_call(d4.connection, "8005")
     mon5 = p.monitor("8005")
+    new = await p.single_step_transfer_call(d4.connection, "8005")
     d5 = await next_event(mon5, ev.Delivered)
     assert d5.connection.device_id == "8005"
     assert "8004" not in {r for r in states(await p.snapshot_call(d5.connection.call_id))}
