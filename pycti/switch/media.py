@@ -1,0 +1,319 @@
+"""The media plane of the soft switch: one batched numpy step per 20 ms tick for all channels.
+
+Each :meth:`MediaPlane.tick` takes the inbound frames of every channel as one int16
+``(channels, frame_samples)`` array and, without per-channel Python work:
+
+1. routes audio between the parties of each group (bridges: one index gather; conferences: one
+   grouped sum minus self, clipped to int16) -- see :mod:`pycti.switch.mixer`;
+2. mixes every active player and tone generator into its channel's outbound frame -- see
+   :mod:`pycti.switch.players`;
+3. appends the inbound audio of recorded channels to their WAV files -- see
+   :mod:`pycti.switch.recorder`;
+4. runs the pluggable detectors (any object with ``process(block) -> list[event]``) on the whole
+   inbound array or on a channel subset;
+
+and returns the outbound array with the tick's events.  Channels are indices ``0..channels-1``;
+the switch core maps them to devices.  All sample positions in events count samples since the
+plane's first tick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from pycti.dsp._base import FS_HZ, check_fs
+from pycti.errors import AudioFormatError
+from pycti.switch.mixer import Router
+from pycti.switch.players import PlayDone, PlayerBank, PlayHandle
+from pycti.switch.recorder import Recorder, RecorderBank, RecordingFailed
+
+__all__ = [
+    "FRAME_SAMPLES",
+    "EventDetector",
+    "DetectorFailed",
+    "TickResult",
+    "MediaPlane",
+    "PlayHandle",
+    "PlayDone",
+    "Recorder",
+    "RecordingFailed",
+]
+
+#: Samples per 20 ms tick at 8 kHz.
+FRAME_SAMPLES = 160
+
+
+@runtime_checkable
+class EventDetector(Protocol):
+    """What the media plane needs from a detector (``DtmfDetector``, ``ProgressToneDetector`` ...).
+
+    ``process`` takes an int16 ``(channels, samples)`` block -- the channels the detector was
+    added for, in that order -- and returns events whose ``channel`` field indexes that block.
+    """
+
+    def process(self, block: np.ndarray) -> list[Any]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetectorFailed:
+    """Detector ``name`` raised ``error`` while processing the tick at ``sample``; it was removed."""
+
+    name: str
+    sample: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TickResult:
+    """One tick's output.
+
+    ``outbound`` is int16 ``(channels, frame_samples)``: what each channel's party hears.
+    ``events`` holds the detectors' events (channels as plane indices, sample positions on the
+    plane's timeline) followed by :class:`PlayDone`, :class:`RecordingFailed` and
+    :class:`DetectorFailed` events.  ``start_sample`` is the plane sample index of the frame's
+    first sample.
+    """
+
+    outbound: np.ndarray
+    events: list[Any]
+    start_sample: int
+
+
+@dataclass(slots=True)
+class _DetectorSlot:
+    detector: EventDetector
+    channels: np.ndarray | None  # plane indices of the detector's channels, None = all
+    offset_samples: int  # plane sample at which the detector saw its first sample
+
+
+class MediaPlane:
+    """The media engine of a switch with ``channels`` channels.
+
+    ``record_flush_ms`` bounds what a crash can lose from a recording (default 1 s); it must be
+    a multiple of the frame duration (20 ms).
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        *,
+        frame_samples: int = FRAME_SAMPLES,
+        fs_hz: int = FS_HZ,
+        record_flush_ms: int = 1000,
+    ) -> None:
+        if channels < 1:
+            raise ValueError(f"channels must be >= 1, got {channels!r}")
+        if frame_samples < 1:
+            raise ValueError(f"frame_samples must be >= 1, got {frame_samples!r}")
+        self.fs_hz = check_fs(fs_hz)
+        self.channels = int(channels)
+        self.frame_samples = int(frame_samples)
+        frame_ms = 1000 * self.frame_samples / self.fs_hz
+        flush_ticks = record_flush_ms / frame_ms
+        if flush_ticks < 1 or flush_ticks != int(flush_ticks):
+            raise ValueError(f"record_flush_ms must be a positive multiple of {frame_ms:g} ms, got {record_flush_ms!r}")
+        self._router = Router(self.channels)
+        self._players = PlayerBank(self.channels, self.frame_samples)
+        self._recorders = RecorderBank(self.channels, self.frame_samples, fs_hz=self.fs_hz, flush_ticks=int(flush_ticks))
+        self._detectors: dict[str, _DetectorSlot] = {}
+        self._sample = 0
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def sample(self) -> int:
+        """Plane sample index of the next tick's first sample (= samples processed so far)."""
+        return self._sample
+
+    def _check_channel(self, channel: int) -> int:
+        c = int(channel)
+        if not 0 <= c < self.channels:
+            raise ValueError(f"channel {channel!r} out of range 0..{self.channels - 1}")
+        return c
+
+    # -- routing -----------------------------------------------------------------------------
+    def set_parties(self, group_id: str, channels: Sequence[int]) -> None:
+        """Make ``channels`` hear each other as group ``group_id`` from the next tick on.
+
+        0 or 1 channel: nobody hears anybody; 2: a bridge; 3 or more: a conference in which each
+        hears the int16-clipped sum of the others.  A second call replaces the members; ``()``
+        removes the group.  ``ValueError`` (nothing changed) if a channel is in another group.
+        """
+        self._router.set_parties(group_id, channels)
+
+    def group_of(self, channel: int) -> str | None:
+        """The group ``channel`` is in, or ``None``."""
+        return self._router.group_of(channel)
+
+    # -- players -----------------------------------------------------------------------------
+    def play(self, channel: int, samples: np.ndarray, *, loop: bool = False, replace: bool = True) -> PlayHandle:
+        """Play int16 8 kHz ``samples`` to ``channel`` from the next tick on, over its group audio.
+
+        ``replace`` stops what is already playing on the channel (``PlayDone`` reason
+        ``"replaced"``); otherwise the players are summed.  A non-looping play ends with a
+        ``PlayDone`` event of reason ``"completed"``.  A read-only buffer is shared, not copied.
+        """
+        c = self._check_channel(channel)
+        buf = np.asarray(samples)
+        if buf.ndim != 1 or buf.dtype != np.int16:
+            raise AudioFormatError(f"play: need 1-D int16 samples at {self.fs_hz} Hz, got {buf.dtype} {buf.shape}")
+        if buf.size == 0:
+            raise AudioFormatError("play: empty buffer")
+        if replace:
+            self._players.stop(channel=c, reason="replaced", at_sample=self._sample)
+        return self._players.add(c, buf, loop=loop)
+
+    def play_file(
+        self, channel: int, path: str | os.PathLike[str], *, loop: bool = False, replace: bool = True
+    ) -> PlayHandle:
+        """Play a WAV file (read with :func:`pycti.dsp.audiofile.read_audio`) to ``channel``.
+
+        A file that is not 8 kHz mono audio raises :class:`AudioFormatError` naming the file;
+        a missing file raises ``OSError``.  Nothing is changed in either case.
+        """
+        from pycti.dsp.audiofile import read_audio
+
+        c = self._check_channel(channel)
+        try:
+            samples = read_audio(path)
+        except AudioFormatError as exc:
+            if os.fspath(path) in str(exc):
+                raise
+            raise AudioFormatError(f"{os.fspath(path)}: {exc}") from exc
+        return self.play(c, samples, loop=loop, replace=replace)
+
+    def send_digits(
+        self, channel: int, digits: str, *, on_ms: int = 80, off_ms: int = 80, level_dbm0: float = -10.0
+    ) -> PlayHandle:
+        """Send DTMF ``digits`` (``0-9*#A-D``) to ``channel``, mixed over what it hears."""
+        from pycti.dsp.dtmf import dtmf_tones
+
+        c = self._check_channel(channel)
+        tones = dtmf_tones(digits, on_ms=on_ms, off_ms=off_ms, level_dbm0=level_dbm0, fs_hz=self.fs_hz)
+        return self.play(c, np.asarray(tones, dtype=np.int16), replace=False)
+
+    def send_tone(self, channel: int, samples: np.ndarray, *, loop: bool = True) -> PlayHandle:
+        """Play a generated tone (busy, ringback, music on hold ...) to ``channel``, replacing
+        whatever played there; looped by default.  Pass a read-only array to share one copy."""
+        return self.play(channel, samples, loop=loop, replace=True)
+
+    def stop_playing(self, channel: int) -> int:
+        """Stop every player on ``channel`` (``PlayDone`` reason ``"stopped"``); return how many."""
+        return self._players.stop(channel=self._check_channel(channel), reason="stopped", at_sample=self._sample)
+
+    def stop_play(self, handle: PlayHandle) -> bool:
+        """Stop one play (``PlayDone`` reason ``"stopped"``); ``False`` if it had already ended."""
+        return self._players.stop(handle_id=handle.handle_id, reason="stopped", at_sample=self._sample) > 0
+
+    def is_playing(self, channel: int) -> bool:
+        """Whether anything is playing to ``channel``."""
+        return self._players.is_playing(self._check_channel(channel))
+
+    # -- recorders ---------------------------------------------------------------------------
+    def record(self, channels: Sequence[int], path: str | os.PathLike[str]) -> Recorder:
+        """Record what each of ``channels`` sends (its inbound audio) to a PCM16 WAV at ``path``.
+
+        One WAV channel per plane channel, in the given order (a two-party call gives a stereo
+        file).  Recording starts with the next tick; the file is valid at every moment.
+        """
+        return self._recorders.start(channels, path)
+
+    def stop_recording(self, recorder: Recorder) -> None:
+        """Write the rest of ``recorder``'s audio and close its file (idempotent)."""
+        self._recorders.stop(recorder)
+
+    def flush_recording(self, recorder: Recorder) -> None:
+        """Write ``recorder``'s buffered audio now rather than at its next periodic flush."""
+        self._recorders.flush(recorder)
+
+    # -- detectors ---------------------------------------------------------------------------
+    def add_detector(self, name: str, detector: EventDetector, channels: Sequence[int] | None = None) -> None:
+        """Run ``detector`` every tick on all channels, or on ``channels`` (in that order).
+
+        The detector must have been built for that many channels.  Its events come back from
+        :meth:`tick` with ``channel`` mapped to plane indices and ``start_sample``/``end_sample``
+        shifted onto the plane's timeline.  ``ValueError`` if ``name`` is taken.
+        """
+        if name in self._detectors:
+            raise ValueError(f"a detector named {name!r} is already installed")
+        if not callable(getattr(detector, "process", None)):
+            raise TypeError(f"detector {name!r} has no process(block) method")
+        idx = None
+        if channels is not None:
+            idx = np.fromiter((self._check_channel(c) for c in channels), dtype=np.intp)
+            if idx.size == 0:
+                raise ValueError(f"detector {name!r}: empty channel list")
+        self._detectors[name] = _DetectorSlot(detector, idx, self._sample)
+
+    def remove_detector(self, name: str) -> EventDetector:
+        """Uninstall and return detector ``name`` (``KeyError`` if absent)."""
+        return self._detectors.pop(name).detector
+
+    def _run_detectors(self, inbound: np.ndarray, start_sample: int) -> list[Any]:
+        events: list[Any] = []
+        for name, slot in list(self._detectors.items()):
+            block = inbound if slot.channels is None else inbound[slot.channels]
+            try:
+                found = slot.detector.process(block)
+            except Exception as exc:  # noqa: BLE001 - reported as an event, the others carry on
+                del self._detectors[name]
+                events.append(DetectorFailed(name=name, sample=start_sample, error=f"{type(exc).__name__}: {exc}"))
+                continue
+            if found and (slot.channels is not None or slot.offset_samples):
+                found = [_remap(ev, slot.channels, slot.offset_samples) for ev in found]
+            events.extend(found)
+        return events
+
+    # -- the tick ----------------------------------------------------------------------------
+    def tick(self, inbound: np.ndarray) -> TickResult:
+        """Process one frame of every channel; return the outbound frames and the events."""
+        frame = np.asarray(inbound)
+        shape = (self.channels, self.frame_samples)
+        if frame.shape != shape or frame.dtype != np.int16:
+            raise AudioFormatError(f"tick: inbound must be int16 {shape}, got {frame.dtype} {frame.shape}")
+        start = self._sample
+        out = self._router.route(frame)
+        events = self._run_detectors(frame, start)
+        events.extend(self._players.mix(out, start))
+        events.extend(self._recorders.capture(frame))
+        self._sample = start + self.frame_samples
+        return TickResult(outbound=out, events=events, start_sample=start)
+
+    def close(self) -> list[Any]:
+        """End the plane: complete and close every recording, stop every player, and flush the
+        detectors that have a ``flush()`` method.  Returns the detectors' final events (a digit
+        still held when the audio stops) and the players' ``PlayDone`` events."""
+        events: list[Any] = []
+        for slot in self._detectors.values():
+            flush = getattr(slot.detector, "flush", None)
+            if callable(flush):
+                events.extend(_remap(ev, slot.channels, slot.offset_samples) for ev in flush())
+        self._players.stop(reason="stopped", at_sample=self._sample)
+        events.extend(self._players.drain_events())
+        self._recorders.close_all()
+        return events
+
+    def __enter__(self) -> MediaPlane:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _remap(event: Any, channels: np.ndarray | None, offset_samples: int) -> Any:
+    """``event`` with its channel as a plane index and its sample fields on the plane timeline."""
+    if not dataclasses.is_dataclass(event) or isinstance(event, type):
+        return event
+    changes: dict[str, int] = {}
+    if channels is not None and hasattr(event, "channel"):
+        changes["channel"] = int(channels[event.channel])
+    if offset_samples:
+        for field in ("start_sample", "end_sample"):
+            if hasattr(event, field):
+                changes[field] = getattr(event, field) + offset_samples
+    return dataclasses.replace(event, **changes) if changes else event
