@@ -4,7 +4,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .local.config import SwitchConfig
+    from .local.provider import LocalProvider
 
 __all__ = ["open", "SwitchConfig", "__version__"]
 
@@ -17,7 +21,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def open(config: "Any" = None, /, **overrides: Any) -> Any:  # noqa: A001 - mirrors builtins.open's role
+def open(config: "SwitchConfig | None" = None, /, **overrides: Any) -> "LocalProvider":  # noqa: A001 - mirrors builtins.open's role
     """Open a switch: ``async with pycti.open(SwitchConfig(...)) as provider``.
 
     With no config, a simulated board with the defaults of :class:`pycti.SwitchConfig`;

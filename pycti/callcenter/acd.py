@@ -76,6 +76,7 @@ class Acd:
         self.wrap_up_s = wrap_up_s
         self._log = calllog
         self.errors: list[str] = []
+        self._wrapups: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         await asyncio.gather(
@@ -152,7 +153,9 @@ class Acd:
                 elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == station:
                     agent.call = None
                     agent.state, agent.since_s = AgentState.WORK_AFTER_CALL, e.time
-                    asyncio.ensure_future(self._wrap_up(agent))
+                    task = asyncio.ensure_future(self._wrap_up(agent))
+                    self._wrapups.add(task)
+                    task.add_done_callback(self._wrapups.discard)
 
     async def _wrap_up(self, agent: Agent) -> None:
         await self._p.sleep(self.wrap_up_s)

@@ -38,7 +38,7 @@ class ProgressBar:
             return
         frac = self.done / self.total if self.total else 1.0
         decile = int(frac * 10)
-        if not self._tty and decile == self._last_decile and not end:
+        if not self._tty and decile == self._last_decile:
             return
         self._last_decile = decile
         filled = int(frac * self.width)
@@ -53,4 +53,8 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self, now_s: float) -> None:
-        self._draw(now_s, end=True)
+        """Finish the line (on a TTY) or print the last state if it was not printed yet."""
+        if self._tty:
+            self._draw(now_s, end=True)
+        else:
+            self._draw(now_s)
