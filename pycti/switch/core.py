@@ -1,0 +1,579 @@
+"""The ECMA-269 call model as a sans-I/O state machine.
+
+:class:`SwitchCore` never reads a clock, a socket or a thread.  Services (ECMA-269 names in
+snake_case) and physical inputs from drivers take ``now`` (seconds) and return what the
+ECMA-269 positive response carries; the resulting CSTA events and driver/media commands are
+drained, in order, with :meth:`SwitchCore.take_events` and :meth:`SwitchCore.take_commands`.
+
+A refused service raises :class:`pycti.errors.CstaError` carrying the ECMA-269 error value
+and changes nothing: no event, no command, no state.  Physical inputs are facts, not
+requests: one that fits no connection of the device (an on-hook report from an idle phone)
+is ignored and the call returns ``False``; they raise only for an unknown device or a device
+of the wrong kind.
+
+Call clearing: when a connection leaves a call and a single connection is left, that one is
+cleared too (ConnectionCleared) and the call ends (CallCleared); a trunk left over is
+released (ReleaseLine).  Calls of three or more parties go on without the one who left.  See
+``docs/call-model.md`` for the event sequences.
+"""
+
+from __future__ import annotations
+
+from pycti.switch import core_transfer as _xfer
+from pycti.switch.commands import AnswerLine, Command, SendDigits
+from pycti.switch.core_model import (
+    ACTIVE_STATES,
+    BUSY_STATES,
+    CallModel,
+    Connection,
+    Destination,
+    Device,
+    DeviceKind,
+)
+from pycti.switch.events import (
+    CstaEvent,
+    DigitsDetected,
+    Established,
+    EventCause,
+    Held,
+    Retrieved,
+    ServiceInitiated,
+)
+from pycti.switch.ids import ConnectionID, IdSequence
+from pycti.switch.states import ConnectionState, Input, allowed_states
+
+__all__ = ["DeviceKind", "SwitchCore"]
+
+_S = ConnectionState
+_DIGITS = frozenset("0123456789*#ABCDabcd,")
+
+
+class SwitchCore:
+    """Devices, calls and connections of one switch, driven by services and driver inputs.
+
+    Call ids are allocated deterministically (``C1``, ``C2`` ...), monitor cross-reference
+    ids likewise (``M1`` ...).  ``default_route`` names the device that takes incoming trunk
+    calls whose called number is not a device.
+    """
+
+    def __init__(self, *, default_route: str | None = None) -> None:
+        self._m = CallModel()
+        self._m.default_route = default_route
+        self._monitor_ids = IdSequence("M")
+        self._monitors: dict[str, str] = {}  # cross-ref id -> device id
+
+    # -- output -------------------------------------------------------------------------
+    def take_events(self) -> list[CstaEvent]:
+        """Return and forget the CSTA events produced so far, oldest first."""
+        events, self._m.events = self._m.events, []
+        return events
+
+    def take_commands(self) -> list[Command]:
+        """Return and forget the driver/media commands produced so far, oldest first."""
+        commands, self._m.commands = self._m.commands, []
+        return commands
+
+    # -- configuration ------------------------------------------------------------------
+    def add_device(self, device_id: str, kind: DeviceKind, *, pickup_group: str | None = None) -> None:
+        """Register a device; ``pickup_group`` (stations only) names its call-pickup group."""
+        m = self._m
+        m.require(
+            isinstance(device_id, str) and bool(device_id) and not any(ch.isspace() for ch in device_id),
+            "invalidDeviceID",
+            f"bad device id {device_id!r}",
+        )
+        m.require(device_id not in m.devices, "invalidDeviceID", f"{device_id} already exists")
+        m.require(isinstance(kind, DeviceKind), "invalidObjectType", f"bad device kind {kind!r}")
+        m.require(
+            pickup_group is None or kind is DeviceKind.STATION,
+            "invalidParameterValue",
+            "only stations belong to pickup groups",
+        )
+        dev = Device(device_id, kind, pickup_group)
+        m.devices[device_id] = dev
+        if kind is DeviceKind.TRUNK:
+            m.trunk_count += 1
+            m.idle_trunks[device_id] = None
+
+    def remove_device(self, device_id: str) -> None:
+        """Forget an idle device (and its monitors); a device in a call is refused."""
+        m = self._m
+        dev = m.device(device_id)
+        m.require(not dev.conns, "invalidDeviceState", f"{device_id} has connections")
+        del m.devices[device_id]
+        if dev.kind is DeviceKind.TRUNK:
+            m.trunk_count -= 1
+            m.idle_trunks.pop(device_id, None)
+        if m.default_route == device_id:
+            m.default_route = None
+        for xref in [x for x, d in self._monitors.items() if d == device_id]:
+            del self._monitors[xref]
+
+    def set_default_route(self, device_id: str | None) -> None:
+        """Send incoming calls for unknown numbers to ``device_id`` (None: they fail)."""
+        if device_id is not None:
+            self._m.device(device_id)
+        self._m.default_route = device_id
+
+    def set_out_of_service(self, device_id: str, now: float) -> None:
+        """Take a device out of service (maintenance): its connections are cleared (cause
+        maintenance) and it refuses new calls until :meth:`set_in_service`."""
+        self._fail_device(device_id, now, EventCause.MAINTENANCE)
+
+    def set_in_service(self, device_id: str) -> None:
+        """Put a device back in service."""
+        m = self._m
+        dev = m.device(device_id)
+        dev.in_service = True
+        if dev.kind is DeviceKind.TRUNK and not dev.conns:
+            m.idle_trunks[dev.id] = None
+
+    def port_failed(self, device_id: str, now: float) -> None:
+        """A driver reports the port dead: as :meth:`set_out_of_service`, cause
+        resourcesNotAvailable; no command is sent to the dead port."""
+        self._fail_device(device_id, now, EventCause.RESOURCES_NOT_AVAILABLE)
+
+    def _fail_device(self, device_id: str, now: float, cause: EventCause) -> None:
+        m = self._m
+        dev = m.device(device_id)
+        dev.in_service = False
+        m.idle_trunks.pop(dev.id, None)
+        for conn in list(dev.conns.values()):
+            m.remove(conn, Input.PORT_FAILURE, now, cause)
+        m.finish(now)
+
+    # -- call control services (ECMA-269 clause 17) --------------------------------------
+    def make_call(self, calling_device: str, called_directory_number: str, now: float) -> ConnectionID:
+        """Call ``called_directory_number`` from ``calling_device`` (a station or a route).
+
+        A station is put off-hook hands-free (AnswerLine).  Events: ServiceInitiated and
+        Originated (cause makeCall), then Delivered or Queued -- or, when the called device
+        is busy, out of service or unreachable, Failed (the calling connection stays in the
+        fail state until it is cleared).  A number that is not a device goes out on the
+        first idle trunk (SeizeTrunk).  Returns the calling device's connection.
+        """
+        m = self._m
+        dev = m.device(calling_device, "invalidCallingDeviceID")
+        m.require(
+            dev.kind in (DeviceKind.STATION, DeviceKind.ROUTE),
+            "requestIncompatibleWithCallingDevice",
+            f"{dev.id} cannot originate",
+        )
+        m.require(dev.in_service, "callingDeviceOutOfService", f"{dev.id} is out of service")
+        m.require(
+            dev.kind is not DeviceKind.STATION or not m.has_state(dev, BUSY_STATES),
+            "invalidCallingDeviceState",
+            f"{dev.id} is busy",
+        )
+        dest = m.resolve(called_directory_number, "invalidCalledDeviceID", caller=dev)
+
+        call = m.new_call(dev.id, called_directory_number)
+        conn = m.create(call, dev, Input.INITIATE)
+        if dev.kind is DeviceKind.STATION:
+            m.command(AnswerLine(device=dev.id))
+        m.emit(
+            ServiceInitiated(
+                time=now,
+                cause=EventCause.MAKE_CALL,
+                involved_devices=m.devs(call),
+                initiated_connection=conn.cid,
+                initiating_device=dev.id,
+                local_connection_info=_S.INITIATED,
+            )
+        )
+        m.originate(call, conn, dest, now, EventCause.MAKE_CALL)
+        m.finish(now)
+        return conn.cid
+
+    def answer_call(self, call_to_be_answered: ConnectionID, now: float) -> None:
+        """Answer an alerting call at a station (hands-free: AnswerLine) or route point.
+        Event: Established (cause newCall); an incoming trunk is taken off-hook."""
+        m = self._m
+        conn = m.conn(call_to_be_answered)
+        m.check(conn, Input.ANSWER_CALL)
+        dev = conn.device
+        m.require(
+            dev.kind in (DeviceKind.STATION, DeviceKind.ROUTE),
+            "requestIncompatibleWithConnection",
+            f"{conn.cid}: only the far end answers a trunk",
+        )
+        self._m.no_other_active(dev, conn)
+        m.change(conn, Input.ANSWER_CALL)
+        if dev.kind is DeviceKind.STATION:
+            m.command(AnswerLine(device=dev.id))
+        self._established(conn, now, EventCause.NEW_CALL)
+        m.finish(now)
+
+    def clear_connection(self, connection_to_be_cleared: ConnectionID, now: float) -> None:
+        """Drop one device from its call (ConnectionCleared, cause normalClearing); a
+        two-party call then ends (see the module docstring)."""
+        m = self._m
+        conn = m.conn(connection_to_be_cleared)
+        m.check(conn, Input.CLEAR_CONNECTION)
+        m.remove(conn, Input.CLEAR_CONNECTION, now, EventCause.NORMAL_CLEARING)
+        m.finish(now)
+
+    def clear_call(self, call_to_be_cleared: str | ConnectionID, now: float) -> None:
+        """Release every device of a call: a ConnectionCleared each, then CallCleared."""
+        m = self._m
+        call = m.call(call_to_be_cleared)
+        for conn in call.conns.values():
+            m.check(conn, Input.CLEAR_CALL)
+        for conn in list(call.conns.values()):
+            m.remove(conn, Input.CLEAR_CALL, now, EventCause.NORMAL_CLEARING)
+        m.finish(now)
+
+    def hold_call(self, call_to_be_held: ConnectionID, now: float) -> None:
+        """Put a connected call on hold at its station/route (Held, cause normal)."""
+        m = self._m
+        conn = m.conn(call_to_be_held)
+        m.check(conn, Input.HOLD_CALL)
+        self._m.controllable(conn)
+        self._hold(conn, Input.HOLD_CALL, now, EventCause.NORMAL)
+        m.finish(now)
+
+    def retrieve_call(self, call_to_be_retrieved: ConnectionID, now: float) -> None:
+        """Take a held call off hold (Retrieved, cause normal); refused with
+        connectedCallExists while the station has another active call."""
+        m = self._m
+        conn = m.conn(call_to_be_retrieved)
+        m.check(conn, Input.RETRIEVE_CALL)
+        self._m.no_other_active(conn.device, conn)
+        self._retrieve(conn, Input.RETRIEVE_CALL, now, EventCause.NORMAL)
+        m.finish(now)
+
+    def alternate_call(self, held_call: ConnectionID, active_call: ConnectionID, now: float) -> None:
+        """Swap: hold ``active_call`` and retrieve ``held_call`` (ECMA argument order:
+        heldCall, activeCall).  Events: Held then Retrieved, cause alternate."""
+        m = self._m
+        held, active = self._pair(held_call, active_call, Input.ALTERNATE_HELD, Input.ALTERNATE_ACTIVE)
+        self._m.controllable(active)
+        self._hold(active, Input.ALTERNATE_ACTIVE, now, EventCause.ALTERNATE)
+        self._retrieve(held, Input.ALTERNATE_HELD, now, EventCause.ALTERNATE)
+        m.finish(now)
+
+    def reconnect_call(self, active_call: ConnectionID, held_call: ConnectionID, now: float) -> None:
+        """Clear ``active_call`` and retrieve ``held_call`` (ECMA order: activeCall,
+        heldCall).  Events: ConnectionCleared (and the call's end), then Retrieved."""
+        m = self._m
+        active, held = self._pair(
+            active_call,
+            held_call,
+            Input.RECONNECT_ACTIVE,
+            Input.RECONNECT_HELD,
+            errors=("invalidActiveConnectionID", "invalidHeldConnectionID"),
+        )
+        m.remove(active, Input.RECONNECT_ACTIVE, now, EventCause.NORMAL_CLEARING)
+        m.settle(active.call, now)
+        self._retrieve(held, Input.RECONNECT_HELD, now, EventCause.NORMAL)
+        m.finish(now)
+
+    def consultation_call(
+        self, existing_call: ConnectionID, consulted_device: str, now: float
+    ) -> ConnectionID:
+        """See :func:`pycti.switch.core_transfer.consultation_call`."""
+        result = _xfer.consultation_call(self._m, existing_call, consulted_device, now)
+        self._m.finish(now)
+        return result
+
+    def transfer_call(self, held_call: ConnectionID, active_call: ConnectionID, now: float) -> ConnectionID:
+        """See :func:`pycti.switch.core_transfer.transfer_call`."""
+        result = _xfer.transfer_call(self._m, held_call, active_call, now)
+        self._m.finish(now)
+        return result
+
+    def conference_call(self, held_call: ConnectionID, active_call: ConnectionID, now: float) -> ConnectionID:
+        """See :func:`pycti.switch.core_transfer.conference_call`."""
+        result = _xfer.conference_call(self._m, held_call, active_call, now)
+        self._m.finish(now)
+        return result
+
+    def single_step_transfer_call(
+        self, active_call: ConnectionID, transferred_to: str, now: float
+    ) -> ConnectionID:
+        """See :func:`pycti.switch.core_transfer.single_step_transfer_call`."""
+        result = _xfer.single_step_transfer_call(self._m, active_call, transferred_to, now)
+        self._m.finish(now)
+        return result
+
+    def deflect_call(self, call_to_be_diverted: ConnectionID, new_destination: str, now: float) -> None:
+        """See :func:`pycti.switch.core_transfer.deflect_call`."""
+        _xfer.deflect_call(self._m, call_to_be_diverted, new_destination, now)
+        self._m.finish(now)
+
+    def directed_pickup_call(
+        self, call_to_be_picked_up: ConnectionID | str, requesting_device: str, now: float
+    ) -> ConnectionID:
+        """See :func:`pycti.switch.core_transfer.directed_pickup_call`."""
+        result = _xfer.directed_pickup_call(self._m, call_to_be_picked_up, requesting_device, now)
+        self._m.finish(now)
+        return result
+
+    def group_pickup_call(
+        self, new_destination: str, now: float, *, pick_group: str | None = None
+    ) -> ConnectionID:
+        """See :func:`pycti.switch.core_transfer.group_pickup_call`."""
+        result = _xfer.group_pickup_call(self._m, new_destination, pick_group, now)
+        self._m.finish(now)
+        return result
+
+    def generate_digits(
+        self, connection_to_send_digits: ConnectionID, characters_to_send: str, now: float
+    ) -> None:
+        """Send DTMF on a connected connection (command SendDigits to the media plane).
+        ``characters_to_send``: 0-9 * # A-D, ``,`` for a pause."""
+        m = self._m
+        conn = m.conn(connection_to_send_digits)
+        m.check(conn, Input.GENERATE_DIGITS)
+        m.require(
+            isinstance(characters_to_send, str)
+            and bool(characters_to_send)
+            and set(characters_to_send) <= _DIGITS,
+            "invalidParameterValue",
+            f"not DTMF characters: {characters_to_send!r}",
+        )
+        m.change(conn, Input.GENERATE_DIGITS)
+        m.command(SendDigits(device=conn.device.id, digits=characters_to_send))
+        m.finish(now)
+
+    # -- status and monitoring ------------------------------------------------------------
+    def snapshot_device(self, snapshot_object: str) -> list[tuple[ConnectionID, ConnectionState]]:
+        """The device's connections and their states, oldest first."""
+        dev = self._m.device(snapshot_object)
+        return [(c.cid, c.state) for c in dev.conns.values()]
+
+    def snapshot_call(
+        self, snapshot_object: str | ConnectionID
+    ) -> list[tuple[str, ConnectionID, ConnectionState]]:
+        """The call's devices, connections and states, in order of joining."""
+        call = self._m.call(snapshot_object)
+        return [(d, c.cid, c.state) for d, c in call.conns.items()]
+
+    def calls(self) -> list[str]:
+        """Ids of the calls alive now, oldest first."""
+        return list(self._m.calls)
+
+    def devices(self) -> dict[str, DeviceKind]:
+        """Every device id and its kind."""
+        return {d: dev.kind for d, dev in self._m.devices.items()}
+
+    def is_in_service(self, device_id: str) -> bool:
+        """Whether the device accepts calls."""
+        return self._m.device(device_id).in_service
+
+    def monitor_start(self, monitor_object: str) -> str:
+        """Start a device monitor; returns its cross-reference id.  The core keeps the
+        bookkeeping only: route events with :meth:`CstaEvent.devices` and
+        :meth:`monitored_device`."""
+        self._m.device(monitor_object, "invalidMonitorObject")
+        xref = self._monitor_ids.allocate()
+        self._monitors[xref] = monitor_object
+        return xref
+
+    def monitor_stop(self, cross_ref_identifier: str) -> None:
+        """Stop a monitor; an unknown cross-reference id is invalidMonitorCrossRefID."""
+        self._m.require(
+            cross_ref_identifier in self._monitors,
+            "invalidMonitorCrossRefID",
+            f"no monitor {cross_ref_identifier!r}",
+        )
+        del self._monitors[cross_ref_identifier]
+
+    def monitored_device(self, cross_ref_identifier: str) -> str:
+        """The device a monitor watches."""
+        self._m.require(
+            cross_ref_identifier in self._monitors,
+            "invalidMonitorCrossRefID",
+            f"no monitor {cross_ref_identifier!r}",
+        )
+        return self._monitors[cross_ref_identifier]
+
+    # -- physical inputs from drivers ------------------------------------------------------
+    def incoming_call(
+        self, trunk: str, *, calling_number: str, called_number: str, now: float
+    ) -> ConnectionID:
+        """The central office seized idle ``trunk`` for ``called_number``.
+
+        The trunk's connection (the external party) is connected; the called device -- the
+        device whose id is ``called_number``, else the default route -- is alerted
+        (Delivered; RingStation for a station) or queued (Queued).  A busy, out-of-service
+        or unknown destination gives Failed and leaves the trunk connection in the fail
+        state.  The trunk is taken off-hook (AnswerLine) when a device answers.  Returns the
+        trunk's connection.
+        """
+        m = self._m
+        dev = m.device(trunk)
+        m.require(dev.kind is DeviceKind.TRUNK, "requestIncompatibleWithDevice", f"{trunk} is not a trunk")
+        m.require(dev.in_service, "deviceOutOfService", f"{trunk} is out of service")
+        m.require(not dev.conns, "invalidDeviceState", f"{trunk} is already in a call")
+        target = called_number if called_number in m.devices else m.default_route
+        if target is not None and m.devices[target].kind is DeviceKind.TRUNK:
+            target = None
+        dest = m.resolve(target, "invalidCalledDeviceID") if target is not None else None
+
+        call = m.new_call(calling_number, called_number)
+        call.pending_answer = dev.id
+        conn = m.create(call, dev, Input.JOIN)
+        if dest is None:
+            dest = Destination(None, fail_cause=EventCause.DEST_NOT_OBTAINABLE, number=called_number)
+        m.deliver(call, dest, now, EventCause.NEW_CALL, calling=conn)
+        m.finish(now)
+        return conn.cid
+
+    def line_offhook(self, device: str, now: float) -> bool:
+        """A station lifts its handset (or flashes the hook while holding a call): answers
+        its alerting call (Established), else -- if it has no active call -- starts a new
+        call (ServiceInitiated; dial it with :meth:`digits_detected`).  A station already
+        in an active call is off-hook already: ignored."""
+        m = self._m
+        dev = self._m.device_of_kind(device, DeviceKind.STATION)
+        alerting = next((c for c in dev.conns.values() if c.state is _S.ALERTING), None)
+        if alerting is not None:
+            self._m.no_other_active(dev, alerting)
+            m.change(alerting, Input.OFFHOOK_ANSWER)
+            self._established(alerting, now, EventCause.NEW_CALL)
+        elif dev.in_service and not m.has_state(dev, ACTIVE_STATES):
+            call = m.new_call(dev.id, "")
+            conn = m.create(call, dev, Input.INITIATE)
+            m.emit(
+                ServiceInitiated(
+                    time=now,
+                    cause=EventCause.NEW_CALL,
+                    involved_devices=m.devs(call),
+                    initiated_connection=conn.cid,
+                    initiating_device=dev.id,
+                    local_connection_info=_S.INITIATED,
+                )
+            )
+        else:
+            return False
+        m.finish(now)
+        return True
+
+    def line_onhook(self, device: str, now: float) -> bool:
+        """A station hangs up: all its connections except ringing ones are cleared."""
+        return self._release_all(
+            self._m.device_of_kind(device, DeviceKind.STATION), Input.ONHOOK, now, EventCause.NORMAL_CLEARING
+        )
+
+    def far_end_answered(self, trunk: str, now: float) -> bool:
+        """The called party answered an outbound call on ``trunk`` (Established)."""
+        m = self._m
+        dev = self._m.device_of_kind(trunk, DeviceKind.TRUNK)
+        conn = next((c for c in dev.conns.values() if c.state is _S.ALERTING), None)
+        if conn is None:
+            return False
+        m.change(conn, Input.FAR_END_ANSWER)
+        self._established(conn, now, EventCause.NEW_CALL)
+        m.finish(now)
+        return True
+
+    def far_end_released(
+        self, trunk: str, now: float, cause: EventCause = EventCause.NORMAL_CLEARING
+    ) -> bool:
+        """The external party hung up (loop drop or busy tone detected on ``trunk``): its
+        connections are cleared with ``cause`` and the trunk is put on-hook."""
+        return self._release_all(
+            self._m.device_of_kind(trunk, DeviceKind.TRUNK), Input.FAR_END_RELEASE, now, cause
+        )
+
+    def digits_detected(self, device: str, digits: str, now: float) -> bool:
+        """Digits from a device: on an initiated connection they are the dialled number
+        (Originated, then delivery as for make_call); on a connected one a DigitsDetected
+        event (cause dTMFDigitDetected).  Otherwise ignored."""
+        m = self._m
+        dev = m.device(device)
+        conn = next((c for c in dev.conns.values() if c.state in (_S.INITIATED, _S.CONNECTED)), None)
+        if conn is None or not digits:
+            return False
+        call = conn.call
+        if conn.state is _S.INITIATED:
+            dest = m.resolve(digits, "invalidCalledDeviceID", caller=dev)
+            call.called = digits
+            m.originate(call, conn, dest, now, EventCause.NEW_CALL)
+        else:
+            m.change(conn, Input.DIGITS_DETECTED)
+            m.emit(
+                DigitsDetected(
+                    time=now,
+                    cause=EventCause.DTMF_DIGIT_DETECTED,
+                    involved_devices=m.devs(call),
+                    connection=conn.cid,
+                    device=dev.id,
+                    digits=digits,
+                )
+            )
+        m.finish(now)
+        return True
+
+    # -- helpers --------------------------------------------------------------------------
+    def _pair(
+        self,
+        first: ConnectionID,
+        second: ConnectionID,
+        first_input: Input,
+        second_input: Input,
+        errors: tuple[str, str] = ("invalidHeldConnectionID", "invalidActiveConnectionID"),
+    ) -> tuple[Connection, Connection]:
+        m = self._m
+        a = m.conn(first, errors[0])
+        b = m.conn(second, errors[1])
+        m.check(a, first_input)
+        m.check(b, second_input)
+        m.require(a.device is b.device, "notSameDevice", f"{first} and {second} are on different devices")
+        return a, b
+
+    def _hold(self, conn: Connection, inp: Input, now: float, cause: EventCause) -> None:
+        m = self._m
+        m.change(conn, inp)
+        m.emit(
+            Held(
+                time=now,
+                cause=cause,
+                involved_devices=m.devs(conn.call),
+                held_connection=conn.cid,
+                holding_device=conn.device.id,
+                local_connection_info=_S.HOLD,
+            )
+        )
+
+    def _retrieve(self, conn: Connection, inp: Input, now: float, cause: EventCause) -> None:
+        m = self._m
+        m.change(conn, inp)
+        m.emit(
+            Retrieved(
+                time=now,
+                cause=cause,
+                involved_devices=m.devs(conn.call),
+                retrieved_connection=conn.cid,
+                retrieving_device=conn.device.id,
+                local_connection_info=_S.CONNECTED,
+            )
+        )
+
+    def _established(self, conn: Connection, now: float, cause: EventCause) -> None:
+        m = self._m
+        call = conn.call
+        m.answered(call)
+        m.emit(
+            Established(
+                time=now,
+                cause=cause,
+                involved_devices=m.devs(call),
+                established_connection=conn.cid,
+                answering_device=conn.device.id,
+                calling_device=call.calling,
+                called_device=call.called,
+                last_redirection_device=call.last_redirection,
+                local_connection_info=_S.CONNECTED,
+            )
+        )
+
+    def _release_all(self, dev: Device, inp: Input, now: float, cause: EventCause) -> bool:
+        m = self._m
+        releasable = allowed_states(inp)
+        gone = [c for c in dev.conns.values() if c.state in releasable]
+        for conn in gone:
+            m.remove(conn, inp, now, cause)
+        m.finish(now)
+        return bool(gone)

@@ -1,0 +1,531 @@
+"""State and primitives of the switch core: devices, calls, connections, routing, clearing.
+
+:class:`CallModel` holds everything :class:`pycti.switch.core.SwitchCore` knows and the few
+mutating primitives the services are written with.  Every state change goes through
+:meth:`CallModel.change`, which asks :func:`pycti.switch.states.transition`.  Services
+validate everything first (lookups, :func:`transition` on every connection they will touch,
+device rules) and only then call the primitives, which cannot fail: a refused service
+changes nothing.
+
+Per-call work is O(parties) and per-device work O(that device's connections): calls,
+devices, connections, idle trunks, queue contents and the alerting calls of each pickup
+group are all kept in dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from pycti.errors import CstaError
+from pycti.switch.commands import (
+    AnswerLine,
+    Command,
+    MediaTopology,
+    ReleaseLine,
+    RingStation,
+    SeizeTrunk,
+    StopRinging,
+)
+from pycti.switch.events import (
+    CallCleared,
+    ConnectionCleared,
+    CstaEvent,
+    Delivered,
+    EventCause,
+    Failed,
+    Originated,
+    Queued,
+)
+from pycti.switch.ids import ConnectionID, IdSequence
+from pycti.switch.states import STATE_ERROR_CATEGORY, ConnectionState, Input, transition
+
+__all__ = ["CallModel", "Destination", "DeviceKind", "err"]
+
+_S = ConnectionState
+
+_STATE_ERRORS = frozenset(
+    {
+        "invalidDeviceState",
+        "connectedCallExists",
+        "invalidCallingDeviceState",
+        "invalidCalledDeviceState",
+        "invalidDestinationDeviceState",
+        "noCallToAnswer",
+    }
+)
+_SYSTEM_ERRORS = frozenset(
+    {
+        "deviceOutOfService",
+        "callingDeviceOutOfService",
+        "destinationDeviceOutOfService",
+        "networkBusy",
+    }
+)
+
+#: A station with a connection in one of these states is busy to a new call.
+BUSY_STATES = frozenset({_S.INITIATED, _S.ALERTING, _S.CONNECTED, _S.FAIL})
+#: A station with a connection in one of these states may not take a second active call.
+ACTIVE_STATES = frozenset({_S.INITIATED, _S.CONNECTED, _S.FAIL})
+
+
+def err(error_value: str, detail: str) -> CstaError:
+    """A :class:`CstaError` with the ECMA-269 category of ``error_value``."""
+    if error_value in _STATE_ERRORS:
+        category = STATE_ERROR_CATEGORY
+    elif error_value in _SYSTEM_ERRORS:
+        category = "system"
+    else:
+        category = "operation"
+    return CstaError(error_value, detail, category=category)
+
+
+class DeviceKind(Enum):
+    """What a device is to the switch.
+
+    * ``STATION`` -- an agent phone on a station port (rings, goes off/on-hook).
+    * ``TRUNK`` -- an analog line to the central office; it stands for the external party.
+    * ``QUEUE`` -- an ACD device: a call there is ``queued`` until deflected to an agent.
+    * ``ROUTE`` -- a route point / IVR / virtual device an application answers itself; it can
+      hold any number of calls.
+    """
+
+    STATION = "station"
+    TRUNK = "trunk"
+    QUEUE = "queue"
+    ROUTE = "route"
+
+
+class Device:
+    """A device known to the switch (internal; snapshot it with the core's services)."""
+
+    __slots__ = ("conns", "id", "in_service", "kind", "pickup_group")
+
+    def __init__(self, device_id: str, kind: DeviceKind, pickup_group: str | None) -> None:
+        self.id = device_id
+        self.kind = kind
+        self.pickup_group = pickup_group
+        self.in_service = True
+        self.conns: dict[str, Connection] = {}  # call id -> connection, oldest first
+
+
+class Connection:
+    """A non-null connection (internal)."""
+
+    __slots__ = ("call", "cid", "device", "state")
+
+    def __init__(self, call: Call, device: Device) -> None:
+        self.cid = ConnectionID(call.id, device.id)
+        self.call = call
+        self.device = device
+        self.state = _S.NULL
+
+
+class Call:
+    """A call (internal).  ``calling``/``called`` are device ids or external numbers."""
+
+    __slots__ = (
+        "called",
+        "calling",
+        "clear_cause",
+        "conns",
+        "id",
+        "last_devices",
+        "last_redirection",
+        "lost",
+        "merged",
+        "parties",
+        "pending_answer",
+    )
+
+    def __init__(self, call_id: str, calling: str, called: str) -> None:
+        self.id = call_id
+        self.conns: dict[str, Connection] = {}  # device id -> connection, oldest first
+        self.calling = calling
+        self.called = called
+        self.last_redirection: str | None = None
+        self.parties: tuple[str, ...] = ()  # last MediaTopology sent
+        self.lost = False  # a connection left: a lone survivor is cleared
+        self.merged = False  # joined into another call by transfer/conference
+        self.pending_answer: str | None = None  # incoming trunk not yet taken off-hook
+        self.clear_cause = EventCause.NORMAL_CLEARING
+        self.last_devices: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a dialled number leads: a device, an idle trunk, or a failure with its cause."""
+
+    device: Device | None
+    trunk: Device | None = None
+    fail_cause: EventCause | None = None
+    number: str = ""
+
+
+class CallModel:
+    """The switch's state and mutating primitives; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, Device] = {}
+        self.calls: dict[str, Call] = {}
+        self.events: list[CstaEvent] = []
+        self.commands: list[Command] = []
+        self.call_ids = IdSequence("C")
+        self.idle_trunks: dict[str, None] = {}
+        self.trunk_count = 0
+        self.group_alerting: dict[str, dict[ConnectionID, Connection]] = {}
+        self.default_route: str | None = None
+        self._touched: dict[str, Call] = {}
+
+    # -- lookups and checks (pure, raise CstaError) -----------------------------------------
+    def device(self, device_id: object, error_value: str = "invalidDeviceID") -> Device:
+        """The device called ``device_id``, or CstaError(error_value)."""
+        dev = self.devices.get(device_id) if isinstance(device_id, str) else None
+        if dev is None:
+            raise err(error_value, f"no device {device_id!r}")
+        return dev
+
+    def conn(self, cid: object, error_value: str = "invalidConnectionID") -> Connection:
+        """The live connection ``cid``, or CstaError(error_value)."""
+        if isinstance(cid, ConnectionID):
+            call = self.calls.get(cid.call_id)
+            if call is not None:
+                found = call.conns.get(cid.device_id)
+                if found is not None:
+                    return found
+        raise err(error_value, f"no connection {cid}")
+
+    def call(self, call_id: object) -> Call:
+        """The live call ``call_id`` (a call id or any ConnectionID of it)."""
+        key = call_id.call_id if isinstance(call_id, ConnectionID) else call_id
+        found = self.calls.get(key) if isinstance(key, str) else None
+        if found is None:
+            raise err("invalidCallID", f"no call {call_id}")
+        return found
+
+    @staticmethod
+    def check(conn: Connection, inp: Input) -> ConnectionState:
+        """The state ``inp`` takes ``conn`` to; CstaError when the table refuses."""
+        return transition(conn.state, inp, subject=conn.cid)
+
+    @staticmethod
+    def require(ok: bool, error_value: str, detail: str) -> None:
+        """Raise CstaError(error_value) unless ``ok``."""
+        if not ok:
+            raise err(error_value, detail)
+
+    @staticmethod
+    def has_state(dev: Device, states: frozenset[ConnectionState], but: Connection | None = None) -> bool:
+        """Whether ``dev`` has a connection other than ``but`` in one of ``states``."""
+        return any(c.state in states and c is not but for c in dev.conns.values())
+
+    def device_of_kind(self, device_id: str, kind: DeviceKind) -> Device:
+        """The device ``device_id``, which must be of ``kind`` (requestIncompatibleWithDevice)."""
+        dev = self.device(device_id)
+        self.require(dev.kind is kind, "requestIncompatibleWithDevice", f"{device_id} is not a {kind.value}")
+        return dev
+
+    def controllable(self, conn: Connection) -> None:
+        """Only stations and route points answer, hold, consult, transfer and conference."""
+        self.require(
+            conn.device.kind in (DeviceKind.STATION, DeviceKind.ROUTE),
+            "requestIncompatibleWithConnection",
+            f"{conn.cid}: a {conn.device.kind.value} device cannot do this",
+        )
+
+    def no_other_active(self, dev: Device, conn: Connection) -> None:
+        """A station has one active call at a time (connectedCallExists)."""
+        if dev.kind is DeviceKind.STATION:
+            self.require(
+                not self.has_state(dev, ACTIVE_STATES, but=conn),
+                "connectedCallExists",
+                f"{dev.id} already has an active call",
+            )
+
+    def resolve(
+        self,
+        number: object,
+        error_value: str,
+        *,
+        exclude: Call | None = None,
+        caller: Device | None = None,
+    ) -> Destination:
+        """Where ``number`` leads now (pure).
+
+        A device id leads to that device (busy if it is a busy station, the ``caller``
+        itself or already in call ``exclude``; unreachable if out of service); any other number to the first idle
+        trunk.  Raises CstaError(error_value) for an empty or malformed number or a trunk
+        device dialled directly.
+        """
+        if not isinstance(number, str) or not number or any(ch.isspace() for ch in number):
+            raise err(error_value, f"not a dialable number: {number!r}")
+        dev = self.devices.get(number)
+        if dev is not None:
+            if dev.kind is DeviceKind.TRUNK:
+                raise err(error_value, f"{number} is a trunk; dial an external number instead")
+            if not dev.in_service:
+                return Destination(dev, fail_cause=EventCause.DEST_OUT_OF_ORDER, number=number)
+            busy = dev is caller or (exclude is not None and number in exclude.conns)
+            if busy or (dev.kind is DeviceKind.STATION and self.has_state(dev, BUSY_STATES)):
+                return Destination(dev, fail_cause=EventCause.BUSY, number=number)
+            return Destination(dev, number=number)
+        if self.idle_trunks:
+            trunk = self.devices[next(iter(self.idle_trunks))]
+            return Destination(None, trunk=trunk, number=number)
+        cause = EventCause.TRUNKS_BUSY if self.trunk_count else EventCause.DEST_NOT_OBTAINABLE
+        return Destination(None, fail_cause=cause, number=number)
+
+    def require_reachable(self, dest: Destination) -> None:
+        """Refuse a redirection (deflect, single-step transfer) to an unreachable place."""
+        cause = dest.fail_cause
+        if cause is None:
+            return
+        if cause is EventCause.BUSY:
+            raise err("invalidDestinationDeviceState", f"{dest.number} is busy")
+        if cause is EventCause.DEST_OUT_OF_ORDER:
+            raise err("destinationDeviceOutOfService", f"{dest.number} is out of service")
+        if cause is EventCause.TRUNKS_BUSY:
+            raise err("networkBusy", f"no idle trunk for {dest.number}")
+        raise err("invalidDestination", f"{dest.number} is not a device and no trunk exists")
+
+    # -- mutating primitives (cannot fail once the service has validated) -------------------
+    def emit(self, event: CstaEvent) -> None:
+        """Queue an event for take_events()."""
+        self.events.append(event)
+
+    def command(self, command: Command) -> None:
+        """Queue a command for take_commands()."""
+        self.commands.append(command)
+
+    def touch(self, call: Call) -> None:
+        """Mark ``call`` for clearing checks and MediaTopology at the end of the input."""
+        self._touched[call.id] = call
+
+    @staticmethod
+    def devs(call: Call, *extra: str) -> frozenset[str]:
+        """Devices an event about ``call`` concerns."""
+        return frozenset(call.conns).union(extra) if extra else frozenset(call.conns)
+
+    def new_call(self, calling: str, called: str) -> Call:
+        """Allocate the next call id."""
+        call = Call(self.call_ids.allocate(), calling, called)
+        self.calls[call.id] = call
+        self.touch(call)
+        return call
+
+    def change(self, conn: Connection, inp: Input) -> ConnectionState:
+        """THE state change: look ``inp`` up in the table and apply its side effects
+        (ringing a station on entering alerting, stopping it on leaving, pickup index)."""
+        old = conn.state
+        new = transition(old, inp, subject=conn.cid)
+        if old is not new:
+            dev = conn.device
+            if dev.kind is DeviceKind.STATION:
+                if old is _S.ALERTING:
+                    self.command(StopRinging(device=dev.id))
+                    if dev.pickup_group is not None:
+                        self.group_alerting[dev.pickup_group].pop(conn.cid, None)
+                elif new is _S.ALERTING:
+                    self.command(RingStation(device=dev.id, calling_number=conn.call.calling))
+                    if dev.pickup_group is not None:
+                        self.group_alerting.setdefault(dev.pickup_group, {})[conn.cid] = conn
+            conn.state = new
+            self.touch(conn.call)
+        return new
+
+    def create(self, call: Call, dev: Device, inp: Input) -> Connection:
+        """Give ``dev`` a connection to ``call`` through a creating input."""
+        conn = Connection(call, dev)
+        call.conns[dev.id] = conn
+        dev.conns[call.id] = conn
+        if dev.kind is DeviceKind.TRUNK:
+            self.idle_trunks.pop(dev.id, None)
+        self.change(conn, inp)
+        return conn
+
+    def remove(
+        self, conn: Connection, inp: Input, now: float, cause: EventCause, *, report: bool = True
+    ) -> None:
+        """Take ``conn`` to null through ``inp``; report ConnectionCleared unless the
+        service reports the departure itself (Transferred, Diverted ...).
+
+        A station or trunk left with no connection is put on-hook (ReleaseLine) unless it
+        went on-hook itself, failed, or was only ringing.
+        """
+        old = conn.state
+        call, dev = conn.call, conn.device
+        devs = frozenset(call.conns)
+        self.change(conn, inp)
+        del call.conns[dev.id]
+        del dev.conns[call.id]
+        call.lost = True
+        call.clear_cause = cause
+        call.last_devices = call.last_devices | devs
+        if report:
+            self.emit(
+                ConnectionCleared(
+                    time=now,
+                    cause=cause,
+                    involved_devices=devs,
+                    dropped_connection=conn.cid,
+                    releasing_device=dev.id,
+                    local_connection_info=_S.NULL,
+                )
+            )
+        if not dev.conns and dev.kind in (DeviceKind.STATION, DeviceKind.TRUNK):
+            if dev.kind is DeviceKind.TRUNK and dev.in_service:
+                self.idle_trunks[dev.id] = None
+            own = inp is Input.ONHOOK or inp is Input.PORT_FAILURE
+            if not own and not (old is _S.ALERTING and dev.kind is DeviceKind.STATION):
+                self.command(ReleaseLine(device=dev.id))
+
+    def move(self, conn: Connection, into: Call) -> Connection:
+        """Move ``conn`` (state unchanged) into call ``into``; returns the new connection."""
+        old_call, dev = conn.call, conn.device
+        del old_call.conns[dev.id]
+        del dev.conns[old_call.id]
+        moved = Connection(into, dev)
+        moved.state = conn.state
+        into.conns[dev.id] = moved
+        dev.conns[into.id] = moved
+        if moved.state is _S.ALERTING and dev.pickup_group is not None:
+            index = self.group_alerting[dev.pickup_group]
+            index.pop(conn.cid, None)
+            index[moved.cid] = moved
+        self.touch(old_call)
+        self.touch(into)
+        return moved
+
+    def answered(self, call: Call) -> None:
+        """The call has been answered inside the switch: take an incoming trunk off-hook."""
+        if call.pending_answer is not None:
+            self.command(AnswerLine(device=call.pending_answer))
+            call.pending_answer = None
+
+    def originate(
+        self, call: Call, calling: Connection, dest: Destination, now: float, cause: EventCause
+    ) -> None:
+        """Dialling is complete on ``calling`` (initiated): Originated, then delivery."""
+        self.change(calling, Input.ORIGINATE)
+        self.emit(
+            Originated(
+                time=now,
+                cause=cause,
+                involved_devices=self.devs(call),
+                originated_connection=calling.cid,
+                calling_device=call.calling,
+                called_device=call.called,
+                local_connection_info=_S.CONNECTED,
+            )
+        )
+        self.deliver(call, dest, now, EventCause.NEW_CALL, calling=calling)
+
+    def deliver(
+        self,
+        call: Call,
+        dest: Destination,
+        now: float,
+        cause: EventCause,
+        *,
+        calling: Connection | None = None,
+    ) -> ConnectionID | None:
+        """Offer ``call`` to ``dest``: alerting (Delivered), queued (Queued), an outbound
+        trunk (SeizeTrunk + Delivered), or -- when ``dest`` failed -- ``calling`` goes to
+        the fail state (Failed).  Returns the new connection's id, if any."""
+        if dest.fail_cause is not None:
+            assert calling is not None, "redirections validate reachability first"
+            self.change(calling, Input.DESTINATION_FAILED)
+            failing = dest.device.id if dest.device is not None else dest.number
+            self.emit(
+                Failed(
+                    time=now,
+                    cause=dest.fail_cause,
+                    involved_devices=self.devs(call, failing) if dest.device else self.devs(call),
+                    failed_connection=calling.cid,
+                    failing_device=failing,
+                    calling_device=call.calling,
+                    called_device=call.called,
+                    last_redirection_device=call.last_redirection,
+                    local_connection_info=_S.FAIL,
+                )
+            )
+            return None
+        target = dest.device if dest.device is not None else dest.trunk
+        assert target is not None
+        if target.kind is DeviceKind.QUEUE:
+            conn = self.create(call, target, Input.QUEUE)
+            waiting = len(target.conns)
+            self.emit(
+                Queued(
+                    time=now,
+                    cause=EventCause.ENTERING_DISTRIBUTION if cause is EventCause.NEW_CALL else cause,
+                    involved_devices=self.devs(call),
+                    queued_connection=conn.cid,
+                    queue=target.id,
+                    calling_device=call.calling,
+                    called_device=call.called,
+                    last_redirection_device=call.last_redirection,
+                    number_queued=waiting,
+                    calls_in_front=waiting - 1,
+                    local_connection_info=_S.QUEUED,
+                )
+            )
+            return conn.cid
+        conn = self.create(call, target, Input.DELIVER)
+        if target.kind is DeviceKind.TRUNK:
+            self.command(SeizeTrunk(trunk=target.id, number=dest.number))
+        self.emit(
+            Delivered(
+                time=now,
+                cause=cause,
+                involved_devices=self.devs(call),
+                connection=conn.cid,
+                alerting_device=target.id,
+                calling_device=call.calling,
+                called_device=call.called if target.kind is not DeviceKind.TRUNK else dest.number,
+                last_redirection_device=call.last_redirection,
+                local_connection_info=_S.ALERTING,
+            )
+        )
+        return conn.cid
+
+    def settle(self, call: Call, now: float) -> None:
+        """Clear a call that a departure left with one connection; end an empty call."""
+        if self.calls.get(call.id) is not call:
+            return
+        if call.lost and len(call.conns) == 1 and not call.merged:
+            last = next(iter(call.conns.values()))
+            self.remove(last, Input.CLEAR_CALL, now, call.clear_cause)
+        if not call.conns:
+            del self.calls[call.id]
+            if not call.merged:
+                self.emit(
+                    CallCleared(
+                        time=now,
+                        cause=call.clear_cause,
+                        involved_devices=call.last_devices,
+                        cleared_call=call.id,
+                    )
+                )
+
+    def finish(self, now: float) -> None:
+        """End of an input: settle every touched call, then send MediaTopology changes
+        (calls that lost parties first, so a device is never in two topologies)."""
+        touched = list(self._touched.values())
+        for call in touched:
+            self.settle(call, now)
+        self._touched.clear()
+        growing: list[tuple[Call, tuple[str, ...]]] = []
+        for call in touched:
+            conns = call.conns
+            parties = tuple(d for d, c in conns.items() if c.state is _S.CONNECTED)
+            if parties == call.parties:
+                continue
+            if set(call.parties).issubset(parties):
+                growing.append((call, parties))
+            else:
+                call.parties = parties
+                self.command(MediaTopology(call_id=call.id, parties=parties))
+        for call, parties in growing:
+            call.parties = parties
+            self.command(MediaTopology(call_id=call.id, parties=parties))

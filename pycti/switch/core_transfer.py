@@ -1,0 +1,346 @@
+"""Services that move a call between devices or join calls: consultation, transfer,
+conference, single-step transfer, deflect and the pickups (ECMA-269 clause 17).
+
+Functions of a :class:`CallModel`; :class:`pycti.switch.core.SwitchCore` exposes them as
+methods.  Each validates everything before its first mutation.
+"""
+
+from __future__ import annotations
+
+from pycti.switch.commands import AnswerLine
+from pycti.switch.core_model import (
+    BUSY_STATES,
+    Call,
+    CallModel,
+    Connection,
+    Device,
+    DeviceKind,
+)
+from pycti.switch.events import (
+    Conferenced,
+    ConnectionListEntry,
+    Diverted,
+    Established,
+    EventCause,
+    Held,
+    ServiceInitiated,
+    Transferred,
+)
+from pycti.switch.ids import ConnectionID
+from pycti.switch.states import ConnectionState, Input
+
+__all__ = [
+    "conference_call",
+    "consultation_call",
+    "deflect_call",
+    "directed_pickup_call",
+    "group_pickup_call",
+    "single_step_transfer_call",
+    "transfer_call",
+]
+
+_S = ConnectionState
+_CONTROLLABLE = (DeviceKind.STATION, DeviceKind.ROUTE)
+
+
+def consultation_call(m: CallModel, existing: ConnectionID, consulted: str, now: float) -> ConnectionID:
+    """Hold ``existing`` (if connected) and call ``consulted`` from the same device.
+
+    Returns the consultation call's connection of the consulting device (ECMA
+    ``initiatedCall``).  Events: Held (cause consultation), ServiceInitiated, Originated,
+    then Delivered/Queued -- or Failed when ``consulted`` is busy or unreachable.
+    """
+    conn = m.conn(existing)
+    m.check(conn, Input.CONSULTATION_EXISTING)
+    m.controllable(conn)
+    dev = conn.device
+    m.no_other_active(dev, conn)
+    dest = m.resolve(consulted, "invalidCalledDeviceID", caller=dev)
+
+    if conn.state is _S.CONNECTED:
+        m.change(conn, Input.CONSULTATION_EXISTING)
+        m.emit(
+            Held(
+                time=now,
+                cause=EventCause.CONSULTATION,
+                involved_devices=m.devs(conn.call),
+                held_connection=conn.cid,
+                holding_device=dev.id,
+                local_connection_info=_S.HOLD,
+            )
+        )
+    call = m.new_call(dev.id, consulted)
+    new = m.create(call, dev, Input.INITIATE)
+    m.emit(
+        ServiceInitiated(
+            time=now,
+            cause=EventCause.CONSULTATION,
+            involved_devices=m.devs(call),
+            initiated_connection=new.cid,
+            initiating_device=dev.id,
+            local_connection_info=_S.INITIATED,
+        )
+    )
+    m.originate(call, new, dest, now, EventCause.CONSULTATION)
+    return new.cid
+
+
+def _join_pair(
+    m: CallModel, held: ConnectionID, active: ConnectionID, held_input: Input, active_input: Input
+) -> tuple[Connection, Connection]:
+    """Validate a (held, active) pair of one device for transfer/conference."""
+    h = m.conn(held, "invalidHeldConnectionID")
+    a = m.conn(active, "invalidActiveConnectionID")
+    m.check(h, held_input)
+    m.check(a, active_input)
+    m.require(h.device is a.device, "notSameDevice", f"{held} and {active} are on different devices")
+    m.controllable(h)
+    dev_id = h.device.id
+    shared = [d for d in a.call.conns if d != dev_id and d in h.call.conns]
+    m.require(not shared, "notDifferentDevices", f"{shared} already in both calls")
+    return h, a
+
+
+def _merge(m: CallModel, into: Call, source: Call) -> tuple[tuple[ConnectionListEntry, ...], str]:
+    """Move every connection of ``source`` into ``into``; return the ConnectionList of the
+    resulting call (old and new ids) and the first party added."""
+    entries = [
+        ConnectionListEntry(new_connection=c.cid, old_connection=c.cid, endpoint=d)
+        for d, c in into.conns.items()
+    ]
+    added = ""
+    for d, c in list(source.conns.items()):
+        moved = m.move(c, into)
+        entries.append(ConnectionListEntry(new_connection=moved.cid, old_connection=c.cid, endpoint=d))
+        added = added or d
+    source.merged = True
+    if into.pending_answer is None:
+        into.pending_answer = source.pending_answer
+    return tuple(entries), added
+
+
+def transfer_call(m: CallModel, held: ConnectionID, active: ConnectionID, now: float) -> ConnectionID:
+    """The device of ``held``/``active`` drops out; the other parties of both calls are
+    joined in ``held``'s call.  One Transferred event (no ConnectionCleared for the
+    transferring device, no CallCleared for the consultation call, which ends by merging).
+
+    Returns the transferred-to party's connection in the resulting call.
+    """
+    h, a = _join_pair(m, held, active, Input.TRANSFER_HELD, Input.TRANSFER_ACTIVE)
+    dev = h.device
+    involved = m.devs(h.call).union(a.call.conns)
+    m.remove(h, Input.TRANSFER_HELD, now, EventCause.TRANSFER, report=False)
+    m.remove(a, Input.TRANSFER_ACTIVE, now, EventCause.TRANSFER, report=False)
+    entries, added = _merge(m, h.call, a.call)
+    m.emit(
+        Transferred(
+            time=now,
+            cause=EventCause.TRANSFER,
+            involved_devices=involved,
+            primary_old_call=h.cid,
+            secondary_old_call=a.cid,
+            transferring_device=dev.id,
+            transferred_to_device=added,
+            transferred_connections=entries,
+            local_connection_info=_S.NULL,
+        )
+    )
+    return ConnectionID(h.call.id, added)
+
+
+def conference_call(m: CallModel, held: ConnectionID, active: ConnectionID, now: float) -> ConnectionID:
+    """Join ``held``'s call and ``active``'s call into one conference in ``held``'s call;
+    the conferencing device is connected to it.  One Conferenced event.
+
+    Returns the conferencing device's connection in the conference (ECMA
+    ``conferenceCall``).
+    """
+    h, a = _join_pair(m, held, active, Input.CONFERENCE_HELD, Input.CONFERENCE_ACTIVE)
+    dev = h.device
+    involved = m.devs(h.call).union(a.call.conns)
+    m.remove(a, Input.CONFERENCE_ACTIVE, now, EventCause.CONFERENCE, report=False)
+    m.change(h, Input.CONFERENCE_HELD)
+    entries, added = _merge(m, h.call, a.call)
+    m.emit(
+        Conferenced(
+            time=now,
+            cause=EventCause.CONFERENCE,
+            involved_devices=involved,
+            primary_old_call=h.cid,
+            secondary_old_call=a.cid,
+            conferencing_device=dev.id,
+            added_party=added,
+            conference_connections=entries,
+            local_connection_info=_S.CONNECTED,
+        )
+    )
+    return h.cid
+
+
+def single_step_transfer_call(
+    m: CallModel, active: ConnectionID, transferred_to: str, now: float
+) -> ConnectionID:
+    """Replace the device of ``active`` in its call by ``transferred_to`` (which is then
+    alerted or queued).  Events: Transferred, then Delivered/Queued (cause
+    singleStepTransfer, lastRedirectionDevice = the transferring device).
+
+    A busy, out-of-service or unreachable ``transferred_to`` refuses the service.
+    Returns the new connection of ``transferred_to``.
+    """
+    conn = m.conn(active, "invalidActiveConnectionID")
+    m.check(conn, Input.SINGLE_STEP_TRANSFER)
+    m.controllable(conn)
+    call, dev = conn.call, conn.device
+    dest = m.resolve(transferred_to, "invalidDestination", exclude=call)
+    m.require_reachable(dest)
+    target = dest.device if dest.device is not None else dest.trunk
+    assert target is not None
+    new_cid = ConnectionID(call.id, target.id)
+
+    involved = m.devs(call, target.id)
+    m.remove(conn, Input.SINGLE_STEP_TRANSFER, now, EventCause.SINGLE_STEP_TRANSFER, report=False)
+    entries = [
+        ConnectionListEntry(new_connection=c.cid, old_connection=c.cid, endpoint=d)
+        for d, c in call.conns.items()
+    ]
+    entries.append(ConnectionListEntry(new_connection=new_cid, old_connection=None, endpoint=target.id))
+    m.emit(
+        Transferred(
+            time=now,
+            cause=EventCause.SINGLE_STEP_TRANSFER,
+            involved_devices=involved,
+            primary_old_call=conn.cid,
+            secondary_old_call=None,
+            transferring_device=dev.id,
+            transferred_to_device=target.id,
+            transferred_connections=tuple(entries),
+            local_connection_info=_S.NULL,
+        )
+    )
+    call.last_redirection = dev.id
+    m.deliver(call, dest, now, EventCause.SINGLE_STEP_TRANSFER)
+    return new_cid
+
+
+def deflect_call(m: CallModel, conn_id: ConnectionID, new_destination: str, now: float) -> None:
+    """Divert an alerting or queued call from its device to ``new_destination``.
+
+    Events: Diverted (cause redirected), then Delivered/Queued at the new destination with
+    lastRedirectionDevice = the diverting device.  A busy, out-of-service or unreachable
+    destination refuses the service.
+    """
+    conn = m.conn(conn_id)
+    m.check(conn, Input.DEFLECT_CALL)
+    call, dev = conn.call, conn.device
+    dest = m.resolve(new_destination, "invalidDestination", exclude=call)
+    m.require_reachable(dest)
+    target = dest.device if dest.device is not None else dest.trunk
+    assert target is not None
+
+    involved = m.devs(call, target.id)
+    m.remove(conn, Input.DEFLECT_CALL, now, EventCause.REDIRECTED, report=False)
+    call.last_redirection = dev.id
+    m.emit(
+        Diverted(
+            time=now,
+            cause=EventCause.REDIRECTED,
+            involved_devices=involved,
+            connection=conn.cid,
+            diverting_device=dev.id,
+            new_destination=target.id,
+            calling_device=call.calling,
+            called_device=call.called,
+            last_redirection_device=dev.id,
+            local_connection_info=_S.NULL,
+        )
+    )
+    m.deliver(call, dest, now, EventCause.REDIRECTED)
+
+
+def _pickup_requester(m: CallModel, requesting: str) -> Device:
+    """Validate the device that picks a call up."""
+    req = m.device(requesting)
+    m.require(req.kind in _CONTROLLABLE, "requestIncompatibleWithDevice", f"{req.id} cannot pick up")
+    m.require(req.in_service, "deviceOutOfService", f"{req.id} is out of service")
+    if req.kind is DeviceKind.STATION:
+        m.require(not m.has_state(req, BUSY_STATES), "invalidDeviceState", f"{req.id} is busy")
+    return req
+
+
+def _pickup(m: CallModel, picked: Connection, req: Device, now: float) -> ConnectionID:
+    """Move an alerting call from ``picked``'s device to ``req``, answered."""
+    call, dev = picked.call, picked.device
+    m.require(req.id not in call.conns, "notDifferentDevices", f"{req.id} is already in {call.id}")
+    involved = m.devs(call, req.id)
+    m.remove(picked, Input.PICKED_UP, now, EventCause.CALL_PICKUP, report=False)
+    call.last_redirection = dev.id
+    m.emit(
+        Diverted(
+            time=now,
+            cause=EventCause.CALL_PICKUP,
+            involved_devices=involved,
+            connection=picked.cid,
+            diverting_device=dev.id,
+            new_destination=req.id,
+            calling_device=call.calling,
+            called_device=call.called,
+            last_redirection_device=dev.id,
+            local_connection_info=_S.NULL,
+        )
+    )
+    new = m.create(call, req, Input.JOIN)
+    if req.kind is DeviceKind.STATION:
+        m.command(AnswerLine(device=req.id))
+    m.answered(call)
+    m.emit(
+        Established(
+            time=now,
+            cause=EventCause.CALL_PICKUP,
+            involved_devices=m.devs(call),
+            established_connection=new.cid,
+            answering_device=req.id,
+            calling_device=call.calling,
+            called_device=call.called,
+            last_redirection_device=dev.id,
+            local_connection_info=_S.CONNECTED,
+        )
+    )
+    return new.cid
+
+
+def directed_pickup_call(
+    m: CallModel, call_to_be_picked_up: ConnectionID | str, requesting_device: str, now: float
+) -> ConnectionID:
+    """``requesting_device`` answers a call alerting elsewhere.
+
+    ``call_to_be_picked_up`` is the alerting connection, or a device id meaning its oldest
+    alerting connection.  Events: Diverted then Established (cause callPickup).  Returns the
+    requesting device's new connection.
+    """
+    if isinstance(call_to_be_picked_up, ConnectionID):
+        picked = m.conn(call_to_be_picked_up)
+    else:
+        dev = m.device(call_to_be_picked_up, "invalidPickUpDeviceID")
+        ringing = [c for c in dev.conns.values() if c.state is _S.ALERTING]
+        m.require(bool(ringing), "noCallToAnswer", f"nothing alerting at {dev.id}")
+        picked = ringing[0]
+    m.check(picked, Input.PICKED_UP)
+    req = _pickup_requester(m, requesting_device)
+    return _pickup(m, picked, req, now)
+
+
+def group_pickup_call(m: CallModel, new_destination: str, pick_group: str | None, now: float) -> ConnectionID:
+    """``new_destination`` answers the oldest call alerting at a station of ``pick_group``
+    (default: its own pickup group).  Events as for the directed pickup."""
+    req = _pickup_requester(m, new_destination)
+    group = pick_group if pick_group is not None else req.pickup_group
+    m.require(group is not None, "invalidParameterValue", f"{req.id} has no pickup group")
+    assert group is not None
+    picked = next(
+        (c for c in m.group_alerting.get(group, {}).values() if req.id not in c.call.conns),
+        None,
+    )
+    m.require(picked is not None, "noCallToAnswer", f"nothing alerting in pickup group {group}")
+    assert picked is not None
+    m.check(picked, Input.PICKED_UP)
+    return _pickup(m, picked, req, now)
