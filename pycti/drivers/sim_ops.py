@@ -1,0 +1,317 @@
+"""Script operations for the simulated board's central office / caller (and agent phones).
+
+A port's script is a list of these frozen dataclasses, handed to
+:meth:`pycti.drivers.simboard.SimBoard.script`.  Each op knows how to fill its C
+``sim_op`` struct (see ``drivers/sim/simboard.h``); the board copies ops and sample buffers
+when the script is loaded.  Durations are whole milliseconds (8 samples each at 8 kHz),
+levels dBm0 (G.711 convention: a 0 dBm0 sine has a peak of 22748).
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._simboard import ffi, lib  # type: ignore[import-not-found]  # compiled by cffi
+
+__all__ = [
+    "CidMode",
+    "Ring",
+    "Tone",
+    "Speech",
+    "Silence",
+    "Play",
+    "WaitPrompt",
+    "WaitNudge",
+    "Mark",
+    "Hangup",
+    "OffHook",
+    "OnHook",
+    "SimOp",
+    "DTMF_FREQS_HZ",
+    "dtmf_ops",
+]
+
+_INT32_MAX = 2**31 - 1
+_NYQUIST_HZ = 4000.0
+#: Highest level an op accepts; louder signals clip anyway.
+_MAX_LEVEL_DBM0 = 20.0
+
+
+class CidMode(enum.IntEnum):
+    """Where a :class:`Ring` sends its caller ID audio."""
+
+    NONE = lib.SIM_CID_NONE
+    #: DTMF style: CID audio first, the first ring 250 ms after it ends.
+    BEFORE_FIRST_RING = lib.SIM_CID_BEFORE_FIRST_RING
+    #: FSK style (Telcordia GR-30): CID starts 500 ms after the first ring burst ends.
+    AFTER_FIRST_RING = lib.SIM_CID_AFTER_FIRST_RING
+
+
+def _count(name: str, value: Any, *, minimum: int = 0) -> int:
+    """``value`` as an int in [minimum, 2**31-1]; ValueError otherwise."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+    if not minimum <= v <= _INT32_MAX:
+        raise ValueError(f"{name} must be in [{minimum}, {_INT32_MAX}], got {v}")
+    return v
+
+
+def _level(name: str, value: float) -> float:
+    v = float(value)
+    if not v <= _MAX_LEVEL_DBM0:  # also rejects NaN
+        raise ValueError(f"{name} must be <= {_MAX_LEVEL_DBM0} dBm0, got {value!r}")
+    return v
+
+
+def _samples(name: str, value: Any) -> np.ndarray:
+    """A private, read-only, C-contiguous 1-D int16 copy of ``value``."""
+    a = np.asarray(value)
+    if a.ndim != 1 or a.dtype != np.int16:
+        raise ValueError(f"{name} must be a 1-D int16 array, got {a.dtype} with shape {a.shape}")
+    if a.size > _INT32_MAX:
+        raise ValueError(f"{name} is too long ({a.size} samples)")
+    a = np.array(a, dtype=np.int16, order="C", copy=True)
+    a.flags.writeable = False
+    return a
+
+
+def _buffer(a: np.ndarray, keep: list[object]) -> Any:
+    """A ``const int16_t *`` onto ``a``, kept alive through ``keep`` until the C call returns."""
+    if a.size == 0:
+        return ffi.NULL
+    buf = ffi.from_buffer("int16_t[]", a)
+    keep.append(buf)
+    return buf
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Ring:
+    """Trunk only: the CO rings the board until it answers (goes off hook).
+
+    Ring bursts last ``on_ms`` with ``off_ms`` between them (China: 1000/4000); the board
+    gets RING_ON/RING_OFF events.  ``cid_samples`` (FSK or DTMF audio prepared by the caller)
+    go toward the board as ``cid_mode`` says.  After ``max_ms`` unanswered (0 = never) the
+    caller gives up: SCRIPT_DONE with arg GAVE_UP.
+    """
+
+    on_ms: int = 1000
+    off_ms: int = 4000
+    max_ms: int = 0
+    cid_samples: np.ndarray | None = None
+    cid_mode: CidMode = CidMode.NONE
+
+    def __post_init__(self) -> None:
+        _count("on_ms", self.on_ms, minimum=1)
+        _count("off_ms", self.off_ms)
+        _count("max_ms", self.max_ms)
+        object.__setattr__(self, "cid_mode", CidMode(self.cid_mode))
+        if self.cid_samples is not None:
+            object.__setattr__(self, "cid_samples", _samples("cid_samples", self.cid_samples))
+            if self.cid_mode is CidMode.NONE:
+                raise ValueError("cid_samples given but cid_mode is NONE")
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_RING
+        r = cop.u.ring
+        r.on_ms, r.off_ms, r.max_ms = self.on_ms, self.off_ms, self.max_ms
+        cid = self.cid_samples if self.cid_samples is not None else np.zeros(0, np.int16)
+        r.cid_samples = _buffer(cid, keep)
+        r.cid_len = cid.size
+        r.cid_mode = int(self.cid_mode)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tone:
+    """A single (``f2_hz`` = 0) or dual tone, each at ``level_dbm0``, cadenced ``on_ms`` /
+    ``off_ms`` (``off_ms`` = 0: steady) for ``total_ms``.  One DTMF digit is a Tone of
+    on 80 / off 80 / total 160 (see :func:`dtmf_ops`)."""
+
+    f1_hz: float
+    f2_hz: float = 0.0
+    level_dbm0: float = -10.0
+    on_ms: int
+    off_ms: int = 0
+    total_ms: int
+
+    def __post_init__(self) -> None:
+        if not 0.0 < float(self.f1_hz) < _NYQUIST_HZ:
+            raise ValueError(f"f1_hz must be in (0, {_NYQUIST_HZ}), got {self.f1_hz!r}")
+        if not 0.0 <= float(self.f2_hz) < _NYQUIST_HZ:
+            raise ValueError(f"f2_hz must be 0 or in (0, {_NYQUIST_HZ}), got {self.f2_hz!r}")
+        _level("level_dbm0", self.level_dbm0)
+        _count("on_ms", self.on_ms, minimum=1)
+        _count("off_ms", self.off_ms)
+        _count("total_ms", self.total_ms)
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_TONE
+        t = cop.u.tone
+        t.f1_hz, t.f2_hz, t.level_dbm0 = self.f1_hz, self.f2_hz, self.level_dbm0
+        t.on_ms, t.off_ms, t.total_ms = self.on_ms, self.off_ms, self.total_ms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Speech:
+    """``ms`` of a speech-like signal: pitch pulses and noise through formant resonators,
+    in syllables at about 4 Hz with pauses; ``level_dbm0`` is the RMS over syllables."""
+
+    ms: int
+    level_dbm0: float = -20.0
+
+    def __post_init__(self) -> None:
+        _count("ms", self.ms)
+        _level("level_dbm0", self.level_dbm0)
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_SPEECH
+        cop.u.speech.ms = self.ms
+        cop.u.speech.level_dbm0 = self.level_dbm0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Silence:
+    """``ms`` of digital silence."""
+
+    ms: int
+
+    def __post_init__(self) -> None:
+        _count("ms", self.ms)
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_SILENCE
+        cop.u.silence.ms = self.ms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Play:
+    """Send prepared 8 kHz int16 ``samples`` (copied when the op is made)."""
+
+    samples: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "samples", _samples("samples", self.samples))
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_PLAY
+        cop.u.play.samples = _buffer(self.samples, keep)
+        cop.u.play.n = self.samples.size
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitPrompt:
+    """Listen to the board: done once audio above -40 dBm0 (10 ms frames) was heard and
+    ``quiet_ms`` of quiet followed, or after ``max_ms`` (0 = never).  Sends silence."""
+
+    quiet_ms: int = 500
+    max_ms: int = 0
+
+    def __post_init__(self) -> None:
+        _count("quiet_ms", self.quiet_ms)
+        _count("max_ms", self.max_ms)
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_WAIT_PROMPT
+        cop.u.wait_prompt.quiet_ms = self.quiet_ms
+        cop.u.wait_prompt.max_ms = self.max_ms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitNudge:
+    """Send silence until the host calls ``nudge(port)`` (then go on with the next op), or
+    after ``max_ms`` (0 = never) jump to op index ``timeout_goto`` (the script length ends
+    the script).  A nudge that comes before the op is reached is kept for it."""
+
+    max_ms: int = 0
+    timeout_goto: int = 0
+
+    def __post_init__(self) -> None:
+        _count("max_ms", self.max_ms)
+        _count("timeout_goto", self.timeout_goto)
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_WAIT_NUDGE
+        cop.u.wait_nudge.max_ms = self.max_ms
+        cop.u.wait_nudge.timeout_goto = self.timeout_goto
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mark:
+    """Emit a MARK event whose arg is ``mark_id``; takes no time."""
+
+    mark_id: int
+
+    def __post_init__(self) -> None:
+        _count("mark_id", self.mark_id, minimum=-_INT32_MAX)
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_MARK
+        cop.u.mark.id = self.mark_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hangup:
+    """Trunk only: the caller hangs up.  The CO sends busy tone (450 Hz, 350/350 ms,
+    -13 dBm0) until the board goes on hook if ``busy_tone``, and drops loop current if
+    ``loop_drop`` (a LOOP_DROP event, only where the port reports it).  The script ends
+    (SCRIPT_DONE, COMPLETED) when the board goes on hook."""
+
+    busy_tone: bool = True
+    loop_drop: bool = True
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_HANGUP
+        cop.u.hangup.busy_tone = bool(self.busy_tone)
+        cop.u.hangup.loop_drop = bool(self.loop_drop)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OffHook:
+    """Station only: the agent lifts the handset (OFFHOOK event; stops ringing)."""
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_OFFHOOK
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnHook:
+    """Station only: the agent replaces the handset (ONHOOK event)."""
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_ONHOOK
+
+
+SimOp = Ring | Tone | Speech | Silence | Play | WaitPrompt | WaitNudge | Mark | Hangup | OffHook | OnHook
+OP_TYPES = (Ring, Tone, Speech, Silence, Play, WaitPrompt, WaitNudge, Mark, Hangup, OffHook, OnHook)
+TRUNK_ONLY_OPS = (Ring, Hangup)
+STATION_ONLY_OPS = (OffHook, OnHook)
+
+#: DTMF frequencies (low group, high group) in Hz, ITU-T Q.23 (11/1988), Figure 1.
+DTMF_FREQS_HZ: dict[str, tuple[float, float]] = {
+    digit: (low, high)
+    for row, low in zip(("123A", "456B", "789C", "*0#D"), (697.0, 770.0, 852.0, 941.0))
+    for digit, high in zip(row, (1209.0, 1336.0, 1477.0, 1633.0))
+}
+
+
+def dtmf_ops(
+    digits: str, *, level_dbm0: float = -7.0, on_ms: int = 80, off_ms: int = 80
+) -> list[Tone]:
+    """One :class:`Tone` per digit of ``digits`` (0-9, *, #, A-D): tone ``on_ms`` then
+    ``off_ms`` of silence, each frequency at ``level_dbm0``.  ValueError on other characters."""
+    ops = []
+    for ch in digits.upper():
+        if ch not in DTMF_FREQS_HZ:
+            raise ValueError(f"not a DTMF digit: {ch!r} in {digits!r}")
+        low, high = DTMF_FREQS_HZ[ch]
+        ops.append(
+            Tone(f1_hz=low, f2_hz=high, level_dbm0=level_dbm0, on_ms=on_ms, off_ms=off_ms,
+                 total_ms=on_ms + off_ms)
+        )
+    return ops
