@@ -89,7 +89,7 @@ class SwitchEngine:
                     "callerid", FskCallerIdReceiver(len(self.trunk_ports)), channels=self.trunk_ports
                 )
             elif config.caller_id == "dtmf":
-                from ..dsp.callerid import DtmfCallerIdReceiver
+                from ..dsp.callerid_dtmf import DtmfCallerIdReceiver
 
                 self.media.add_detector(
                     "callerid", DtmfCallerIdReceiver(len(self.trunk_ports)), channels=self.trunk_ports

@@ -1,0 +1,358 @@
+"""FSK caller ID on the line: the central office's signal and the board's receiver.
+
+On-hook data transmission (ETSI EN 300 659-1 clause 6, Telcordia GR-30-CORE) sends, at
+1200 baud (Bell 202 or V.23, see :mod:`pycti.dsp.fsk`):
+
+1. the channel seizure signal: 300 bits of alternating 0 and 1 (the 0x55 pattern, first bit 0);
+2. the mark signal: 180 bits of 1 (80 bits when the data follows the first ring, ETSI);
+3. the message (:mod:`pycti.dsp.callerid`), each byte framed start bit / 8 data bits LSB first
+   / stop bit.
+
+:class:`FskCallerIdReceiver` runs the discriminator on all channels at once, and counts, per
+channel and sample, how many of the last ``mark_window_bits`` bit times were a steady mark with
+the carrier present (a cumulative sum over integers, so it is exact across blocks).  A channel
+whose count crosses ``mark_fraction`` of the window has a mark signal: only then does
+per-channel work start, buffering that channel's discriminator output and reading bytes with
+:func:`pycti.dsp.fsk.read_async_byte` until the message's length and checksum are in.  Every
+message yields one :class:`~pycti.dsp.callerid.CallerIdEvent`; a message that fails framing,
+bit confidence, checksum or content checks yields one with ``caller_id=None`` and the reason in
+``error``.  A mark signal that ends, or goes on too long, without any byte yields nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pycti.dsp._base import as_block, check_fs, dbm0_to_peak
+from pycti.dsp.callerid import CallerIdError, CallerIdEvent, decode_message
+from pycti.dsp.fsk import (
+    BELL202,
+    CENTRE_HZ,
+    DEMOD_DELAY_SAMPLES,
+    V23,
+    DiscriminatorOutput,
+    FskDiscriminator,
+    FskStandard,
+    UartStatus,
+    async_frame_bits,
+    fsk_modulate,
+    fsk_standard,
+    read_async_byte,
+)
+
+__all__ = ["FskCallerIdParams", "FskCallerIdReceiver", "fsk_callerid_signal"]
+
+#: ETSI EN 300 659-1 clause 6.1.2 / GR-30-CORE: channel seizure of 300 alternating bits.
+SEIZURE_BITS = 300
+#: Mark signal before the message: 180 bits (80 bits for data after the first ring, ETSI).
+MARK_BITS = 180
+_BIT_SAMPLES = 8000.0 / 1200.0
+#: A sample counts towards a mark signal when the smoothed discriminator lies within this
+#: fraction of the deviation from a standard's mark frequency (and the carrier is present).
+_MARK_RANGE_OF_DEVIATION = 0.6
+#: Non-mark samples in a row that count as a gap (a space bit of the seizure signal) when
+#: estimating where the mark signal began.
+_ONSET_GAP_SAMPLES = 3
+
+
+def fsk_callerid_signal(
+    message_bytes: bytes,
+    *,
+    standard: str = "bell202",
+    level_dbm0: float = -13.5,
+    seizure_bits: int = SEIZURE_BITS,
+    mark_bits: int = MARK_BITS,
+    fs_hz: int = 8000,
+) -> np.ndarray:
+    """The caller ID transmission of ``message_bytes`` as a central office sends it, int16.
+
+    Channel seizure (``seizure_bits`` alternating bits starting with 0), mark signal
+    (``mark_bits`` ones) and the message, each byte framed start/8 data LSB first/stop, all one
+    phase-continuous FSK signal (``standard`` ``"bell202"`` or ``"v23"``) at ``level_dbm0``.
+    """
+    check_fs(fs_hz)
+    if seizure_bits < 0 or mark_bits < 0:
+        raise ValueError("seizure_bits and mark_bits must be >= 0")
+    bits = np.concatenate(
+        [
+            (np.arange(seizure_bits) % 2).astype(np.uint8),
+            np.ones(mark_bits, np.uint8),
+            async_frame_bits(bytes(message_bytes)),
+        ]
+    )
+    x = fsk_modulate(bits, standard=fsk_standard(standard), level_dbm0=level_dbm0, fs_hz=fs_hz)
+    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FskCallerIdParams:
+    """Tuning of :class:`FskCallerIdReceiver`.
+
+    ``min_level_dbm0``: weakest carrier accepted (ETSI EN 300 659-1 asks receivers to work down
+    to about -40 dBm0 at the line interface).  ``mark_window_bits`` / ``mark_fraction``: a mark
+    signal is recognised when this fraction of the last window of bit times was a steady mark
+    (ETSI's shortest mark signal is 80 - 25 = 55 bits).  ``max_gap_bits``: longest run of marks
+    accepted between two bytes of a message.  ``max_leading_mark_bits``: longest wait for the
+    first byte after the mark signal is recognised.  ``min_confidence``: smallest discriminator
+    swing, as a fraction of the standard's deviation, at which a bit counts as decided.
+    """
+
+    min_level_dbm0: float = -45.0
+    mark_window_bits: int = 32
+    mark_fraction: float = 0.7
+    max_gap_bits: int = 16
+    max_leading_mark_bits: int = 400
+    min_confidence: float = 0.25
+
+
+_DEFAULT_PARAMS = FskCallerIdParams()
+
+
+class _Reception:
+    """One channel's message in progress: buffered discriminator output and bytes read so far."""
+
+    __slots__ = ("arrays", "chunks", "damaged", "data", "origin", "pos", "standard", "start_sample")
+
+    def __init__(self, origin: int, start_sample: int, standard: FskStandard) -> None:
+        self.origin = origin  # absolute discriminator index of buffer index 0
+        self.start_sample = start_sample
+        self.standard = standard
+        self.pos = 0
+        self.data = bytearray()
+        self.damaged = 0  # damaged bytes skipped while waiting for the first good one
+        self.chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def append(self, product: np.ndarray, freq_hz: np.ndarray, power: np.ndarray) -> None:
+        self.chunks.append((product, freq_hz, power))
+        self.arrays = None
+
+    def buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.arrays is None:
+            product, freq, power = (np.concatenate(parts) for parts in zip(*self.chunks, strict=True))
+            self.chunks = [(product, freq, power)]
+            self.arrays = (product, freq, power)
+        return self.arrays
+
+    def expected_length(self) -> int | None:
+        return self.data[1] + 3 if len(self.data) >= 2 else None
+
+
+_FAILURES = {
+    UartStatus.NO_START: "no start bit in time",
+    UartStatus.CARRIER_LOST: "carrier lost",
+    UartStatus.FRAMING: "framing error (stop bit not a mark)",
+    UartStatus.UNRELIABLE: "unreliable bit (signal too noisy)",
+}
+
+
+#: Failures that mean a byte was there but damaged, as opposed to a mark signal that simply
+#: ended or went on (which, with no byte at all, is not a message).
+_DAMAGED = (UartStatus.FRAMING, UartStatus.UNRELIABLE)
+
+
+def _mark_onset(window_flags: np.ndarray) -> int:
+    """Where in a recognised mark window the mark began: after its last space-like gap."""
+    gap = np.flatnonzero(
+        np.convolve(window_flags == 0, np.ones(_ONSET_GAP_SAMPLES), mode="valid") == _ONSET_GAP_SAMPLES
+    )
+    return int(gap[-1]) + _ONSET_GAP_SAMPLES if gap.size else 0
+
+
+class FskCallerIdReceiver:
+    """Receive FSK caller ID on ``channels`` channels at once.
+
+    ``standard`` is ``"bell202"``, ``"v23"`` or ``"auto"``; the discriminator decodes both (it
+    is centred at 1700 Hz), so the choice sets only the accepted mark frequency range and the
+    deviation bits are judged against; ``"auto"`` accepts either and reports, in each event's
+    ``signalling``, the standard whose mark frequency is nearer the one measured.  Feed blocks of
+    any length to :meth:`process`; the events do not depend on how the signal was cut.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        *,
+        standard: str = "auto",
+        params: FskCallerIdParams = _DEFAULT_PARAMS,
+        fs_hz: int = 8000,
+    ) -> None:
+        check_fs(fs_hz)
+        candidates: tuple[FskStandard, ...]
+        if standard == "auto":
+            candidates = (BELL202, V23)
+        else:
+            candidates = (fsk_standard(standard),)
+        self.channels = channels
+        self.params = params
+        self._fixed = candidates[0] if len(candidates) == 1 else None
+        offsets = [s.mark_hz - CENTRE_HZ for s in candidates]
+        half = [s.deviation_hz * _MARK_RANGE_OF_DEVIATION for s in candidates]
+        self._mark_low_hz = min(o - h for o, h in zip(offsets, half, strict=True))
+        self._mark_high_hz = max(o + h for o, h in zip(offsets, half, strict=True))
+        self._min_power = (dbm0_to_peak(params.min_level_dbm0) / 2.0) ** 2
+        self._window = round(params.mark_window_bits * _BIT_SAMPLES)
+        self._needed = int(np.ceil(params.mark_fraction * self._window))
+        self._demod = FskDiscriminator(channels, fs_hz=fs_hz)
+        self._flag_history = np.zeros((channels, self._window), dtype=np.int32)
+        self._freq_history = np.zeros((channels, self._window))
+        self._active: dict[int, _Reception] = {}
+        self._rearm_at = np.zeros(channels, dtype=np.int64)
+        self._was_triggered = np.zeros(channels, dtype=bool)
+
+    @property
+    def samples_seen(self) -> int:
+        """Samples per channel processed so far."""
+        return self._demod.samples_seen
+
+    def process(self, block: np.ndarray) -> list[CallerIdEvent]:
+        """Feed one ``(channels, samples)`` block; return the caller ID events it completed."""
+        x = as_block(block, self.channels)
+        base = self._demod.samples_seen
+        out = self._demod.process(x)
+        n = x.shape[1]
+        if n == 0:
+            return []
+        steady_mark = (
+            (out.freq_hz >= self._mark_low_hz) & (out.freq_hz <= self._mark_high_hz) & (out.power >= self._min_power)
+        )
+        flags = np.concatenate([self._flag_history, steady_mark.astype(np.int32)], axis=1)
+        counts = np.cumsum(flags, axis=1)
+        # Marks among the `window` samples ending at block sample j: counts[w + j] - counts[j].
+        window_marks = counts[:, self._window :] - counts[:, : -self._window]
+        triggered = window_marks >= self._needed
+        # A mark signal starts where the count first reaches the threshold (a rising edge).
+        onsets = triggered & ~np.concatenate([self._was_triggered[:, np.newaxis], triggered[:, :-1]], axis=1)
+        self._was_triggered = triggered[:, -1].copy()
+        freq_ext = np.concatenate([self._freq_history, out.freq_hz], axis=1)
+        self._flag_history = flags[:, -self._window :]
+        self._freq_history = freq_ext[:, -self._window :]
+        busy = onsets.any(axis=1)
+        for ch in self._active:
+            busy[ch] = True
+        keyed: list[tuple[int, int, CallerIdEvent]] = []
+        for ch in np.flatnonzero(busy).tolist():
+            keyed.extend(self._run_channel(ch, base, out, onsets[ch], freq_ext[ch], flags[ch]))
+        keyed.sort(key=lambda item: (item[0], item[1]))
+        return [event for _, _, event in keyed]
+
+    def flush(self) -> list[CallerIdEvent]:
+        """Drain the filters with silence and end every message in progress (reported as an error)."""
+        pad = int(np.ceil(DEMOD_DELAY_SAMPLES + 2 * _BIT_SAMPLES))
+        events = self.process(np.zeros((self.channels, pad)))
+        for ch in sorted(self._active):
+            rx = self._active.pop(ch)
+            event = self._finish(ch, rx, "signal ended mid-message", self.samples_seen)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _classify(self, window_freq: np.ndarray) -> FskStandard:
+        if self._fixed is not None:
+            return self._fixed
+        mark_offset = float(np.median(window_freq))
+        bell = BELL202.mark_hz - CENTRE_HZ
+        v23 = V23.mark_hz - CENTRE_HZ
+        return BELL202 if abs(mark_offset - bell) < abs(mark_offset - v23) else V23
+
+    def _run_channel(
+        self,
+        ch: int,
+        base: int,
+        out: DiscriminatorOutput,
+        onsets: np.ndarray,
+        freq_ext: np.ndarray,
+        flags: np.ndarray,
+    ) -> list[tuple[int, int, CallerIdEvent]]:
+        """Per-channel work for a channel with a mark signal or a message in progress."""
+        events: list[tuple[int, int, CallerIdEvent]] = []
+        rx = self._active.get(ch)
+        if rx is not None:
+            rx.append(out.product[ch], out.freq_hz[ch], out.power[ch])
+        while True:
+            if rx is None:
+                earliest = max(0, int(self._rearm_at[ch]) - base)
+                hits = np.flatnonzero(onsets[earliest:])
+                if hits.size == 0:
+                    return events
+                j = earliest + int(hits[0])
+                standard = self._classify(freq_ext[j + 1 : j + 1 + self._window])
+                start = base + j - self._window + 1 + _mark_onset(flags[j + 1 : j + 1 + self._window])
+                start -= DEMOD_DELAY_SAMPLES
+                rx = _Reception(base + j + 1, max(0, start), standard)
+                rx.append(out.product[ch, j + 1 :], out.freq_hz[ch, j + 1 :], out.power[ch, j + 1 :])
+                self._active[ch] = rx
+            result = self._read_message(ch, rx)
+            if result is None:
+                return events
+            decided_at, event = result
+            del self._active[ch]
+            self._rearm_at[ch] = decided_at + 1
+            if event is not None:
+                events.append((decided_at, ch, event))
+            rx = None
+
+    def _read_message(self, ch: int, rx: _Reception) -> tuple[int, CallerIdEvent | None] | None:
+        """Read bytes until the message is complete or fails; None while more signal is needed."""
+        product, freq, power = rx.buffers()
+        std = rx.standard
+        p = self.params
+        lead_limit = round(p.max_leading_mark_bits * _BIT_SAMPLES)
+        gap_limit = round(p.max_gap_bits * _BIT_SAMPLES)
+        while True:
+            r = read_async_byte(
+                product,
+                freq,
+                power,
+                rx.pos,
+                baud=std.baud,
+                deviation_hz=std.deviation_hz,
+                min_power=self._min_power,
+                max_wait_samples=gap_limit if rx.data else max(1, lead_limit - rx.pos),
+                min_confidence=p.min_confidence,
+            )
+            if r.status is UartStatus.NEED_MORE:
+                return None
+            decided_at = rx.origin + r.decided_at
+            if r.status in _DAMAGED and not rx.data:
+                # A damaged byte before any good one: noise on the mark signal or a hit type
+                # byte.  Keep looking; report it only if nothing good follows.
+                rx.damaged += 1
+                rx.pos = r.next_pos
+                continue
+            if r.status is not UartStatus.BYTE:
+                end = rx.origin + r.start - DEMOD_DELAY_SAMPLES
+                expected = rx.expected_length()
+                detail = f"{_FAILURES[r.status]} after {len(rx.data)} of {expected or '?'} bytes"
+                if rx.damaged and not rx.data:
+                    detail = f"no valid byte after the mark signal ({rx.damaged} damaged)"
+                return decided_at, self._finish(ch, rx, detail, end)
+            rx.data.append(r.value)
+            rx.pos = r.next_pos
+            if len(rx.data) == rx.expected_length():
+                end = rx.origin + r.next_pos + round(_BIT_SAMPLES / 2) - DEMOD_DELAY_SAMPLES
+                return decided_at, self._finish(ch, rx, None, end)
+
+    def _finish(self, ch: int, rx: _Reception, failure: str | None, end_sample: int) -> CallerIdEvent | None:
+        """The event for a finished reception (None for a mark signal that carried no byte)."""
+        if failure is not None and not rx.data and not rx.damaged:
+            return None
+        raw = bytes(rx.data)
+        caller_id = None
+        error = failure
+        if failure is None:
+            try:
+                caller_id = decode_message(raw)
+            except CallerIdError as exc:
+                error = str(exc)
+        return CallerIdEvent(
+            channel=ch,
+            start_sample=rx.start_sample,
+            end_sample=max(end_sample, rx.start_sample),
+            caller_id=caller_id,
+            error=error,
+            raw=raw,
+            signalling=rx.standard.name,
+        )
