@@ -79,7 +79,8 @@ class SwitchEngine:
         if len(self.trunk_ports):
             self.media.add_detector(
                 "progress",
-                ProgressToneDetector(len(self.trunk_ports), country=config.country),
+                ProgressToneDetector(len(self.trunk_ports), country=config.country,
+                                     tones=sorted(_RELEASE_TONES)),
                 channels=self.trunk_ports,
             )
             if config.caller_id == "fsk":
