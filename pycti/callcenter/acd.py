@@ -95,14 +95,13 @@ class Acd:
                         self._log.note(e.queued_connection.call_id, queue=name, enqueued_s=e.time)
                     await self._dispatch()
                 elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == name:
-                    self._drop(q, e.dropped_connection, abandoned=True)
+                    self._drop(q, e.dropped_connection)
 
-    def _drop(self, q: _Queue, conn: ConnectionID, *, abandoned: bool) -> None:
+    def _drop(self, q: _Queue, conn: ConnectionID) -> None:
+        """The caller left the queue (hung up): forget the waiting call."""
         for w in q.waiting:
             if w.conn == conn:
                 q.waiting.remove(w)
-                if abandoned and self._log is not None:
-                    self._log.note(conn.call_id, outcome="abandoned")
                 return
 
     async def _dispatch(self) -> None:
@@ -149,7 +148,7 @@ class Acd:
                     agent.answered += 1
                     if self._log is not None:
                         self._log.note(e.established_connection.call_id, answered_s=e.time,
-                                       agent=agent.config.agent_id, outcome="answered")
+                                       agent=agent.config.agent_id)
                 elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == station:
                     agent.call = None
                     agent.state, agent.since_s = AgentState.WORK_AFTER_CALL, e.time

@@ -85,6 +85,10 @@ class CallLog:
                 del self._alias[alias]
             if rec is not None:
                 rec["ended_s"] = e.time
+                if rec.get("answered_s") is not None:
+                    rec["outcome"] = "answered"
+                elif rec.get("enqueued_s") is not None:
+                    rec["outcome"] = "abandoned"  # left in queue, or while an agent's phone rang
                 record = CallRecord(**rec)
                 self._store.add(record)
                 self.finished += 1

@@ -31,14 +31,17 @@ from pycti.dsp.fsk import (
     BELL202,
     CENTRE_HZ,
     DEMOD_DELAY_SAMPLES,
+    DISC_HISTORY_SAMPLES,
+    LPF_PEAK_POWER_GAIN,
+    LPF_TAPS,
     V23,
-    DiscriminatorOutput,
-    FskDiscriminator,
     FskStandard,
     UartStatus,
     async_frame_bits,
+    discriminate_planes,
     fsk_modulate,
     fsk_standard,
+    planes_freq_hz,
     read_async_byte,
 )
 
@@ -97,6 +100,9 @@ class FskCallerIdParams:
     accepted between two bytes of a message.  ``max_leading_mark_bits``: longest wait for the
     first byte after the mark signal is recognised.  ``min_confidence``: smallest discriminator
     swing, as a fraction of the standard's deviation, at which a bit counts as decided.
+    ``gate_quiet_channels``: skip the discriminator on channels whose recent energy proves that
+    no mark signal can be recognised in the block (see :class:`FskCallerIdReceiver`); the
+    events are the same either way, ``False`` only costs more (it runs every channel).
     """
 
     min_level_dbm0: float = -45.0
@@ -105,6 +111,7 @@ class FskCallerIdParams:
     max_gap_bits: int = 16
     max_leading_mark_bits: int = 400
     min_confidence: float = 0.25
+    gate_quiet_channels: bool = True
 
 
 _DEFAULT_PARAMS = FskCallerIdParams()
@@ -113,7 +120,7 @@ _DEFAULT_PARAMS = FskCallerIdParams()
 class _Reception:
     """One channel's message in progress: buffered discriminator output and bytes read so far."""
 
-    __slots__ = ("arrays", "chunks", "damaged", "data", "origin", "pos", "standard", "start_sample")
+    __slots__ = ("arrays", "chunks", "damaged", "data", "origin", "pos", "size", "standard", "start_sample", "wait_for")
 
     def __init__(self, origin: int, start_sample: int, standard: FskStandard) -> None:
         self.origin = origin  # absolute discriminator index of buffer index 0
@@ -124,10 +131,13 @@ class _Reception:
         self.damaged = 0  # damaged bytes skipped while waiting for the first good one
         self.chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.size = 0  # samples buffered
+        self.wait_for = 0  # buffer index that must arrive before reading again can help
 
     def append(self, product: np.ndarray, freq_hz: np.ndarray, power: np.ndarray) -> None:
         self.chunks.append((product, freq_hz, power))
         self.arrays = None
+        self.size += product.size
 
     def buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.arrays is None:
@@ -161,6 +171,55 @@ def _mark_onset(window_flags: np.ndarray) -> int:
     return int(gap[-1]) + _ONSET_GAP_SAMPLES if gap.size else 0
 
 
+class _RawHistory:
+    """The last raw samples of every channel, ``(channels, samples)``, in a buffer that grows
+    at the end and moves its tail to the front when full (an amortised ring)."""
+
+    def __init__(self, channels: int, keep: int) -> None:
+        self.keep = keep
+        self._buf = np.zeros((channels, keep + 2048))  # zeros: the signal before the stream
+        self._end = keep
+
+    def push(self, x: np.ndarray) -> None:
+        n = x.shape[1]
+        if self._end + n > self._buf.shape[1]:
+            buf = self._buf
+            if self.keep + n > buf.shape[1]:
+                buf = np.empty((buf.shape[0], self.keep + 2 * n))
+            buf[:, : self.keep] = self._buf[:, self._end - self.keep : self._end]
+            self._buf = buf
+            self._end = self.keep
+        self._buf[:, self._end : self._end + n] = x
+        self._end += n
+
+    def last(self, rows: np.ndarray | int, samples: int) -> np.ndarray:
+        """The last ``samples`` samples of ``rows`` (at most ``keep`` + the last block)."""
+        return self._buf[rows, self._end - samples : self._end]
+
+
+class _EnergySpan:
+    """Per-channel energy (sum of squares) of the last block plus enough whole earlier blocks
+    to cover ``lead`` samples before it: an upper bound of the energy of any stretch that ends
+    in the last block and starts at most ``lead`` samples before it."""
+
+    def __init__(self, channels: int, lead: int) -> None:
+        self.lead = lead
+        self._blocks: list[tuple[int, np.ndarray]] = [(lead, np.zeros(channels))]
+
+    def add(self, x: np.ndarray) -> np.ndarray:
+        n = x.shape[1]
+        blocks = self._blocks
+        covered = sum(size for size, _ in blocks)
+        while covered - blocks[0][0] >= self.lead:
+            covered -= blocks.pop(0)[0]
+        energy = np.einsum("ij,ij->i", x, x)
+        total = energy.copy()
+        for _, e in blocks:
+            total += e
+        blocks.append((n, energy))
+        return total
+
+
 class FskCallerIdReceiver:
     """Receive FSK caller ID on ``channels`` channels at once.
 
@@ -169,6 +228,16 @@ class FskCallerIdReceiver:
     deviation bits are judged against; ``"auto"`` accepts either and reports, in each event's
     ``signalling``, the standard whose mark frequency is nearer the one measured.  Feed blocks of
     any length to :meth:`process`; the events do not depend on how the signal was cut.
+
+    Quiet channels cost one sum of squares per block: a mark signal is recognised only when
+    ``needed`` samples of a window have an in-band power of at least ``min_power``, and the
+    in-band power summed over any stretch is at most the low-pass filter's peak power gain times
+    the raw energy feeding it (Parseval), so a channel whose raw energy over the window and the
+    filter span is below ``needed * min_power / gain`` cannot start one in that block.  Such a
+    channel (with no message in progress) is skipped; when it is next loud, its mark-count
+    history is recomputed from the raw samples kept for that purpose, so the discriminator
+    output and the events are exactly those of the ungated receiver
+    (``FskCallerIdParams(gate_quiet_channels=False)``).
     """
 
     def __init__(
@@ -180,6 +249,8 @@ class FskCallerIdReceiver:
         fs_hz: int = 8000,
     ) -> None:
         check_fs(fs_hz)
+        if channels < 1:
+            raise ValueError(f"channels must be >= 1, got {channels}")
         candidates: tuple[FskStandard, ...]
         if standard == "auto":
             candidates = (BELL202, V23)
@@ -195,48 +266,82 @@ class FskCallerIdReceiver:
         self._min_power = (dbm0_to_peak(params.min_level_dbm0) / 2.0) ** 2
         self._window = round(params.mark_window_bits * _BIT_SAMPLES)
         self._needed = int(np.ceil(params.mark_fraction * self._window))
-        self._demod = FskDiscriminator(channels, fs_hz=fs_hz)
-        self._flag_history = np.zeros((channels, self._window), dtype=np.int32)
-        self._freq_history = np.zeros((channels, self._window))
+        # Below this raw energy (with a margin for rounding) no window can reach `needed`.
+        self._gate_energy = self._needed * self._min_power / (LPF_PEAK_POWER_GAIN * (1.0 + 1e-6))
+        self._samples_seen = 0
+        self._raw = _RawHistory(channels, self._window + DISC_HISTORY_SAMPLES)
+        self._energy = _EnergySpan(channels, self._window + LPF_TAPS - 2)
+        self._flag_history = np.zeros((self._window, channels), dtype=np.int32)  # samples-major
+        self._primed = np.zeros(channels, dtype=bool)  # flag history is up to date
         self._active: dict[int, _Reception] = {}
         self._rearm_at = np.zeros(channels, dtype=np.int64)
-        self._was_triggered = np.zeros(channels, dtype=bool)
+        self.demodulated_channels = 0  #: channels the last :meth:`process` call demodulated
 
     @property
     def samples_seen(self) -> int:
         """Samples per channel processed so far."""
-        return self._demod.samples_seen
+        return self._samples_seen
 
     def process(self, block: np.ndarray) -> list[CallerIdEvent]:
         """Feed one ``(channels, samples)`` block; return the caller ID events it completed."""
         x = as_block(block, self.channels)
-        base = self._demod.samples_seen
-        out = self._demod.process(x)
         n = x.shape[1]
         if n == 0:
             return []
-        steady_mark = (
-            (out.freq_hz >= self._mark_low_hz) & (out.freq_hz <= self._mark_high_hz) & (out.power >= self._min_power)
-        )
-        flags = np.concatenate([self._flag_history, steady_mark.astype(np.int32)], axis=1)
-        counts = np.cumsum(flags, axis=1)
-        # Marks among the `window` samples ending at block sample j: counts[w + j] - counts[j].
-        window_marks = counts[:, self._window :] - counts[:, : -self._window]
-        triggered = window_marks >= self._needed
-        # A mark signal starts where the count first reaches the threshold (a rising edge).
-        onsets = triggered & ~np.concatenate([self._was_triggered[:, np.newaxis], triggered[:, :-1]], axis=1)
-        self._was_triggered = triggered[:, -1].copy()
-        freq_ext = np.concatenate([self._freq_history, out.freq_hz], axis=1)
-        self._flag_history = flags[:, -self._window :]
-        self._freq_history = freq_ext[:, -self._window :]
-        busy = onsets.any(axis=1)
-        for ch in self._active:
-            busy[ch] = True
+        base = self._samples_seen
+        self._samples_seen += n
+        self._raw.push(x)
+        if self.params.gate_quiet_channels:
+            loud = self._energy.add(x) >= self._gate_energy
+            loud[list(self._active)] = True
+            rows = np.flatnonzero(loud)
+        else:
+            rows = np.arange(self.channels)
+        self.demodulated_channels = rows.size
+        primed = self._primed[rows]
+        self._primed[:] = False
+        self._primed[rows] = True
         keyed: list[tuple[int, int, CallerIdEvent]] = []
-        for ch in np.flatnonzero(busy).tolist():
-            keyed.extend(self._run_channel(ch, base, out, onsets[ch], freq_ext[ch], flags[ch]))
+        # Channels demodulated in the previous block carry their mark-count history; the others
+        # recompute it from the raw history first.
+        for group, history in ((rows[primed], 0), (rows[~primed], self._window)):
+            if group.size:
+                keyed.extend(self._demodulate(group, base, n, history))
         keyed.sort(key=lambda item: (item[0], item[1]))
         return [event for _, _, event in keyed]
+
+    def _demodulate(self, rows: np.ndarray, base: int, n: int, history: int) -> list[tuple[int, int, CallerIdEvent]]:
+        """Discriminator, mark counting and per-message work for channels ``rows``.  With
+        ``history`` > 0 the mark flags of the ``history`` samples before the block are
+        recomputed too (``history`` must then be the window)."""
+        span = history + n
+        raw = self._raw.last(rows, span + DISC_HISTORY_SAMPLES).T
+        planes = discriminate_planes(raw, base - history - DISC_HISTORY_SAMPLES)
+        freq = planes_freq_hz(planes)
+        steady = (freq >= self._mark_low_hz) & (freq <= self._mark_high_hz) & (planes.power >= self._min_power)
+        if history:
+            flags = steady.astype(np.int32)
+        else:
+            flags = np.concatenate([self._flag_history[:, rows], steady])
+        self._flag_history[:, rows] = flags[-self._window :]
+        counts = np.cumsum(flags, axis=0, dtype=np.int32)
+        # Row 0: marks among the `window` samples before the block; row j + 1: among those
+        # ending at block sample j, counts[w + j] - counts[j].  Onsets are rising edges.
+        window_marks = np.empty((n + 1, rows.size), np.int32)
+        window_marks[0] = counts[self._window - 1]
+        np.subtract(counts[self._window :], counts[: -self._window], out=window_marks[1:])
+        triggered = window_marks >= self._needed
+        onsets = triggered[1:] & ~triggered[:-1]
+        busy = onsets.any(axis=0)
+        keyed: list[tuple[int, int, CallerIdEvent]] = []
+        for col in np.flatnonzero(busy | np.isin(rows, list(self._active))).tolist():
+            ch = int(rows[col])
+            product = np.empty(n, np.complex128)
+            product.real = planes.product_re[history:, col]
+            product.imag = planes.product_im[history:, col]
+            block_out = (product, freq[history:, col], planes.power[history:, col])
+            keyed.extend(self._run_channel(ch, base, block_out, onsets[:, col], flags[:, col]))
+        return keyed
 
     def flush(self) -> list[CallerIdEvent]:
         """Drain the filters with silence and end every message in progress (reported as an error)."""
@@ -249,10 +354,16 @@ class FskCallerIdReceiver:
                 events.append(event)
         return events
 
-    def _classify(self, window_freq: np.ndarray) -> FskStandard:
+    def _classify(self, ch: int, end: int) -> FskStandard:
+        """The standard of a mark signal recognised on ``ch`` with the window ending at stream
+        sample ``end``: whichever mark is nearer the median discriminator output."""
         if self._fixed is not None:
             return self._fixed
-        mark_offset = float(np.median(window_freq))
+        back = self._samples_seen - 1 - end  # samples after the window's end
+        raw = self._raw.last(ch, back + self._window + DISC_HISTORY_SAMPLES)
+        raw = raw[: raw.size - back, np.newaxis]
+        freq = planes_freq_hz(discriminate_planes(raw, end + 1 - self._window - DISC_HISTORY_SAMPLES))
+        mark_offset = float(np.median(freq))
         bell = BELL202.mark_hz - CENTRE_HZ
         v23 = V23.mark_hz - CENTRE_HZ
         return BELL202 if abs(mark_offset - bell) < abs(mark_offset - v23) else V23
@@ -261,16 +372,19 @@ class FskCallerIdReceiver:
         self,
         ch: int,
         base: int,
-        out: DiscriminatorOutput,
+        out: tuple[np.ndarray, np.ndarray, np.ndarray],
         onsets: np.ndarray,
-        freq_ext: np.ndarray,
         flags: np.ndarray,
     ) -> list[tuple[int, int, CallerIdEvent]]:
-        """Per-channel work for a channel with a mark signal or a message in progress."""
+        """Per-channel work for a channel with a mark signal or a message in progress.
+
+        ``out`` is the block's ``(product, freq_hz, power)``; ``flags`` the mark flags of the
+        window before the block and of the block, ``onsets`` the block's mark-signal onsets."""
         events: list[tuple[int, int, CallerIdEvent]] = []
+        product, freq, power = out
         rx = self._active.get(ch)
         if rx is not None:
-            rx.append(out.product[ch], out.freq_hz[ch], out.power[ch])
+            rx.append(product, freq, power)
         while True:
             if rx is None:
                 earliest = max(0, int(self._rearm_at[ch]) - base)
@@ -278,13 +392,13 @@ class FskCallerIdReceiver:
                 if hits.size == 0:
                     return events
                 j = earliest + int(hits[0])
-                standard = self._classify(freq_ext[j + 1 : j + 1 + self._window])
+                standard = self._classify(ch, base + j)
                 start = base + j - self._window + 1 + _mark_onset(flags[j + 1 : j + 1 + self._window])
                 start -= DEMOD_DELAY_SAMPLES
                 rx = _Reception(base + j + 1, max(0, start), standard)
-                rx.append(out.product[ch, j + 1 :], out.freq_hz[ch, j + 1 :], out.power[ch, j + 1 :])
+                rx.append(product[j + 1 :], freq[j + 1 :], power[j + 1 :])
                 self._active[ch] = rx
-            result = self._read_message(ch, rx)
+            result = self._read_message(ch, rx) if rx.size > rx.wait_for else None
             if result is None:
                 return events
             decided_at, event = result
@@ -314,6 +428,7 @@ class FskCallerIdReceiver:
                 min_confidence=p.min_confidence,
             )
             if r.status is UartStatus.NEED_MORE:
+                rx.wait_for = r.decided_at
                 return None
             decided_at = rx.origin + r.decided_at
             if r.status in _DAMAGED and not rx.data:

@@ -41,14 +41,19 @@ __all__ = [
     "CENTRE_HZ",
     "FSK_STANDARDS",
     "V23",
+    "DISC_HISTORY_SAMPLES",
+    "LPF_PEAK_POWER_GAIN",
     "DiscriminatorOutput",
+    "DiscriminatorPlanes",
     "FskDiscriminator",
     "FskStandard",
     "UartResult",
     "UartStatus",
     "async_frame_bits",
+    "discriminate_planes",
     "fsk_modulate",
     "fsk_standard",
+    "planes_freq_hz",
     "read_async_byte",
 ]
 
@@ -145,15 +150,117 @@ class DiscriminatorOutput:
     power: np.ndarray
 
 
+@dataclass(frozen=True, slots=True)
+class DiscriminatorPlanes:
+    """Discriminator output as real planes, time along axis 0: every array ``(samples, channels)``.
+
+    ``product_re``/``product_im`` are ``z[n] * conj(z[n-1])``, ``smooth_re``/``smooth_im`` its
+    ``SMOOTH_SAMPLES``-sample moving sum, ``power`` is ``|z[n]|**2``.  The values are those of
+    :class:`DiscriminatorOutput` bit for bit; :func:`planes_freq_hz` gives ``freq_hz``.
+    """
+
+    product_re: np.ndarray
+    product_im: np.ndarray
+    smooth_re: np.ndarray
+    smooth_im: np.ndarray
+    power: np.ndarray
+
+
+#: Raw input samples before an output sample that the output depends on: the low-pass span
+#: (``LPF_TAPS - 1``), the previous baseband sample of the product and the moving sum.
+DISC_HISTORY_SAMPLES = LPF_TAPS - 1 + SMOOTH_SAMPLES
+
 _LO_TABLE = np.exp(-2j * np.pi * CENTRE_HZ * np.arange(_LO_PERIOD_SAMPLES) / 8000.0)
+_LO_RE = np.ascontiguousarray(_LO_TABLE.real)
+_LO_IM = np.ascontiguousarray(_LO_TABLE.imag)
 _LPF = firwin(LPF_TAPS, LPF_CUTOFF_HZ, fs=8000.0)
+#: The taps the symmetric form multiplies by: the left half and the centre (firwin's taps are
+#: symmetric to within rounding; the left ones are used for both members of each pair).
+_LPF_HALF = tuple(float(c) for c in _LPF[: (LPF_TAPS + 1) // 2])
+_HZ_PER_RAD = 8000.0 / (2.0 * np.pi)
+
+
+def _peak_gain(taps: np.ndarray) -> float:
+    """An upper bound of ``max |H(f)|`` of an FIR: the peak on a dense grid plus the most the
+    response can rise between grid points (grid spacing times the derivative bound)."""
+    grid = 1 << 16
+    peak = float(np.abs(np.fft.rfft(taps, grid)).max())
+    slope = float(np.sum(np.abs(np.arange(taps.size) - (taps.size - 1) / 2.0) * np.abs(taps)))
+    return peak + slope * np.pi / grid
+
+
+_SYMMETRIC_LPF = np.r_[_LPF_HALF, _LPF_HALF[-2::-1]]
+#: Upper bound of the discriminator's power gain: ``sum |z|**2 <= LPF_PEAK_POWER_GAIN * sum x**2``
+#: over any stretch of output samples and the raw samples they depend on (Parseval).
+LPF_PEAK_POWER_GAIN = _peak_gain(_SYMMETRIC_LPF) ** 2
+
+
+def discriminate_planes(raw: np.ndarray, first_sample: int) -> DiscriminatorPlanes:
+    """Discriminate raw audio laid out ``(samples, channels)``, computing every output afresh.
+
+    ``raw`` holds ``DISC_HISTORY_SAMPLES`` samples of history followed by the ``m`` samples to
+    discriminate; ``first_sample`` is the stream index of ``raw[0]`` (it sets the oscillator
+    phase).  Returns planes of ``m`` samples.  Each output sample is computed from its raw
+    samples by the same operations in the same order wherever it falls, so any two calls that
+    cover a sample give it bit-identical values (history before the stream is zeros).
+    """
+    total, k = raw.shape
+    m = total - DISC_HISTORY_SAMPLES
+    if m < 0:
+        raise ValueError(f"raw needs at least {DISC_HISTORY_SAMPLES} samples of history")
+    phase = (first_sample + np.arange(total)) % _LO_PERIOD_SAMPLES
+    baseband = np.empty((total, 2 * k))
+    np.multiply(raw, _LO_RE[phase][:, np.newaxis], out=baseband[:, :k])
+    np.multiply(raw, _LO_IM[phase][:, np.newaxis], out=baseband[:, k:])
+    z = _lowpass_planes(baseband)  # (m + SMOOTH_SAMPLES, 2k): z for raw rows LPF_TAPS-1 ...
+    zr, zi = z[:, :k], z[:, k:]
+    # product[n] = z[n] conj(z[n-1]) = (zr zr' + zi zi') + j (zi zr' - zr zi'), the same
+    # operations numpy's complex multiply performs.
+    cur_r, cur_i, prev_r, prev_i = zr[1:], zi[1:], zr[:-1], zi[:-1]
+    p_re = cur_r * prev_r
+    p_re += cur_i * prev_i
+    p_im = cur_i * prev_r
+    p_im -= cur_r * prev_i
+    # Moving sum over SMOOTH_SAMPLES, newest first, as explicit adds in a fixed order.
+    last = SMOOTH_SAMPLES - 1
+    s_re = p_re[last:].copy()
+    s_im = p_im[last:].copy()
+    for lag in range(1, SMOOTH_SAMPLES):
+        s_re += p_re[last - lag : last - lag + m]
+        s_im += p_im[last - lag : last - lag + m]
+    zr_out, zi_out = zr[SMOOTH_SAMPLES:], zi[SMOOTH_SAMPLES:]
+    power = zr_out * zr_out
+    power += zi_out * zi_out
+    return DiscriminatorPlanes(p_re[last:], p_im[last:], s_re, s_im, power)
+
+
+def planes_freq_hz(planes: DiscriminatorPlanes) -> np.ndarray:
+    """``freq_hz`` of :class:`DiscriminatorOutput` from the smoothed planes (same layout)."""
+    freq = np.arctan2(planes.smooth_im, planes.smooth_re)
+    freq *= _HZ_PER_RAD
+    return freq
+
+
+def _lowpass_planes(baseband: np.ndarray) -> np.ndarray:
+    """The symmetric FIR along axis 0 as shifted multiply-adds in a fixed order (outermost pair
+    first), so every output sample is exact wherever block boundaries fall."""
+    last = LPF_TAPS - 1
+    centre = last // 2
+    n = baseband.shape[0] - last
+    acc = baseband[centre : centre + n] * _LPF_HALF[centre]
+    pair = np.empty_like(acc)
+    for k in range(centre):
+        np.add(baseband[k : k + n], baseband[last - k : last - k + n], out=pair)
+        pair *= _LPF_HALF[k]
+        acc += pair
+    return acc
 
 
 class FskDiscriminator:
     """Streaming quadrature FM discriminator around ``CENTRE_HZ`` for ``channels`` channels.
 
-    Works for Bell 202 and V.23 alike.  State (oscillator phase, filter memories, last baseband
-    sample) carries across :meth:`process` calls.
+    Works for Bell 202 and V.23 alike.  The state carried across :meth:`process` calls is the
+    last ``DISC_HISTORY_SAMPLES`` raw samples and the sample count (the oscillator phase).
     """
 
     def __init__(self, channels: int, *, fs_hz: int = 8000) -> None:
@@ -162,48 +269,21 @@ class FskDiscriminator:
             raise ValueError(f"channels must be >= 1, got {channels}")
         self.channels = channels
         self.samples_seen = 0
-        self._lpf_tail = np.zeros((channels, LPF_TAPS - 1), dtype=np.complex128)
-        self._smooth_tail = np.zeros((channels, SMOOTH_SAMPLES - 1), dtype=np.complex128)
-        self._last_z = np.zeros(channels, dtype=np.complex128)
-
-    def _lowpass(self, baseband: np.ndarray) -> np.ndarray:
-        """The symmetric FIR as shifted multiply-adds in a fixed order: every output sample is
-        computed the same way wherever the block boundaries fall, so the result is exact."""
-        n = baseband.shape[1]
-        ext = np.concatenate([self._lpf_tail, baseband], axis=1)
-        self._lpf_tail = ext[:, n:].copy()
-        last = LPF_TAPS - 1
-        centre = last // 2
-        acc = _LPF[centre] * ext[:, centre : centre + n]
-        pair = np.empty_like(acc)
-        for k in range(centre):
-            np.add(ext[:, k : k + n], ext[:, last - k : last - k + n], out=pair)
-            pair *= _LPF[k]
-            acc += pair
-        return acc
+        self._history = np.zeros((DISC_HISTORY_SAMPLES, channels))
 
     def process(self, block: np.ndarray) -> DiscriminatorOutput:
         """Discriminate one ``(channels, samples)`` block of 16-bit linear audio."""
         x = as_block(block, self.channels)
         n = x.shape[1]
-        phase = (self.samples_seen + np.arange(n)) % _LO_PERIOD_SAMPLES
+        raw = np.concatenate([self._history, x.T])
+        first = self.samples_seen - DISC_HISTORY_SAMPLES
+        self._history = raw[n:].copy()
         self.samples_seen += n
-        if n == 0:
-            empty_c = np.zeros((self.channels, 0), np.complex128)
-            return DiscriminatorOutput(empty_c, np.zeros((self.channels, 0)), np.zeros((self.channels, 0)))
-        z = self._lowpass(x * _LO_TABLE[phase])
-        previous = np.concatenate([self._last_z[:, np.newaxis], z[:, :-1]], axis=1)
-        self._last_z = z[:, -1].copy()
-        product = z * np.conj(previous)
-        # Moving sum over SMOOTH_SAMPLES as explicit shifted adds (fixed order, so exact across
-        # block cuts; much cheaper than lfilter for four taps).
-        ext = np.concatenate([self._smooth_tail, product], axis=1)
-        self._smooth_tail = ext[:, -(SMOOTH_SAMPLES - 1) :].copy()
-        smoothed = ext[:, SMOOTH_SAMPLES - 1 :].copy()
-        for lag in range(1, SMOOTH_SAMPLES):
-            smoothed += ext[:, SMOOTH_SAMPLES - 1 - lag : SMOOTH_SAMPLES - 1 - lag + n]
-        freq_hz = np.angle(smoothed) * (8000.0 / (2.0 * np.pi))
-        return DiscriminatorOutput(product, freq_hz, z.real**2 + z.imag**2)
+        planes = discriminate_planes(raw, first)
+        product = np.empty((self.channels, n), np.complex128)
+        product.real = planes.product_re.T
+        product.imag = planes.product_im.T
+        return DiscriminatorOutput(product, planes_freq_hz(planes).T.copy(), planes.power.T.copy())
 
 
 class UartStatus(enum.Enum):
@@ -225,7 +305,8 @@ class UartResult:
     edge (or where the failure was seen); ``next_pos`` the index from which to look for the
     next start bit (the middle of this byte's stop bit); ``decided_at`` the last buffer index
     the answer depended on (so a receiver can order its results exactly as a whole-signal pass
-    would).
+    would).  For ``NEED_MORE``, ``decided_at`` is the first buffer index not yet present whose
+    arrival can change the answer (the call gives the same result until the buffer reaches it).
     """
 
     status: UartStatus
@@ -281,6 +362,7 @@ def read_async_byte(
     limit = pos + max_wait_samples
     run = int(np.ceil(bit_samples))
     search_from = pos
+    seen = -1  # the furthest sample a rejected start-bit candidate needed
     while True:
         stop = min(size, limit)
         window = slice(search_from, stop)
@@ -290,22 +372,25 @@ def read_async_byte(
         edge = int(edges[0]) + search_from if edges.size else -1
         lost_at = lost + search_from if lost >= 0 else -1
         if lost_at >= 0 and (edge < 0 or lost_at < edge):
-            return UartResult(status=UartStatus.CARRIER_LOST, start=lost_at, next_pos=lost_at, decided_at=lost_at)
+            # Known only once the whole run is in: the run's last sample decided it.
+            decided = max(lost_at + run - 1, seen)
+            return UartResult(status=UartStatus.CARRIER_LOST, start=lost_at, next_pos=lost_at, decided_at=decided)
         if edge < 0:
             if stop >= limit:
-                return UartResult(status=UartStatus.NO_START, start=limit, next_pos=limit, decided_at=limit - 1)
-            return UartResult(status=UartStatus.NEED_MORE)
+                return UartResult(status=UartStatus.NO_START, start=limit, next_pos=limit, decided_at=max(limit - 1, seen))
+            return UartResult(status=UartStatus.NEED_MORE, decided_at=stop)
         # Sub-sample edge: interpolate the zero crossing between the two samples around it.
         before = freq_hz[edge - 1] if edge > 0 else 0.0
         step = freq_hz[edge] - before
         frac_edge = edge - (freq_hz[edge] / step if before <= 0.0 and step > 0.0 else 0.0)
         index = np.rint(frac_edge + centres).astype(np.int64)[:, np.newaxis] + offsets
         if index[-1, -1] >= size:
-            return UartResult(status=UartStatus.NEED_MORE)
+            return UartResult(status=UartStatus.NEED_MORE, decided_at=int(index[-1, -1]))
         sums = product[index].sum(axis=1)
         bit_freq = np.angle(sums) * (fs_hz / (2.0 * np.pi))
         if bit_freq[0] <= 0.0:
             search_from = edge + 1  # a noise spike, not a start bit
+            seen = int(index[-1, -1])
             continue
         where = {"start": edge, "next_pos": int(index[-1, _BIT_HALF_WINDOW]), "decided_at": int(index[-1, -1])}
         if np.any(power[index].mean(axis=1) < min_power):
