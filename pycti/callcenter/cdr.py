@@ -19,7 +19,8 @@ class CallRecord:
     """What happened to one inbound call.  Times are switch seconds (virtual or real).
 
     ``outcome`` is ``answered`` (an agent took it), ``abandoned`` (the caller hung up after
-    reaching a queue: while queued or while an agent's phone rang), ``ivr`` (ended in the IVR, before reaching a queue) or ``blocked`` (no trunk free).
+    reaching a queue: while queued or while an agent's phone rang), ``ivr`` (ended in the IVR,
+    before reaching a queue) or ``blocked`` (no trunk free).
     """
 
     call_id: str
