@@ -233,3 +233,26 @@ async def test_failed_port_clears_its_call_only(provider):
                                                         "8004": ConnectionState.CONNECTED}
     with pytest.raises(CstaError):
         await p.make_call("8002", "8005")  # the failed station cannot place calls
+
+
+async def test_realtime_clock_runs_the_same_call():
+    import pycti
+    from pycti.local.config import SwitchConfig
+
+    async with pycti.open(SwitchConfig(trunks=0, stations=2, routes=(), realtime=True)) as p:
+        conn_a, conn_b = await _two_party(p, "8001", "8002")
+        mon = p.monitor("8001")
+        await p.clear_connection(conn_b)
+        cleared = await next_event(mon, ev.CallCleared)
+        assert cleared.cleared_call == conn_a.call_id
+        await p.sleep(0.1)  # switch time passes with the wall clock
+        assert p.now() >= 0.1
+
+
+async def test_monitor_stop_ends_the_stream_and_unknown_device_is_refused(provider):
+    p = provider
+    mon = p.monitor("8001")
+    await mon.aclose()
+    assert [e async for e in mon] == []
+    with pytest.raises(CstaError):
+        p.monitor("no-such-device")
