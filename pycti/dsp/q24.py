@@ -22,7 +22,8 @@ Tones start at a random sample offset so every alignment against the detector's 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,6 +233,11 @@ def _cadence(n: int, on_s: float, off_s: float) -> np.ndarray:
     return ((t % (on_s + off_s)) < on_s).astype(float)
 
 
+def _mix(signals: Iterable[np.ndarray]) -> np.ndarray:
+    """Sum of signals, left to right."""
+    return functools.reduce(np.add, signals)
+
+
 def _talkoff(rng) -> list[Q24Vector]:
     n = FS_HZ  # one second each
     t = np.arange(n) / FS_HZ
@@ -240,7 +246,7 @@ def _talkoff(rng) -> list[Q24Vector]:
         out.append((f"vowel F0={(f0 := rng.uniform(80, 320)):.0f} Hz #{i}", _voice(rng, n, f0)))
     for i in range(80):
         notes = 220 * 2 ** (rng.integers(0, 30, size=int(rng.integers(2, 5))) / 12)
-        out.append((f"chord {np.round(notes).astype(int).tolist()}", sum(_note(rng, n, f) for f in notes)))
+        out.append((f"chord {np.round(notes).astype(int).tolist()}", _mix(_note(rng, n, f) for f in notes)))
     for i in range(60):
         f1, f2 = rng.uniform(300, 3400, 2)
         sweep = np.sin(2 * np.pi * np.cumsum(np.linspace(f1, f2, n)) / FS_HZ)
@@ -248,7 +254,7 @@ def _talkoff(rng) -> list[Q24Vector]:
             sweep = sweep + 0.5 * np.sin(4 * np.pi * np.cumsum(np.linspace(f1, f2, n) / 2) / FS_HZ)
         out.append((f"chirp {f1:.0f}->{f2:.0f} Hz", sweep))
     for i in range(64):
-        voices = sum(_voice(rng, n, rng.uniform(90, 300)) for _ in range(int(rng.integers(3, 7))))
+        voices = _mix(_voice(rng, n, rng.uniform(90, 300)) for _ in range(int(rng.integers(3, 7))))
         out.append((f"babble #{i}", voices))
     for i in range(100):
         melody = np.zeros(n)

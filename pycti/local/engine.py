@@ -72,8 +72,8 @@ class SwitchEngine:
             self.core.add_device(route, DeviceKind.ROUTE)
         for queue in config.queues:
             self.core.add_device(queue, DeviceKind.QUEUE)
-        self.trunk_ports = np.array([i.port for i in ports if i.kind is PortKind.TRUNK], dtype=np.intp)
-        self._trunks: dict[int, _TrunkState] = {int(p): _TrunkState() for p in self.trunk_ports}
+        self.trunk_ports: list[int] = [i.port for i in ports if i.kind is PortKind.TRUNK]
+        self._trunks: dict[int, _TrunkState] = {p: _TrunkState() for p in self.trunk_ports}
         self.media = MediaPlane(self.n_ports, frame_samples=config.tick_samples)
         self.media.add_detector("dtmf", DtmfDetector(self.n_ports))
         if len(self.trunk_ports):
@@ -227,7 +227,7 @@ class SwitchEngine:
         if isinstance(c, cmd.MediaTopology):
             self._topology(c.call_id, c.parties)
             return
-        port = self.port_of.get(getattr(c, "device", None) or getattr(c, "trunk", ""))
+        port = self.port_of.get(getattr(c, "device", None) or getattr(c, "trunk", None) or "")
         if port is None:
             return
         try:
