@@ -86,3 +86,17 @@ async def test_caller_giving_up_before_answer_clears_the_offered_call(provider):
     assert d.connection.device_id == "IVR"
     await next_event(mon, ev.CallCleared)
     assert not await p.snapshot_device("T01")
+
+
+@pytest.mark.parametrize("fmt", ["D...C", "A...#"])
+async def test_dtmf_caller_id_before_first_ring(fmt):
+    from pycti.dsp.callerid_dtmf import dtmf_callerid_signal
+
+    cfg = SwitchConfig(trunks=1, stations=1, routes=("IVR",), caller_id="dtmf")
+    async with pycti.open(cfg) as p:
+        mon = p.monitor("IVR")
+        cid = dtmf_callerid_signal("02787654321", fmt=fmt)
+        p.driver.board.script(0, [Ring(on_ms=1000, off_ms=4000, max_ms=30_000, cid_samples=cid,
+                                       cid_mode=CidMode.BEFORE_FIRST_RING)])
+        d = await next_event(mon, ev.Delivered)
+        assert d.calling_device == "02787654321"
