@@ -70,7 +70,7 @@ async def run_demo(cfg: DemoConfig, *, progress: TextIO | None = sys.stderr) -> 
                     raise t.exception()  # type: ignore[misc]
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            problems = p.engine.errors + ivr.errors + acd.errors
+            problems = [*p.engine.errors, *ivr.errors, *acd.errors]
             bar.close(p.now())
         report = summarize(store.records(), sl_threshold_s=cfg.sl_threshold_s)
     return report, problems

@@ -37,6 +37,7 @@ from pycti.dsp.fsk import (
     V23,
     FskStandard,
     UartStatus,
+    Workspace,
     async_frame_bits,
     discriminate_planes,
     fsk_modulate,
@@ -120,7 +121,20 @@ _DEFAULT_PARAMS = FskCallerIdParams()
 class _Reception:
     """One channel's message in progress: buffered discriminator output and bytes read so far."""
 
-    __slots__ = ("arrays", "chunks", "damaged", "data", "origin", "pos", "size", "standard", "start_sample", "wait_for")
+    __slots__ = (
+        "arrays",
+        "chunks",
+        "damaged",
+        "data",
+        "origin",
+        "pos",
+        "size",
+        "standard",
+        "start_sample",
+        "wait_edge",
+        "wait_for",
+        "wait_limit",
+    )
 
     def __init__(self, origin: int, start_sample: int, standard: FskStandard) -> None:
         self.origin = origin  # absolute discriminator index of buffer index 0
@@ -133,6 +147,8 @@ class _Reception:
         self.arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.size = 0  # samples buffered
         self.wait_for = 0  # buffer index that must arrive before reading again can help
+        self.wait_edge = False  # the UART found no candidate start edge last time ...
+        self.wait_limit = 0  # ... and gives up when the buffer reaches this size
 
     def append(self, product: np.ndarray, freq_hz: np.ndarray, power: np.ndarray) -> None:
         self.chunks.append((product, freq_hz, power))
@@ -171,53 +187,46 @@ def _mark_onset(window_flags: np.ndarray) -> int:
     return int(gap[-1]) + _ONSET_GAP_SAMPLES if gap.size else 0
 
 
-class _RawHistory:
-    """The last raw samples of every channel, ``(channels, samples)``, in a buffer that grows
-    at the end and moves its tail to the front when full (an amortised ring)."""
+class _RecentBlocks:
+    """Copies of the last blocks of every channel, enough to cover ``keep`` samples before the
+    newest, with each block's per-channel energy (sum of squares)."""
 
     def __init__(self, channels: int, keep: int) -> None:
         self.keep = keep
-        self._buf = np.zeros((channels, keep + 2048))  # zeros: the signal before the stream
-        self._end = keep
+        self._blocks: list[np.ndarray] = [np.zeros((channels, keep))]  # the silence before the stream
+        self._energies: list[np.ndarray] = [np.zeros(channels)]
+        self._spare: list[np.ndarray] = []  # copies of dropped blocks, reused for new ones
 
-    def push(self, x: np.ndarray) -> None:
-        n = x.shape[1]
-        if self._end + n > self._buf.shape[1]:
-            buf = self._buf
-            if self.keep + n > buf.shape[1]:
-                buf = np.empty((buf.shape[0], self.keep + 2 * n))
-            buf[:, : self.keep] = self._buf[:, self._end - self.keep : self._end]
-            self._buf = buf
-            self._end = self.keep
-        self._buf[:, self._end : self._end + n] = x
-        self._end += n
-
-    def last(self, rows: np.ndarray | int, samples: int) -> np.ndarray:
-        """The last ``samples`` samples of ``rows`` (at most ``keep`` + the last block)."""
-        return self._buf[rows, self._end - samples : self._end]
-
-
-class _EnergySpan:
-    """Per-channel energy (sum of squares) of the last block plus enough whole earlier blocks
-    to cover ``lead`` samples before it: an upper bound of the energy of any stretch that ends
-    in the last block and starts at most ``lead`` samples before it."""
-
-    def __init__(self, channels: int, lead: int) -> None:
-        self.lead = lead
-        self._blocks: list[tuple[int, np.ndarray]] = [(lead, np.zeros(channels))]
-
-    def add(self, x: np.ndarray) -> np.ndarray:
-        n = x.shape[1]
-        blocks = self._blocks
-        covered = sum(size for size, _ in blocks)
-        while covered - blocks[0][0] >= self.lead:
-            covered -= blocks.pop(0)[0]
-        energy = np.einsum("ij,ij->i", x, x)
+    def push(self, x: np.ndarray) -> np.ndarray:
+        """Keep a copy of block ``x``; return each channel's energy over it and the kept blocks
+        before it (at least ``keep`` samples)."""
+        covered = sum(b.shape[1] for b in self._blocks)
+        while covered - self._blocks[0].shape[1] >= self.keep:
+            covered -= self._blocks[0].shape[1]
+            self._spare.append(self._blocks.pop(0))
+            self._energies.pop(0)
+        fits = [i for i, b in enumerate(self._spare) if b.shape == x.shape]
+        copy = self._spare.pop(fits[0]) if fits else np.empty_like(x)
+        del self._spare[2:]
+        np.copyto(copy, x)
+        energy = np.einsum("ij,ij->i", copy, copy)
         total = energy.copy()
-        for _, e in blocks:
+        for e in self._energies:
             total += e
-        blocks.append((n, energy))
+        self._blocks.append(copy)
+        self._energies.append(energy)
         return total
+
+    def last(self, rows: np.ndarray, samples: int) -> np.ndarray:
+        """The last ``samples`` samples (at most ``keep`` + the newest block's) of ``rows``."""
+        pieces = []
+        for block in reversed(self._blocks):
+            take = min(samples, block.shape[1])
+            pieces.append(block[rows, block.shape[1] - take :])
+            samples -= take
+            if samples == 0:
+                break
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces[::-1], axis=1)
 
 
 class FskCallerIdReceiver:
@@ -269,10 +278,13 @@ class FskCallerIdReceiver:
         # Below this raw energy (with a margin for rounding) no window can reach `needed`.
         self._gate_energy = self._needed * self._min_power / (LPF_PEAK_POWER_GAIN * (1.0 + 1e-6))
         self._samples_seen = 0
-        self._raw = _RawHistory(channels, self._window + DISC_HISTORY_SAMPLES)
-        self._energy = _EnergySpan(channels, self._window + LPF_TAPS - 2)
-        self._flag_history = np.zeros((self._window, channels), dtype=np.int32)  # samples-major
+        # Raw history to rebuild a window of discriminator output; it also covers the window and
+        # the filter span (LPF_TAPS - 1 samples) that the energy gate must look back over.
+        self._recent = _RecentBlocks(channels, self._window + DISC_HISTORY_SAMPLES)
+        self._flag_history = np.zeros((self._window, channels), dtype=np.int8)  # samples-major
         self._primed = np.zeros(channels, dtype=bool)  # flag history is up to date
+        self._work = Workspace()
+        self._classify_work = Workspace()
         self._active: dict[int, _Reception] = {}
         self._rearm_at = np.zeros(channels, dtype=np.int64)
         self.demodulated_channels = 0  #: channels the last :meth:`process` call demodulated
@@ -290,9 +302,9 @@ class FskCallerIdReceiver:
             return []
         base = self._samples_seen
         self._samples_seen += n
-        self._raw.push(x)
+        energy = self._recent.push(x)
         if self.params.gate_quiet_channels:
-            loud = self._energy.add(x) >= self._gate_energy
+            loud = energy >= self._gate_energy
             loud[list(self._active)] = True
             rows = np.flatnonzero(loud)
         else:
@@ -315,33 +327,69 @@ class FskCallerIdReceiver:
         ``history`` > 0 the mark flags of the ``history`` samples before the block are
         recomputed too (``history`` must then be the window)."""
         span = history + n
-        raw = self._raw.last(rows, span + DISC_HISTORY_SAMPLES).T
-        planes = discriminate_planes(raw, base - history - DISC_HISTORY_SAMPLES)
-        freq = planes_freq_hz(planes)
-        steady = (freq >= self._mark_low_hz) & (freq <= self._mark_high_hz) & (planes.power >= self._min_power)
+        k = rows.size
+        w = self._work
+        raw = self._recent.last(rows, span + DISC_HISTORY_SAMPLES)
+        planes = discriminate_planes(raw.T, base - history - DISC_HISTORY_SAMPLES, w)
+        freq = planes_freq_hz(planes, out=w.array("freq", (span, k)))
+        steady = np.greater_equal(freq, self._mark_low_hz, out=w.array("steady", (span, k), np.bool_))
+        test = np.less_equal(freq, self._mark_high_hz, out=w.array("test", (span, k), np.bool_))
+        steady &= test
+        steady &= np.greater_equal(planes.power, self._min_power, out=test)
+        wnd = self._window
+        flags = w.array("flags", (wnd + n, k), np.int8)
         if history:
-            flags = steady.astype(np.int32)
+            flags[...] = steady
         else:
-            flags = np.concatenate([self._flag_history[:, rows], steady])
-        self._flag_history[:, rows] = flags[-self._window :]
-        counts = np.cumsum(flags, axis=0, dtype=np.int32)
-        # Row 0: marks among the `window` samples before the block; row j + 1: among those
-        # ending at block sample j, counts[w + j] - counts[j].  Onsets are rising edges.
-        window_marks = np.empty((n + 1, rows.size), np.int32)
-        window_marks[0] = counts[self._window - 1]
-        np.subtract(counts[self._window :], counts[: -self._window], out=window_marks[1:])
-        triggered = window_marks >= self._needed
-        onsets = triggered[1:] & ~triggered[:-1]
-        busy = onsets.any(axis=0)
+            np.take(self._flag_history, rows, axis=1, out=flags[:wnd])
+            flags[wnd:] = steady
+        self._flag_history[:, rows] = flags[-wnd:]
+        onsets = w.array("onsets", (n, k), np.bool_)
+        onsets[...] = False
+        # Marks in the window ending just before the block; in the window ending at block sample
+        # j it is that plus the flags entering minus those leaving.  It can reach `needed` in the
+        # block only where it plus every new mark does, so count only those channels.
+        before = flags[:wnd].sum(axis=0, dtype=np.int16)
+        ceiling = flags[wnd:].sum(axis=0, dtype=np.int16)
+        ceiling += before
+        cols = np.flatnonzero(ceiling >= self._needed)
+        if cols.size:
+            sub = flags[:, cols]
+            marks = np.subtract(sub[wnd:], sub[:n], dtype=np.int16)
+            np.cumsum(marks, axis=0, out=marks)
+            marks += before[cols]
+            triggered = marks >= self._needed
+            rising = triggered.copy()
+            rising[0] &= before[cols] < self._needed
+            rising[1:] &= ~triggered[:-1]
+            onsets[:, cols] = rising
+        busy = np.zeros(k, dtype=bool)
+        busy[cols] = onsets[:, cols].any(axis=0)
+        # The discriminator output over the window before each onset, for classifying the mark.
+        window_freq: dict[int, np.ndarray] = {}
+        if self._fixed is None and busy.any():
+            onset_cols = np.flatnonzero(busy)
+            if history:
+                window_freq = {int(c): freq[:, c].copy() for c in onset_cols}
+            else:
+                ext = self._window_freq(rows[onset_cols], base, n)
+                window_freq = {int(c): ext[:, i] for i, c in enumerate(onset_cols)}
         keyed: list[tuple[int, int, CallerIdEvent]] = []
         for col in np.flatnonzero(busy | np.isin(rows, list(self._active))).tolist():
             ch = int(rows[col])
             product = np.empty(n, np.complex128)
             product.real = planes.product_re[history:, col]
             product.imag = planes.product_im[history:, col]
-            block_out = (product, freq[history:, col], planes.power[history:, col])
-            keyed.extend(self._run_channel(ch, base, block_out, onsets[:, col], flags[:, col]))
+            block_out = (product, freq[history:, col].copy(), planes.power[history:, col].copy())
+            keyed.extend(self._run_channel(ch, base, block_out, onsets[:, col], flags[:, col], window_freq.get(col)))
         return keyed
+
+    def _window_freq(self, rows: np.ndarray, base: int, n: int) -> np.ndarray:
+        """``freq_hz`` of ``rows`` over the window before the block and the block, recomputed
+        from the raw history: ``(window + n, len(rows))``."""
+        span = self._window + n
+        raw = self._recent.last(rows, span + DISC_HISTORY_SAMPLES).T
+        return planes_freq_hz(discriminate_planes(raw, base - span + n - DISC_HISTORY_SAMPLES, self._classify_work))
 
     def flush(self) -> list[CallerIdEvent]:
         """Drain the filters with silence and end every message in progress (reported as an error)."""
@@ -354,16 +402,17 @@ class FskCallerIdReceiver:
                 events.append(event)
         return events
 
-    def _classify(self, ch: int, end: int) -> FskStandard:
-        """The standard of a mark signal recognised on ``ch`` with the window ending at stream
-        sample ``end``: whichever mark is nearer the median discriminator output."""
-        if self._fixed is not None:
-            return self._fixed
-        back = self._samples_seen - 1 - end  # samples after the window's end
-        raw = self._raw.last(ch, back + self._window + DISC_HISTORY_SAMPLES)
-        raw = raw[: raw.size - back, np.newaxis]
-        freq = planes_freq_hz(discriminate_planes(raw, end + 1 - self._window - DISC_HISTORY_SAMPLES))
-        mark_offset = float(np.median(freq))
+    def _may_start(self, freq: np.ndarray, power: np.ndarray) -> bool:
+        """Whether new samples hold a candidate start edge or a sample without carrier."""
+        present = power >= self._min_power
+        return not present.all() or bool(np.any(freq[present] > 0.0))
+
+    def _classify(self, window_freq: np.ndarray | None) -> FskStandard:
+        """The standard of a recognised mark signal: whichever mark frequency is nearer the median
+        discriminator output over the window."""
+        if self._fixed is not None or window_freq is None:
+            return self._fixed or BELL202
+        mark_offset = float(np.median(window_freq))
         bell = BELL202.mark_hz - CENTRE_HZ
         v23 = V23.mark_hz - CENTRE_HZ
         return BELL202 if abs(mark_offset - bell) < abs(mark_offset - v23) else V23
@@ -375,6 +424,7 @@ class FskCallerIdReceiver:
         out: tuple[np.ndarray, np.ndarray, np.ndarray],
         onsets: np.ndarray,
         flags: np.ndarray,
+        freq_ext: np.ndarray | None,
     ) -> list[tuple[int, int, CallerIdEvent]]:
         """Per-channel work for a channel with a mark signal or a message in progress.
 
@@ -385,6 +435,10 @@ class FskCallerIdReceiver:
         rx = self._active.get(ch)
         if rx is not None:
             rx.append(product, freq, power)
+            if rx.wait_edge and rx.size < rx.wait_limit and not self._may_start(freq, power):
+                # Waiting for a start bit, and the new samples hold neither a candidate edge nor
+                # a carrier drop: the UART's answer cannot have changed.
+                rx.wait_for = rx.size
         while True:
             if rx is None:
                 earliest = max(0, int(self._rearm_at[ch]) - base)
@@ -392,7 +446,7 @@ class FskCallerIdReceiver:
                 if hits.size == 0:
                     return events
                 j = earliest + int(hits[0])
-                standard = self._classify(ch, base + j)
+                standard = self._classify(None if freq_ext is None else freq_ext[j + 1 : j + 1 + self._window])
                 start = base + j - self._window + 1 + _mark_onset(flags[j + 1 : j + 1 + self._window])
                 start -= DEMOD_DELAY_SAMPLES
                 rx = _Reception(base + j + 1, max(0, start), standard)
@@ -416,6 +470,7 @@ class FskCallerIdReceiver:
         lead_limit = round(p.max_leading_mark_bits * _BIT_SAMPLES)
         gap_limit = round(p.max_gap_bits * _BIT_SAMPLES)
         while True:
+            max_wait = gap_limit if rx.data else max(1, lead_limit - rx.pos)
             r = read_async_byte(
                 product,
                 freq,
@@ -424,11 +479,13 @@ class FskCallerIdReceiver:
                 baud=std.baud,
                 deviation_hz=std.deviation_hz,
                 min_power=self._min_power,
-                max_wait_samples=gap_limit if rx.data else max(1, lead_limit - rx.pos),
+                max_wait_samples=max_wait,
                 min_confidence=p.min_confidence,
             )
             if r.status is UartStatus.NEED_MORE:
                 rx.wait_for = r.decided_at
+                rx.wait_edge = r.start < 0
+                rx.wait_limit = rx.pos + max_wait
                 return None
             decided_at = rx.origin + r.decided_at
             if r.status in _DAMAGED and not rx.data:

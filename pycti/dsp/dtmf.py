@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pycti.dsp._base import DBM0_REF_RMS, DigitEvent, as_block, check_fs
-from pycti.dsp.dtmf_fsm import NO_DIGIT, DigitState, run_chunk
+from pycti.dsp.dtmf_fsm import BatchEnergies, DigitMachine, Hits
 from pycti.dsp.dtmf_gen import (
     DTMF_DIGITS,
     DTMF_HIGH_HZ,
@@ -43,7 +43,7 @@ from pycti.dsp.dtmf_gen import (
     digit_frequencies,
     dtmf_tones,
 )
-from pycti.dsp.goertzel import HALF_SAMPLES, HOP_SAMPLES, WINDOW_SAMPLES, HalfBlock, HalfWindowBank, window_gain
+from pycti.dsp.goertzel import HALF_SAMPLES, HOP_SAMPLES, WINDOW_SAMPLES, HalfWindowBank, WindowBlock, window_gain
 
 __all__ = [
     "DTMF_DIGITS",
@@ -131,15 +131,26 @@ class DtmfDetector:
     """Detects DTMF digits on ``channels`` channels, block by block.
 
     ``process(block)`` takes ``(channels, n)`` int16 or float samples (16-bit units), any
-    ``n >= 1``, and returns the digits that ended in it; ``flush()`` ends the stream.  Sample
+    ``n >= 1``, and returns the digits whose end it detected; ``flush()`` ends the stream.  Sample
     positions count from the detector's creation, per channel.
+
+    Latency: the analysis runs once ``batch_ms`` of audio has accumulated (default 60 ms, three
+    20 ms blocks), so a digit is reported up to ``batch_ms`` after the block that completes its
+    end detection (which itself needs ``end_halves`` absent 5 ms halves, 30 ms by default):
+    at most about 95 ms after the tone stops, by default.  Events (digit, start, end, level)
+    are the same whatever the block sizes and ``batch_ms``; ``batch_ms=5`` analyses every
+    completed 5 ms half as soon as it arrives.
     """
 
-    def __init__(self, channels: int, params: DtmfParams = DtmfParams(), *, fs_hz: int = 8000) -> None:
+    def __init__(self, channels: int, params: DtmfParams = DtmfParams(), *, fs_hz: int = 8000, batch_ms: float = 60.0) -> None:
         self._fs = check_fs(fs_hz)
+        if not 0.0 <= batch_ms <= 1000.0:
+            raise ValueError(f"batch_ms must be in [0, 1000], got {batch_ms}")
         self.channels = channels
         self.params = params
-        self._bank = HalfWindowBank(channels, _FREQS_HZ, fs_hz=fs_hz)
+        self.batch_ms = batch_ms
+        batch_halves = max(1, round(batch_ms * fs_hz / 1000.0 / HALF_SAMPLES))
+        self._bank = HalfWindowBank(channels, _FREQS_HZ, fs_hz=fs_hz, batch_halves=batch_halves)
         self._hits_required = params.hits_required(fs_hz)
         self._end_halves = params.end_halves(fs_hz)
         p = params
@@ -149,58 +160,39 @@ class DtmfDetector:
         self._twist_hi = 10.0 ** ((p.reverse_twist_db + p.twist_margin_db) / 10.0)
         self._max_phase = 2.0 * np.pi * HOP_SAMPLES / fs_hz * _FREQS_HZ * p.freq_tolerance_pct / 100.0
         self._expected_turn = np.exp(-2j * np.pi * _FREQS_HZ * HOP_SAMPLES / fs_hz).astype(np.complex64)
-        c = channels
-        self._first_last = np.zeros((c, 16), np.float32)  # first-half correlations of the last half
-        self._window_last = np.zeros((c, 16), np.float32)  # the last window (real, imaginary)
-        self._energy_last = np.zeros(c, np.float32)  # energy of the last half
-        self._history = np.zeros((c, _HISTORY_HALVES), np.float32)  # last halves' energies
-        self._state = DigitState.empty(c)
-        self._chunk = min(4, self._hits_required, self._end_halves)
+        self._lookback = max(_HISTORY_HALVES, self._end_halves + 2)
+        self._history = np.zeros((self._lookback, channels), np.float32)  # last halves' energies
+        self._fsm = DigitMachine(
+            channels, hits_required=self._hits_required, end_halves=self._end_halves,
+            pair_norm=_PAIR_NORM, lookback=self._lookback,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ per-window analysis
-    def _windows(self, hb: HalfBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Hit digit (-1 none) and mean tone level of every window; bin powers; energies.
-
-        Energies are returned with the previous block's last half in front: ``(c, n + 1)``.
-        """
-        c, n = hb.energy.shape
-        current = hb.second.copy()  # window ending with half j = B[j] + A[j-1]
-        current[:, 0] += self._first_last
-        current[:, 1:] += hb.first[:, :-1]
-        previous = self._window_last
-        self._window_last = current[:, -1].copy()
-        self._first_last = hb.first[:, -1].copy()
-        power = np.square(current[..., :8]) + np.square(current[..., 8:])
-        energy = np.empty((c, n + 1), np.float32)
-        energy[:, 0] = self._energy_last
-        energy[:, 1:] = hb.energy
-        self._energy_last = hb.energy[:, -1].copy()
-        low = np.maximum(np.maximum(power[..., 0], power[..., 1]), np.maximum(power[..., 2], power[..., 3]))
-        high = np.maximum(np.maximum(power[..., 4], power[..., 5]), np.maximum(power[..., 6], power[..., 7]))
-        candidate = (low + high >= self._pair_floor * (energy[:, :-1] + energy[:, 1:])) & (
+    def _hits(self, wb: WindowBlock, window_energy: np.ndarray) -> Hits:
+        """The batch's hit windows: a cheap screen over all windows, then :meth:`_judge`."""
+        power = wb.power
+        pair_max = np.maximum(power[:, 0::2], power[:, 1::2])  # bins (0|1, 2|3, 4|5, 6|7)
+        group_max = np.maximum(pair_max[:, 0::2], pair_max[:, 1::2])  # (low, high)
+        low, high = group_max[:, 0], group_max[:, 1]
+        candidate = (low + high >= self._pair_floor * window_energy.reshape(-1)) & (
             np.minimum(low, high) >= self._min_tone_power
         )
-        hits = np.full((c, n), NO_DIGIT, np.int8)
-        levels = np.zeros((c, n))
-        flat = np.flatnonzero(candidate)
-        if flat.size:
-            self._judge(flat, power.reshape(-1, 8), current, previous, hits, levels)
-        return hits, levels, power, energy
+        return self._judge(np.flatnonzero(candidate), wb)
 
-    def _judge(self, flat, power, current, previous, hits, levels) -> None:
+    def _judge(self, flat: np.ndarray, wb: WindowBlock) -> Hits:
         """Twist, previous-window and frequency checks on the candidate windows ``flat``."""
-        n = hits.shape[1]
-        ch, win = np.divmod(flat, n)
-        pw = power[flat]
+        c = self.channels
+        pw = wb.power[flat]
         low = pw[:, :4].argmax(-1)
         high = pw[:, 4:].argmax(-1) + 4
         both = np.stack([low, high], -1)
         rows = np.arange(flat.size)[:, None]
         p_pair = pw[rows, both].astype(np.float64)
-        cur = current[ch, win]
-        prev = np.where((win > 0)[:, None], current[ch, np.maximum(win - 1, 0)], previous[ch])
-        w_cur = cur[rows, both] + 1j * cur[rows, both + 8]
-        w_prev = prev[rows, both] + 1j * prev[rows, both + 8]
+        cur = wb.with_previous[flat + c]  # row r + c is window r; row r the window before it
+        prev = wb.with_previous[flat]
+        re = 2 * both
+        w_cur = cur[rows, re] + 1j * cur[rows, re + 1]
+        w_prev = prev[rows, re] + 1j * prev[rows, re + 1]
         ratio = p_pair[:, 1] / p_pair[:, 0]
         turn = np.angle(w_cur * np.conj(w_prev) * self._expected_turn[both])
         freq = _FREQS_HZ[both] + turn * (self._fs / (2.0 * np.pi * HOP_SAMPLES))
@@ -211,9 +203,11 @@ class DtmfDetector:
             & (np.abs(turn) <= self._max_phase[both]).all(-1)
             & (np.abs(freq[:, 1] / freq[:, 0] - 2.0) > _HARMONIC_RATIO_GUARD)
         )
-        good = flat[ok]
-        hits.flat[good] = (4 * low[ok] + high[ok] - 4).astype(np.int8)
-        levels.flat[good] = 5.0 * np.log10(p_pair[ok, 0] * p_pair[ok, 1]) + _LEVEL_OFFSET_DB
+        window, channel = np.divmod(flat[ok], c)
+        order = np.argsort(channel, kind="stable")  # by channel, then window
+        level = 5.0 * np.log10(p_pair[ok, 0] * p_pair[ok, 1]) + _LEVEL_OFFSET_DB
+        digit = 4 * low[ok] + high[ok] - 4
+        return Hits(channel=channel[order], window=window[order], digit=digit[order], level=level[order])
 
     # ------------------------------------------------------------------ public API
     def process(self, block: np.ndarray) -> list[DigitEvent]:
@@ -221,20 +215,7 @@ class DtmfDetector:
         x = np.asarray(block)
         if x.dtype != np.int16 or x.ndim != 2 or x.shape[0] != self.channels:
             x = as_block(x, self.channels)
-        hb = self._bank.push(x)
-        if hb is None:
-            return []
-        hits, levels, power, energy = self._windows(hb)
-        st = self._state
-        busy = np.flatnonzero((hits >= 0).any(1) | (st.active >= 0) | (st.run_len > 0))
-        n = hb.energy.shape[1]
-        events: list[DigitEvent] = []
-        if busy.size:
-            events = self._advance(busy, hb.first_half, hits[busy], levels[busy], power[busy], energy[busy])
-        keep = min(n, _HISTORY_HALVES)
-        self._history = np.concatenate([self._history[:, keep:], hb.energy[:, n - keep :]], axis=1)
-        events.sort(key=lambda e: (e.end_sample, e.channel))
-        return events
+        return self._analyse(self._bank.push(x))
 
     def flush(self) -> list[DigitEvent]:
         """End the stream: pad with silence until every digit in progress has ended.
@@ -242,29 +223,27 @@ class DtmfDetector:
         The padding counts as consumed; use a new detector for a new stream.
         """
         pad = (-self._bank.pending_samples) % HALF_SAMPLES + (self._end_halves + 3) * HALF_SAMPLES
-        return self.process(np.zeros((self.channels, pad), np.int16))
+        events = self.process(np.zeros((self.channels, pad), np.int16))
+        events += self._analyse(self._bank.evaluate())
+        events.sort(key=lambda e: (e.end_sample, e.channel))
+        return events
 
-    def _advance(self, busy, first_half, hits, levels, power, energy) -> list[DigitEvent]:
-        """Run the digit state machine over the block's windows for the ``busy`` channels."""
-        hist = np.concatenate([self._history[busy], energy[:, 1:]], axis=1)
-        c, n = hits.shape
-        # Share of each window's energy held by each of the 16 digits' pairs.
-        pairs = (power[..., :4, None] + power[..., None, 4:]).reshape(c, n, 16)
-        pairs /= (_PAIR_NORM * np.maximum(energy[:, :-1] + energy[:, 1:], 1e-9))[..., None]
-        origin = first_half - _HISTORY_HALVES  # hist column t is half origin + t
-        st = self._state.take(busy)
-        events: list[DigitEvent] = []
-        for k0 in range(0, n, self._chunk):
-            k1 = min(n, k0 + self._chunk)
-            ended = run_chunk(
-                st, hits[:, k0:k1], levels[:, k0:k1], pairs[:, k0:k1], energy[:, k0:k1], hist, origin,
-                first_half + k0, hits_required=self._hits_required, end_halves=self._end_halves,
-            )  # fmt: skip
-            if ended is not None:
-                fields = (busy[ended.rows], ended.digits, ended.onsets, ended.ends, np.round(ended.levels, 2))
-                events += [
-                    DigitEvent(channel=c, digit=DTMF_DIGITS[d], start_sample=s, end_sample=e, level_dbm0=lv)
-                    for c, d, s, e, lv in zip(*(f.tolist() for f in fields))
-                ]
-        self._state.put(busy, st)
+    def _analyse(self, wb: WindowBlock | None) -> list[DigitEvent]:
+        """Judge a batch's windows and advance the digit machine over them."""
+        if wb is None:
+            return []
+        n, lb = wb.halves, self._lookback
+        history = np.concatenate([self._history, wb.energy])  # row t: half first_half - lb + t
+        self._history = history[n:]
+        window_energy = history[lb - 1 : lb - 1 + n] + history[lb:]
+        hits = self._hits(wb, window_energy)
+        ended = self._fsm.advance(hits, BatchEnergies(wb.power, history, window_energy, wb.first_half))
+        if ended is None:
+            return []
+        fields = (ended.channels, ended.digits, ended.onsets, ended.ends, np.round(ended.levels, 2))
+        events = [
+            DigitEvent(channel=c, digit=DTMF_DIGITS[d], start_sample=s, end_sample=e, level_dbm0=lv)
+            for c, d, s, e, lv in zip(*(f.tolist() for f in fields))
+        ]
+        events.sort(key=lambda e: (e.end_sample, e.channel))
         return events

@@ -49,6 +49,7 @@ __all__ = [
     "FskStandard",
     "UartResult",
     "UartStatus",
+    "Workspace",
     "async_frame_bits",
     "discriminate_planes",
     "fsk_modulate",
@@ -195,60 +196,83 @@ _SYMMETRIC_LPF = np.r_[_LPF_HALF, _LPF_HALF[-2::-1]]
 LPF_PEAK_POWER_GAIN = _peak_gain(_SYMMETRIC_LPF) ** 2
 
 
-def discriminate_planes(raw: np.ndarray, first_sample: int) -> DiscriminatorPlanes:
+class Workspace:
+    """Scratch arrays reused from call to call, so that per-block work neither allocates nor
+    faults in fresh pages.  ``array(name, shape)`` returns a C-contiguous view of a buffer that
+    grows as needed; a view stays valid until the next request for the same name."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+        size = int(np.prod(shape))
+        buf = self._buffers.get(name)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = np.empty(max(size, 1), dtype=dtype)
+            self._buffers[name] = buf
+        return buf[:size].reshape(shape)
+
+
+def discriminate_planes(raw: np.ndarray, first_sample: int, work: Workspace | None = None) -> DiscriminatorPlanes:
     """Discriminate raw audio laid out ``(samples, channels)``, computing every output afresh.
 
     ``raw`` holds ``DISC_HISTORY_SAMPLES`` samples of history followed by the ``m`` samples to
     discriminate; ``first_sample`` is the stream index of ``raw[0]`` (it sets the oscillator
-    phase).  Returns planes of ``m`` samples.  Each output sample is computed from its raw
-    samples by the same operations in the same order wherever it falls, so any two calls that
-    cover a sample give it bit-identical values (history before the stream is zeros).
+    phase).  Returns planes of ``m`` samples (views into ``work`` when one is given: valid until
+    its next use).  Each output sample is computed from its raw samples by the same operations
+    in the same order wherever it falls, so any two calls that cover a sample give it
+    bit-identical values (history before the stream is zeros).
     """
+    w = work if work is not None else Workspace()
     total, k = raw.shape
     m = total - DISC_HISTORY_SAMPLES
     if m < 0:
         raise ValueError(f"raw needs at least {DISC_HISTORY_SAMPLES} samples of history")
     phase = (first_sample + np.arange(total)) % _LO_PERIOD_SAMPLES
-    baseband = np.empty((total, 2 * k))
+    baseband = w.array("baseband", (total, 2 * k))
     np.multiply(raw, _LO_RE[phase][:, np.newaxis], out=baseband[:, :k])
     np.multiply(raw, _LO_IM[phase][:, np.newaxis], out=baseband[:, k:])
-    z = _lowpass_planes(baseband)  # (m + SMOOTH_SAMPLES, 2k): z for raw rows LPF_TAPS-1 ...
+    z = _lowpass_planes(baseband, w)  # (m + SMOOTH_SAMPLES, 2k): z for raw rows LPF_TAPS-1 ...
     zr, zi = z[:, :k], z[:, k:]
     # product[n] = z[n] conj(z[n-1]) = (zr zr' + zi zi') + j (zi zr' - zr zi'), the same
     # operations numpy's complex multiply performs.
     cur_r, cur_i, prev_r, prev_i = zr[1:], zi[1:], zr[:-1], zi[:-1]
-    p_re = cur_r * prev_r
-    p_re += cur_i * prev_i
-    p_im = cur_i * prev_r
-    p_im -= cur_r * prev_i
+    shape = (m + SMOOTH_SAMPLES - 1, k)
+    p_re, p_im, tmp = w.array("p_re", shape), w.array("p_im", shape), w.array("tmp", shape)
+    np.multiply(cur_r, prev_r, out=p_re)
+    p_re += np.multiply(cur_i, prev_i, out=tmp)
+    np.multiply(cur_i, prev_r, out=p_im)
+    p_im -= np.multiply(cur_r, prev_i, out=tmp)
     # Moving sum over SMOOTH_SAMPLES, newest first, as explicit adds in a fixed order.
     last = SMOOTH_SAMPLES - 1
-    s_re = p_re[last:].copy()
-    s_im = p_im[last:].copy()
+    s_re, s_im = w.array("s_re", (m, k)), w.array("s_im", (m, k))
+    np.copyto(s_re, p_re[last:])
+    np.copyto(s_im, p_im[last:])
     for lag in range(1, SMOOTH_SAMPLES):
         s_re += p_re[last - lag : last - lag + m]
         s_im += p_im[last - lag : last - lag + m]
     zr_out, zi_out = zr[SMOOTH_SAMPLES:], zi[SMOOTH_SAMPLES:]
-    power = zr_out * zr_out
-    power += zi_out * zi_out
+    power = np.multiply(zr_out, zr_out, out=w.array("power", (m, k)))
+    power += np.multiply(zi_out, zi_out, out=tmp[:m])
     return DiscriminatorPlanes(p_re[last:], p_im[last:], s_re, s_im, power)
 
 
-def planes_freq_hz(planes: DiscriminatorPlanes) -> np.ndarray:
+def planes_freq_hz(planes: DiscriminatorPlanes, out: np.ndarray | None = None) -> np.ndarray:
     """``freq_hz`` of :class:`DiscriminatorOutput` from the smoothed planes (same layout)."""
-    freq = np.arctan2(planes.smooth_im, planes.smooth_re)
+    freq = np.arctan2(planes.smooth_im, planes.smooth_re, out=out)
     freq *= _HZ_PER_RAD
     return freq
 
 
-def _lowpass_planes(baseband: np.ndarray) -> np.ndarray:
+def _lowpass_planes(baseband: np.ndarray, work: Workspace) -> np.ndarray:
     """The symmetric FIR along axis 0 as shifted multiply-adds in a fixed order (outermost pair
     first), so every output sample is exact wherever block boundaries fall."""
     last = LPF_TAPS - 1
     centre = last // 2
     n = baseband.shape[0] - last
-    acc = baseband[centre : centre + n] * _LPF_HALF[centre]
-    pair = np.empty_like(acc)
+    shape = (n, baseband.shape[1])
+    acc = np.multiply(baseband[centre : centre + n], _LPF_HALF[centre], out=work.array("lpf_acc", shape))
+    pair = work.array("lpf_pair", shape)
     for k in range(centre):
         np.add(baseband[k : k + n], baseband[last - k : last - k + n], out=pair)
         pair *= _LPF_HALF[k]
@@ -306,7 +330,10 @@ class UartResult:
     next start bit (the middle of this byte's stop bit); ``decided_at`` the last buffer index
     the answer depended on (so a receiver can order its results exactly as a whole-signal pass
     would).  For ``NEED_MORE``, ``decided_at`` is the first buffer index not yet present whose
-    arrival can change the answer (the call gives the same result until the buffer reaches it).
+    arrival can change the answer (the call gives the same result until the buffer reaches it),
+    and ``start`` the pending start edge, or -1 when no candidate edge was found: then only new
+    samples with the carrier present and the discriminator at space (a candidate edge), new
+    samples without carrier (a lost carrier), or reaching the end of the wait can change it.
     """
 
     status: UartStatus
@@ -322,13 +349,26 @@ _BIT_HALF_WINDOW = 2
 _EDGE_OFFSET_SAMPLES = -1.75
 
 
-def _first_run(mask: np.ndarray, run: int) -> int:
-    """Index of the first sample ending a run of ``run`` consecutive True values, or -1."""
+_BIT_OFFSETS = np.arange(-_BIT_HALF_WINDOW, _BIT_HALF_WINDOW + 1)
+
+
+def _run_starts(mask: np.ndarray, run: int) -> np.ndarray:
+    """Indices where a run of ``run`` consecutive True values starts (overlapping runs too)."""
     if mask.size < run:
-        return -1
+        return np.zeros(0, np.int64)
     counts = np.convolve(mask.astype(np.int32), np.ones(run, np.int32), mode="valid")
-    hits = np.flatnonzero(counts == run)
-    return int(hits[0]) + run - 1 if hits.size else -1
+    return np.flatnonzero(counts == run)
+
+
+def _no_start(run_starts: np.ndarray, run: int, stop: int, limit: int, seen: int) -> UartResult:
+    """The answer when no start bit is left to try: the first remaining lost run, the end of
+    the wait, or a need for more samples (``start`` -1: no candidate edge pending)."""
+    if run_starts.size:
+        lost_at = int(run_starts[0]) + run - 1
+        return UartResult(status=UartStatus.CARRIER_LOST, start=lost_at, next_pos=lost_at, decided_at=max(lost_at, seen))
+    if stop >= limit:
+        return UartResult(status=UartStatus.NO_START, start=limit, next_pos=limit, decided_at=max(limit - 1, seen))
+    return UartResult(status=UartStatus.NEED_MORE, decided_at=stop)
 
 
 def read_async_byte(
@@ -356,49 +396,65 @@ def read_async_byte(
     the carrier is present.  All three arrays are 1-D and aligned.
     """
     bit_samples = fs_hz / baud
-    offsets = np.arange(-_BIT_HALF_WINDOW, _BIT_HALF_WINDOW + 1)
     centres = (np.arange(10) + 0.5) * bit_samples + _EDGE_OFFSET_SAMPLES
     size = product.size
     limit = pos + max_wait_samples
     run = int(np.ceil(bit_samples))
-    search_from = pos
-    seen = -1  # the furthest sample a rejected start-bit candidate needed
-    while True:
-        stop = min(size, limit)
-        window = slice(search_from, stop)
-        present = power[window] >= min_power
-        edges = np.flatnonzero((freq_hz[window] > 0.0) & present)
-        lost = _first_run(~present, run)
-        edge = int(edges[0]) + search_from if edges.size else -1
-        lost_at = lost + search_from if lost >= 0 else -1
-        if lost_at >= 0 and (edge < 0 or lost_at < edge):
-            # Known only once the whole run is in: the run's last sample decided it.
-            decided = max(lost_at + run - 1, seen)
-            return UartResult(status=UartStatus.CARRIER_LOST, start=lost_at, next_pos=lost_at, decided_at=decided)
-        if edge < 0:
-            if stop >= limit:
-                return UartResult(status=UartStatus.NO_START, start=limit, next_pos=limit, decided_at=max(limit - 1, seen))
-            return UartResult(status=UartStatus.NEED_MORE, decided_at=stop)
-        # Sub-sample edge: interpolate the zero crossing between the two samples around it.
-        before = freq_hz[edge - 1] if edge > 0 else 0.0
-        step = freq_hz[edge] - before
-        frac_edge = edge - (freq_hz[edge] / step if before <= 0.0 and step > 0.0 else 0.0)
-        index = np.rint(frac_edge + centres).astype(np.int64)[:, np.newaxis] + offsets
-        if index[-1, -1] >= size:
-            return UartResult(status=UartStatus.NEED_MORE, decided_at=int(index[-1, -1]))
-        sums = product[index].sum(axis=1)
-        bit_freq = np.angle(sums) * (fs_hz / (2.0 * np.pi))
-        if bit_freq[0] <= 0.0:
-            search_from = edge + 1  # a noise spike, not a start bit
-            seen = int(index[-1, -1])
-            continue
-        where = {"start": edge, "next_pos": int(index[-1, _BIT_HALF_WINDOW]), "decided_at": int(index[-1, -1])}
-        if np.any(power[index].mean(axis=1) < min_power):
-            return UartResult(status=UartStatus.CARRIER_LOST, **where)
-        confident = np.abs(bit_freq) >= min_confidence * deviation_hz
-        if bit_freq[9] >= 0.0 or not confident[9]:
-            return UartResult(status=UartStatus.FRAMING, **where)
-        if not np.all(confident[:9]):
-            return UartResult(status=UartStatus.UNRELIABLE, **where)
-        value = int(np.dot((bit_freq[1:9] < 0.0).astype(np.int64), 1 << np.arange(8)))
-        return UartResult(status=UartStatus.BYTE, value=value, **where)
+    stop = min(size, limit)
+    # Every candidate start edge (smoothed discriminator turned to space, carrier present) and
+    # every lost-carrier run (`run` samples below the minimum power) in the search window,
+    # judged all at once; the first candidate that is not a glitch decides, exactly as trying
+    # them one after another would.
+    present = power[pos:stop] >= min_power
+    edges = np.flatnonzero((freq_hz[pos:stop] > 0.0) & present) + pos
+    run_starts = _run_starts(~present, run) + pos
+    if edges.size == 0:
+        return _no_start(run_starts, run, stop, limit, -1)
+    # Sub-sample edge: interpolate the zero crossing between the two samples around it.
+    before = np.where(edges > 0, freq_hz[edges - 1], 0.0)
+    at_edge = freq_hz[edges]
+    step = at_edge - before
+    crossing = (before <= 0.0) & (step > 0.0)
+    frac_edges = edges - np.divide(at_edge, step, out=np.zeros(edges.size), where=crossing)
+    bit_index = np.rint(frac_edges[:, np.newaxis] + centres).astype(np.int64)  # (edges, 10)
+    last = bit_index[:, -1] + _BIT_HALF_WINDOW
+    complete = last < size
+    start_freq = np.zeros(edges.size)
+    if complete.any():
+        first_bit = bit_index[complete, 0][:, np.newaxis] + _BIT_OFFSETS
+        start_freq[complete] = np.angle(product[first_bit].sum(axis=1))
+    # Before candidate i the search starts after candidate i - 1; the first lost run starting
+    # there, if it ends before the candidate, ends the search.
+    lost_end = np.full(edges.size, -1, np.int64)
+    if run_starts.size:
+        search_from = np.empty_like(edges)  # before candidate i: just after candidate i - 1
+        search_from[0] = pos
+        search_from[1:] = edges[:-1] + 1
+        found = np.searchsorted(run_starts, search_from)
+        has = found < run_starts.size
+        lost_end[has] = run_starts[found[has]] + (run - 1)
+    lost_first = (lost_end >= 0) & (lost_end < edges)
+    deciding = np.flatnonzero(lost_first | ~complete | (start_freq > 0.0))
+    i = int(deciding[0]) if deciding.size else edges.size
+    seen = int(last[i - 1]) if i > 0 else -1  # the furthest sample a rejected candidate needed
+    if i == edges.size:  # every candidate was a glitch: go on after the last one
+        return _no_start(run_starts[run_starts > edges[-1]], run, stop, limit, seen)
+    if lost_first[i]:
+        lost_at = int(lost_end[i])
+        return UartResult(status=UartStatus.CARRIER_LOST, start=lost_at, next_pos=lost_at, decided_at=max(lost_at, seen))
+    if not complete[i]:
+        return UartResult(status=UartStatus.NEED_MORE, start=int(edges[i]), decided_at=int(last[i]))
+    edge = int(edges[i])
+    index = bit_index[i][:, np.newaxis] + _BIT_OFFSETS
+    sums = product[index].sum(axis=1)
+    bit_freq = np.angle(sums) * (fs_hz / (2.0 * np.pi))
+    where = {"start": edge, "next_pos": int(index[-1, _BIT_HALF_WINDOW]), "decided_at": int(index[-1, -1])}
+    if np.any(power[index].mean(axis=1) < min_power):
+        return UartResult(status=UartStatus.CARRIER_LOST, **where)
+    confident = np.abs(bit_freq) >= min_confidence * deviation_hz
+    if bit_freq[9] >= 0.0 or not confident[9]:
+        return UartResult(status=UartStatus.FRAMING, **where)
+    if not np.all(confident[:9]):
+        return UartResult(status=UartStatus.UNRELIABLE, **where)
+    value = int(np.dot((bit_freq[1:9] < 0.0).astype(np.int64), 1 << np.arange(8)))
+    return UartResult(status=UartStatus.BYTE, value=value, **where)

@@ -9,6 +9,8 @@ carries out the core's commands on the driver and the media plane.  Services go 
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,8 @@ from ..switch.media import MediaPlane
 from .config import SwitchConfig
 
 __all__ = ["SwitchEngine"]
+
+log = logging.getLogger("pycti.switch")
 
 #: Tones on a trunk's inbound audio that mean the far end has gone (central offices send busy or
 #: congestion tone after the caller hangs up).
@@ -102,7 +106,8 @@ class SwitchEngine:
         self.ticks = 0
         self.events: list[Any] = []  #: CSTA events not yet taken by the provider
         self.media_events: list[Any] = []  #: PlayDone etc. for the provider
-        self.errors: list[str] = []  #: problems met while stepping (kept, never raised into the loop)
+        #: the latest problems met while stepping (also logged; never raised into the tick loop)
+        self.errors: deque[str] = deque(maxlen=1000)
 
     # ------------------------------------------------------------------ services
     def invoke(self, service: str, *args: Any, **kwargs: Any) -> Any:
@@ -214,8 +219,12 @@ class SwitchEngine:
             return fn(*args, **kwargs)
         except CstaError as exc:
             if not quiet:
-                self.errors.append(f"{getattr(fn, '__name__', fn)}{args}: {exc}")
+                self._problem(f"{getattr(fn, '__name__', fn)}{args}: {exc}")
             return None
+
+    def _problem(self, text: str) -> None:
+        log.warning("%s", text)
+        self.errors.append(text)
 
     # ------------------------------------------------------------------ outputs
     def _after_core(self) -> None:
@@ -248,7 +257,7 @@ class SwitchEngine:
             elif isinstance(c, cmd.SendDigits):
                 self._send_digits(c.device, c.digits)
         except OSError as exc:  # a failed port: the core learns it, other calls go on
-            self.errors.append(f"{type(c).__name__}({self.device_of[port]}): {exc}")
+            self._problem(f"{type(c).__name__}({self.device_of[port]}): {exc}")
             self._guarded(self.core.port_failed, self.device_of[port], now=self.now)
 
     def _send_digits(self, device: str, digits: str) -> None:

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.signal import butter, sosfilt
 
 from pycti.dsp._base import dbm0_to_peak, rms_to_dbm0
 from pycti.dsp.callerid import CallerId, CallerIdEvent, encode_mdmf, encode_sdmf
-from pycti.dsp.callerid_fsk import FskCallerIdReceiver, fsk_callerid_signal
+from pycti.dsp.callerid_fsk import FskCallerIdParams, FskCallerIdReceiver, fsk_callerid_signal
+from pycti.dsp.dtmf_gen import dtmf_tones
 
 STANDARDS = ["bell202", "v23"]
 BIT = 8000 / 1200
@@ -235,3 +237,94 @@ def test_rejects_bad_arguments() -> None:
         fsk_callerid_signal(b"\x04", fs_hz=16000)
     with pytest.raises(ValueError):
         fsk_callerid_signal(b"\x04", standard="v21")
+
+
+UNGATED = FskCallerIdParams(gate_quiet_channels=False)
+
+
+def _speech_like(n: int, rng: np.random.Generator, level_dbm0: float) -> np.ndarray:
+    """Noise with a speech-like spectrum (200-900 Hz, 12 dB/octave skirts) in syllable bursts."""
+    sos = np.vstack([butter(2, 200, "highpass", fs=8000, output="sos"), butter(2, 900, "lowpass", fs=8000, output="sos")])
+    shaped = sosfilt(sos, rng.normal(0.0, 1.0, n))
+    envelope = np.clip(np.sin(2 * np.pi * rng.uniform(1.0, 3.0) * np.arange(n) / 8000 + rng.uniform(0, 6)), 0, None)
+    s = shaped * envelope
+    return s * dbm0_to_peak(level_dbm0) / np.sqrt(2.0) / np.sqrt(np.mean(s**2))
+
+
+def _mixed_line_audio(n: int, seed: int) -> tuple[np.ndarray, dict[int, bytes]]:
+    """12 channels: silence, idle noise, -50 dBm0 noise, speech-like noise, DTMF, dial tone and
+    caller ID (both standards, one over speech-level noise); returns the audio and the messages."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / 8000
+    x = np.zeros((12, n))
+    x[1] = rng.normal(0.0, dbm0_to_peak(-65.0) / np.sqrt(2.0), n)
+    x[2] = rng.normal(0.0, dbm0_to_peak(-50.0) / np.sqrt(2.0), n)
+    x[3] = _speech_like(n, rng, -15.0)
+    x[4] = _speech_like(n, rng, -25.0)
+    dtmf = dtmf_tones("*0#7891234", on_ms=70, off_ms=70, level_dbm0=-8.0).astype(float)
+    x[5, 900 : 900 + dtmf.size] = dtmf[: n - 900]
+    x[6] = dbm0_to_peak(-13.0) * (np.sin(2 * np.pi * 350 * t) + np.sin(2 * np.pi * 440 * t)) / 2
+    plan = {7: ("mdmf", "bell202", -12.0, 500), 8: ("sdmf", "v23", -30.0, 3000), 9: ("mdmf-absences", "v23", -20.0, 0)}
+    for ch, (name, standard, level, offset) in plan.items():
+        sig = fsk_callerid_signal(MESSAGES[name], standard=standard, level_dbm0=level).astype(float)
+        x[ch, offset : offset + sig.size] = sig[: n - offset]
+    x[9] += rng.normal(0.0, dbm0_to_peak(-40.0) / np.sqrt(2.0), n)
+    x[10] = _speech_like(n, rng, -20.0) * (t > 1.0)  # silence, then talk
+    x[11, : n // 2] = x[7, n // 2 :]  # a caller ID cut short
+    return x, {ch: MESSAGES[name] for ch, (name, *_rest) in plan.items()}
+
+
+def _receive_cuts(x: np.ndarray, cuts: list[int], params: FskCallerIdParams) -> list[CallerIdEvent]:
+    rx = FskCallerIdReceiver(x.shape[0], params=params)
+    events: list[CallerIdEvent] = []
+    pos, i = 0, 0
+    while pos < x.shape[1]:
+        events += rx.process(x[:, pos : pos + cuts[i % len(cuts)]])
+        pos += cuts[i % len(cuts)]
+        i += 1
+    return events + rx.flush()
+
+
+def test_gated_receiver_reports_exactly_the_ungated_events() -> None:
+    x, messages = _mixed_line_audio(3 * 8000, seed=11)
+    whole = _receive_cuts(x, [x.shape[1]], UNGATED)
+    good = {e.channel: e.raw for e in whole if e.error is None}
+    assert good == messages
+    assert {e.channel for e in whole if e.error is not None} & {3, 4, 10}  # speech makes false starts
+    assert not {e.channel for e in whole} & {0, 1, 2, 6}
+    for cuts in ([160], [37, 500, 1, 213], [80, 81]):
+        assert _receive_cuts(x, cuts, UNGATED) == whole, cuts
+        assert _receive_cuts(x, cuts, FskCallerIdParams()) == whole, cuts
+
+
+def test_quiet_channels_are_not_demodulated() -> None:
+    rx = FskCallerIdReceiver(6)
+    rng = np.random.default_rng(4)
+    block = np.zeros((6, 160))
+    block[1] = rng.normal(0.0, dbm0_to_peak(-65.0) / np.sqrt(2.0), 160)
+    for _ in range(5):
+        assert rx.process(block) == []
+        assert rx.demodulated_channels == 0
+    block[4] = dbm0_to_peak(-40.0) * np.sin(2 * np.pi * 1200 * np.arange(160) / 8000)
+    rx.process(block)
+    assert rx.demodulated_channels == 1
+    # The tone's energy stays in the gate's look-back for a window and the filter span.
+    block[4] = 0.0
+    counts = []
+    for _ in range(4):
+        rx.process(block)
+        counts.append(rx.demodulated_channels)
+    assert counts == [1, 1, 0, 0]
+    full = FskCallerIdReceiver(6, params=UNGATED)
+    full.process(block)
+    assert full.demodulated_channels == 6
+
+
+def test_a_caller_id_after_long_silence_is_received_through_the_gate() -> None:
+    # The channel is gated out for seconds, then its history is rebuilt when the mark begins.
+    sig = fsk_callerid_signal(MESSAGES["sdmf"], standard="v23", seizure_bits=0, mark_bits=55).astype(float)
+    x = np.zeros((3, 24000 + sig.size + 800))
+    x[1, 24000 : 24000 + sig.size] = sig
+    gated = _receive_cuts(x, [160], FskCallerIdParams())
+    assert gated == _receive_cuts(x, [160], UNGATED)
+    assert [(e.channel, e.raw, e.error) for e in gated] == [(1, MESSAGES["sdmf"], None)]
