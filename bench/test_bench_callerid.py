@@ -32,7 +32,11 @@ from scipy.signal import butter, sosfilt
 
 from pycti.dsp._base import dbm0_to_peak
 from pycti.dsp.callerid import CallerId, CallerIdEvent, encode_mdmf
-from pycti.dsp.callerid_fsk import FskCallerIdParams, FskCallerIdReceiver, fsk_callerid_signal
+from pycti.dsp.callerid_fsk import (
+    FskCallerIdParams,
+    FskCallerIdReceiver,
+    fsk_callerid_signal,
+)
 from pycti.dsp.dtmf_gen import dtmf_tones
 
 BLOCK_SAMPLES = 160
@@ -85,9 +89,9 @@ def _legacy_load(channels: int, seed: int = 0) -> np.ndarray:
     return audio
 
 
-def _run_batched(audio: np.ndarray, params: FskCallerIdParams = FskCallerIdParams()) -> tuple[list[CallerIdEvent], float]:
+def _run_batched(audio: np.ndarray, params: FskCallerIdParams | None = None) -> tuple[list[CallerIdEvent], float]:
     """One receiver for all channels; returns the events and the CPU seconds in ``process``."""
-    rx = FskCallerIdReceiver(audio.shape[0], params=params)
+    rx = FskCallerIdReceiver(audio.shape[0], params=params or FskCallerIdParams())
     frame = np.empty((audio.shape[0], BLOCK_SAMPLES))
     events: list[CallerIdEvent] = []
     cpu = 0.0

@@ -17,6 +17,9 @@ per-channel work start, buffering that channel's discriminator output and readin
 message yields one :class:`~pycti.dsp.callerid.CallerIdEvent`; a message that fails framing,
 bit confidence, checksum or content checks yields one with ``caller_id=None`` and the reason in
 ``error``.  A mark signal that ends, or goes on too long, without any byte yields nothing.
+
+Channels too quiet to start a mark signal are not demodulated at all (an energy bound, exact:
+see :class:`FskCallerIdReceiver`), so idle channels cost one sum of squares per block.
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ from pycti.dsp.fsk import (
     DEMOD_DELAY_SAMPLES,
     DISC_HISTORY_SAMPLES,
     LPF_PEAK_POWER_GAIN,
-    LPF_TAPS,
     V23,
     FskStandard,
+    UartResult,
     UartStatus,
     Workspace,
     async_frame_bits,
@@ -128,6 +131,7 @@ class _Reception:
         "data",
         "origin",
         "pos",
+        "resume",
         "size",
         "standard",
         "start_sample",
@@ -149,6 +153,7 @@ class _Reception:
         self.wait_for = 0  # buffer index that must arrive before reading again can help
         self.wait_edge = False  # the UART found no candidate start edge last time ...
         self.wait_limit = 0  # ... and gives up when the buffer reaches this size
+        self.resume: UartResult | None = None  # the UART's last NEED_MORE, to go on from
 
     def append(self, product: np.ndarray, freq_hz: np.ndarray, power: np.ndarray) -> None:
         self.chunks.append((product, freq_hz, power))
@@ -238,15 +243,16 @@ class FskCallerIdReceiver:
     ``signalling``, the standard whose mark frequency is nearer the one measured.  Feed blocks of
     any length to :meth:`process`; the events do not depend on how the signal was cut.
 
-    Quiet channels cost one sum of squares per block: a mark signal is recognised only when
-    ``needed`` samples of a window have an in-band power of at least ``min_power``, and the
-    in-band power summed over any stretch is at most the low-pass filter's peak power gain times
-    the raw energy feeding it (Parseval), so a channel whose raw energy over the window and the
-    filter span is below ``needed * min_power / gain`` cannot start one in that block.  Such a
-    channel (with no message in progress) is skipped; when it is next loud, its mark-count
-    history is recomputed from the raw samples kept for that purpose, so the discriminator
-    output and the events are exactly those of the ungated receiver
-    (``FskCallerIdParams(gate_quiet_channels=False)``).
+    Quiet channels cost one sum of squares per block.  A mark signal is recognised only when
+    ``mark_fraction`` of a window's samples have an in-band power of at least the minimum
+    level's, and the in-band power summed over any stretch is at most the low-pass filter's peak
+    power gain times the raw energy feeding it (Parseval); so a channel whose raw energy over the
+    last window, the filter span and the block is below that many samples' minimum power (over
+    the gain) cannot recognise one in the block.  Such a channel, with no message in progress, is
+    not demodulated; when it is next loud its mark-count history is recomputed from the raw
+    samples kept for that purpose.  The discriminator output and so the events are exactly those
+    of the ungated receiver (``FskCallerIdParams(gate_quiet_channels=False)``).
+    ``demodulated_channels`` tells how many channels the last block demodulated.
     """
 
     def __init__(
@@ -284,7 +290,7 @@ class FskCallerIdReceiver:
         self._flag_history = np.zeros((self._window, channels), dtype=np.int8)  # samples-major
         self._primed = np.zeros(channels, dtype=bool)  # flag history is up to date
         self._work = Workspace()
-        self._classify_work = Workspace()
+        self._freq_history = np.zeros((self._window, channels))  # samples-major, "auto" only
         self._active: dict[int, _Reception] = {}
         self._rearm_at = np.zeros(channels, dtype=np.int64)
         self.demodulated_channels = 0  #: channels the last :meth:`process` call demodulated
@@ -367,13 +373,14 @@ class FskCallerIdReceiver:
         busy[cols] = onsets[:, cols].any(axis=0)
         # The discriminator output over the window before each onset, for classifying the mark.
         window_freq: dict[int, np.ndarray] = {}
-        if self._fixed is None and busy.any():
+        if self._fixed is None:
             onset_cols = np.flatnonzero(busy)
             if history:
                 window_freq = {int(c): freq[:, c].copy() for c in onset_cols}
             else:
-                ext = self._window_freq(rows[onset_cols], base, n)
-                window_freq = {int(c): ext[:, i] for i, c in enumerate(onset_cols)}
+                past = self._freq_history[:, rows[onset_cols]]
+                window_freq = {int(c): np.concatenate([past[:, i], freq[:, c]]) for i, c in enumerate(onset_cols)}
+            self._keep_freq_history(rows, freq, history)
         keyed: list[tuple[int, int, CallerIdEvent]] = []
         for col in np.flatnonzero(busy | np.isin(rows, list(self._active))).tolist():
             ch = int(rows[col])
@@ -384,12 +391,16 @@ class FskCallerIdReceiver:
             keyed.extend(self._run_channel(ch, base, block_out, onsets[:, col], flags[:, col], window_freq.get(col)))
         return keyed
 
-    def _window_freq(self, rows: np.ndarray, base: int, n: int) -> np.ndarray:
-        """``freq_hz`` of ``rows`` over the window before the block and the block, recomputed
-        from the raw history: ``(window + n, len(rows))``."""
-        span = self._window + n
-        raw = self._recent.last(rows, span + DISC_HISTORY_SAMPLES).T
-        return planes_freq_hz(discriminate_planes(raw, base - span + n - DISC_HISTORY_SAMPLES, self._classify_work))
+    def _keep_freq_history(self, rows: np.ndarray, freq: np.ndarray, history: int) -> None:
+        """Keep the discriminator output of the last window of samples of channels ``rows``."""
+        wnd = self._window
+        if history or freq.shape[0] >= wnd:
+            self._freq_history[:, rows] = freq[-wnd:]
+        else:
+            n = freq.shape[0]
+            past = self._freq_history[n:, rows]
+            self._freq_history[: wnd - n, rows] = past
+            self._freq_history[wnd - n :, rows] = freq
 
     def flush(self) -> list[CallerIdEvent]:
         """Drain the filters with silence and end every message in progress (reported as an error)."""
@@ -481,8 +492,12 @@ class FskCallerIdReceiver:
                 min_power=self._min_power,
                 max_wait_samples=max_wait,
                 min_confidence=p.min_confidence,
+                resume_from=None if rx.resume is None else rx.resume.next_pos,
+                seen=-1 if rx.resume is None else rx.resume.seen,
             )
+            rx.resume = None
             if r.status is UartStatus.NEED_MORE:
+                rx.resume = r
                 rx.wait_for = r.decided_at
                 rx.wait_edge = r.start < 0
                 rx.wait_limit = rx.pos + max_wait

@@ -16,20 +16,28 @@ Demodulation is a quadrature discriminator, computed for all channels at once:
 3. the product ``z[n] * conj(z[n-1])`` of successive baseband samples has the angle
    ``2 pi (f - 1700) / fs_hz``: negative for mark, positive for space, whichever standard.
 
-Filters carry their state (the last samples of the previous block) across blocks and compute
-every output sample with the same operations in the same order, so any split of a signal into
-blocks gives bit-identical discriminator output.
+:func:`discriminate_planes` does this for a ``(samples, channels)`` array that starts with
+``DISC_HISTORY_SAMPLES`` raw samples of history, on real planes (real and imaginary parts side
+by side), into reusable :class:`Workspace` buffers.  Every output sample is computed from its
+raw samples with the same operations in the same order wherever it falls, so any split of a
+signal into blocks, and any subset of channels, gives bit-identical discriminator output: the
+only state a stream needs is its last ``DISC_HISTORY_SAMPLES`` raw samples
+(:class:`FskDiscriminator` keeps them).  ``LPF_PEAK_POWER_GAIN`` bounds the in-band power the
+discriminator can see from a given raw energy (used to skip quiet channels exactly).
 
 :func:`read_async_byte` is the UART: given one channel's buffered discriminator output it finds
 the start bit's leading edge, sums the discriminator over the middle of every bit, and checks
 start bit, stop bit and the confidence of every bit.  It returns ``NEED_MORE`` rather than
-guessing when the buffer ends too early, so its answer never depends on where blocks were cut.
+guessing when the buffer ends too early, so its answer never depends on where blocks were cut;
+a ``NEED_MORE`` says which sample must arrive before the answer can change and where to resume.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.signal import firwin
@@ -39,10 +47,10 @@ from pycti.dsp._base import as_block, check_fs, dbm0_to_peak
 __all__ = [
     "BELL202",
     "CENTRE_HZ",
-    "FSK_STANDARDS",
-    "V23",
     "DISC_HISTORY_SAMPLES",
+    "FSK_STANDARDS",
     "LPF_PEAK_POWER_GAIN",
+    "V23",
     "DiscriminatorOutput",
     "DiscriminatorPlanes",
     "FskDiscriminator",
@@ -334,6 +342,9 @@ class UartResult:
     and ``start`` the pending start edge, or -1 when no candidate edge was found: then only new
     samples with the carrier present and the discriminator at space (a candidate edge), new
     samples without carrier (a lost carrier), or reaching the end of the wait can change it.
+    A ``NEED_MORE`` result's ``next_pos`` and ``seen`` let the next call on the grown buffer
+    resume the search (``resume_from=next_pos, seen=seen``) instead of trying again the start
+    bit candidates already rejected; ``seen`` is the furthest index those depended on.
     """
 
     status: UartStatus
@@ -341,6 +352,7 @@ class UartResult:
     start: int = -1
     next_pos: int = -1
     decided_at: int = -1
+    seen: int = -1
 
 
 #: Half-width of the window summed around each bit centre (window = 2 * h + 1 samples).
@@ -352,6 +364,9 @@ _EDGE_OFFSET_SAMPLES = -1.75
 _BIT_OFFSETS = np.arange(-_BIT_HALF_WINDOW, _BIT_HALF_WINDOW + 1)
 
 
+_NO_RUNS = np.zeros(0, np.int64)
+
+
 def _run_starts(mask: np.ndarray, run: int) -> np.ndarray:
     """Indices where a run of ``run`` consecutive True values starts (overlapping runs too)."""
     if mask.size < run:
@@ -360,15 +375,88 @@ def _run_starts(mask: np.ndarray, run: int) -> np.ndarray:
     return np.flatnonzero(counts == run)
 
 
-def _no_start(run_starts: np.ndarray, run: int, stop: int, limit: int, seen: int) -> UartResult:
+def _no_start(run_starts: np.ndarray, run: int, stop: int, limit: int, seen: int, resume: int) -> UartResult:
     """The answer when no start bit is left to try: the first remaining lost run, the end of
-    the wait, or a need for more samples (``start`` -1: no candidate edge pending)."""
+    the wait, or a need for more samples (``start`` -1: no candidate edge pending; the search
+    goes on from ``resume``)."""
     if run_starts.size:
         lost_at = int(run_starts[0]) + run - 1
         return UartResult(status=UartStatus.CARRIER_LOST, start=lost_at, next_pos=lost_at, decided_at=max(lost_at, seen))
     if stop >= limit:
         return UartResult(status=UartStatus.NO_START, start=limit, next_pos=limit, decided_at=max(limit - 1, seen))
-    return UartResult(status=UartStatus.NEED_MORE, decided_at=stop)
+    return UartResult(status=UartStatus.NEED_MORE, next_pos=resume, decided_at=stop, seen=seen)
+
+
+class _Candidate(NamedTuple):
+    """The first start-bit candidate after the first that decides the search: ``kind`` is
+    ``"start"`` (a start bit at ``at``, sub-sample edge ``frac_edge``), ``"pending"`` (candidate
+    ``at`` needs samples up to ``last``), ``"lost"`` (carrier lost, run ending at ``at``) or
+    ``"none"`` (all glitches); ``seen`` is the furthest sample the rejected ones depended on."""
+
+    kind: str
+    seen: int
+    at: int = -1
+    frac_edge: float = 0.0
+    last: int = -1
+
+
+@functools.cache
+def _bit_centres(bit_samples: float) -> np.ndarray:
+    """Offsets of the 10 bit centres from a start edge, in samples."""
+    return (np.arange(10) + 0.5) * bit_samples + _EDGE_OFFSET_SAMPLES
+
+
+def _later_candidates(
+    product: np.ndarray,
+    freq_hz: np.ndarray,
+    edges: np.ndarray,
+    run_starts: np.ndarray,
+    run: int,
+    centres: np.ndarray,
+    seen: int,
+) -> _Candidate:
+    """Judge the candidate edges after the first (a glitch that needed samples up to ``seen``)
+    all at once, with the answer trying them one after another would give."""
+    size = product.size
+    after_first = int(edges[0]) + 1
+    edges = edges[1:]
+    if edges.size == 0:
+        return _Candidate("none", seen)
+    # Sub-sample edges: the zero crossing between the two samples around each.
+    before = freq_hz[edges - 1]  # edges[0] > 0 here
+    at_edge = freq_hz[edges]
+    step = at_edge - before
+    crossing = (before <= 0.0) & (step > 0.0)
+    frac_edges = edges - np.divide(at_edge, step, out=np.zeros(edges.size), where=crossing)
+    bit_index = np.rint(frac_edges[:, np.newaxis] + centres).astype(np.int64)  # (edges, 10)
+    last = bit_index[:, -1] + _BIT_HALF_WINDOW
+    complete = last < size
+    start_freq = np.zeros(edges.size)
+    if complete.any():
+        first_bit = bit_index[complete, 0][:, np.newaxis] + _BIT_OFFSETS
+        start_freq[complete] = np.angle(product[first_bit].sum(axis=1))
+    # Before candidate i the search starts just after candidate i - 1; the first lost run
+    # starting there, if it ends before the candidate, ends the search.
+    lost_end = np.full(edges.size, -1, np.int64)
+    if run_starts.size:
+        search_from = np.empty_like(edges)
+        search_from[0] = after_first
+        search_from[1:] = edges[:-1] + 1
+        found = np.searchsorted(run_starts, search_from)
+        has = found < run_starts.size
+        lost_end[has] = run_starts[found[has]] + (run - 1)
+    lost_first = (lost_end >= 0) & (lost_end < edges)
+    deciding = np.flatnonzero(lost_first | ~complete | (start_freq > 0.0))
+    if deciding.size == 0:
+        return _Candidate("none", int(last[-1]))
+    i = int(deciding[0])
+    if i > 0:
+        seen = int(last[i - 1])
+    if lost_first[i]:
+        return _Candidate("lost", seen, at=int(lost_end[i]))
+    if not complete[i]:
+        return _Candidate("pending", seen, at=int(edges[i]), last=int(last[i]))
+    return _Candidate("start", seen, at=int(edges[i]), frac_edge=float(frac_edges[i]))
 
 
 def read_async_byte(
@@ -383,6 +471,8 @@ def read_async_byte(
     max_wait_samples: int,
     min_confidence: float = 0.25,
     fs_hz: int = 8000,
+    resume_from: int | None = None,
+    seen: int = -1,
 ) -> UartResult:
     """Read one asynchronous byte from one channel's buffered discriminator output.
 
@@ -393,61 +483,49 @@ def read_async_byte(
     ``min_confidence * deviation_hz`` in magnitude is unreliable.  A start bit that turns out to
     be a mark is a glitch and the search goes on.  ``power`` dropping below ``min_power`` for a
     bit time before a start bit is found means the carrier was lost, so start the search where
-    the carrier is present.  All three arrays are 1-D and aligned.
+    the carrier is present.  All three arrays are 1-D and aligned.  ``resume_from`` and
+    ``seen`` continue the search of an earlier ``NEED_MORE`` (see :class:`UartResult`); the
+    answer is the one a fresh search from ``pos`` would give.
     """
     bit_samples = fs_hz / baud
-    centres = (np.arange(10) + 0.5) * bit_samples + _EDGE_OFFSET_SAMPLES
+    centres = _bit_centres(bit_samples)
     size = product.size
     limit = pos + max_wait_samples
     run = int(np.ceil(bit_samples))
     stop = min(size, limit)
-    # Every candidate start edge (smoothed discriminator turned to space, carrier present) and
-    # every lost-carrier run (`run` samples below the minimum power) in the search window,
-    # judged all at once; the first candidate that is not a glitch decides, exactly as trying
-    # them one after another would.
-    present = power[pos:stop] >= min_power
-    edges = np.flatnonzero((freq_hz[pos:stop] > 0.0) & present) + pos
-    run_starts = _run_starts(~present, run) + pos
+    # Candidate start edges (smoothed discriminator turned to space, carrier present) and
+    # lost-carrier runs (`run` samples below the minimum power) in the search window.
+    first = pos if resume_from is None else resume_from
+    present = power[first:stop] >= min_power
+    edges = np.flatnonzero((freq_hz[first:stop] > 0.0) & present) + first
+    run_starts = _NO_RUNS if present.all() else _run_starts(~present, run) + first
     if edges.size == 0:
-        return _no_start(run_starts, run, stop, limit, -1)
-    # Sub-sample edge: interpolate the zero crossing between the two samples around it.
-    before = np.where(edges > 0, freq_hz[edges - 1], 0.0)
-    at_edge = freq_hz[edges]
-    step = at_edge - before
-    crossing = (before <= 0.0) & (step > 0.0)
-    frac_edges = edges - np.divide(at_edge, step, out=np.zeros(edges.size), where=crossing)
-    bit_index = np.rint(frac_edges[:, np.newaxis] + centres).astype(np.int64)  # (edges, 10)
-    last = bit_index[:, -1] + _BIT_HALF_WINDOW
-    complete = last < size
-    start_freq = np.zeros(edges.size)
-    if complete.any():
-        first_bit = bit_index[complete, 0][:, np.newaxis] + _BIT_OFFSETS
-        start_freq[complete] = np.angle(product[first_bit].sum(axis=1))
-    # Before candidate i the search starts after candidate i - 1; the first lost run starting
-    # there, if it ends before the candidate, ends the search.
-    lost_end = np.full(edges.size, -1, np.int64)
-    if run_starts.size:
-        search_from = np.empty_like(edges)  # before candidate i: just after candidate i - 1
-        search_from[0] = pos
-        search_from[1:] = edges[:-1] + 1
-        found = np.searchsorted(run_starts, search_from)
-        has = found < run_starts.size
-        lost_end[has] = run_starts[found[has]] + (run - 1)
-    lost_first = (lost_end >= 0) & (lost_end < edges)
-    deciding = np.flatnonzero(lost_first | ~complete | (start_freq > 0.0))
-    i = int(deciding[0]) if deciding.size else edges.size
-    seen = int(last[i - 1]) if i > 0 else -1  # the furthest sample a rejected candidate needed
-    if i == edges.size:  # every candidate was a glitch: go on after the last one
-        return _no_start(run_starts[run_starts > edges[-1]], run, stop, limit, seen)
-    if lost_first[i]:
-        lost_at = int(lost_end[i])
+        return _no_start(run_starts, run, stop, limit, seen, first)
+    # The first candidate on its own: on a clean signal it is the start bit.
+    edge = int(edges[0])
+    if run_starts.size and run_starts[0] + run - 1 < edge:
+        lost_at = int(run_starts[0]) + run - 1
         return UartResult(status=UartStatus.CARRIER_LOST, start=lost_at, next_pos=lost_at, decided_at=max(lost_at, seen))
-    if not complete[i]:
-        return UartResult(status=UartStatus.NEED_MORE, start=int(edges[i]), decided_at=int(last[i]))
-    edge = int(edges[i])
-    index = bit_index[i][:, np.newaxis] + _BIT_OFFSETS
-    sums = product[index].sum(axis=1)
-    bit_freq = np.angle(sums) * (fs_hz / (2.0 * np.pi))
+    # Sub-sample edge: interpolate the zero crossing between the two samples around it.
+    at_edge = float(freq_hz[edge])
+    before = float(freq_hz[edge - 1]) if edge > 0 else 0.0
+    step = at_edge - before
+    frac_edge = edge - (at_edge / step if before <= 0.0 and step > 0.0 else 0.0)
+    index = np.rint(frac_edge + centres).astype(np.int64)[:, np.newaxis] + _BIT_OFFSETS
+    if index[-1, -1] >= size:
+        return UartResult(status=UartStatus.NEED_MORE, start=edge, next_pos=edge, decided_at=int(index[-1, -1]), seen=seen)
+    bit_freq = np.angle(product[index].sum(axis=1)) * (fs_hz / (2.0 * np.pi))
+    if bit_freq[0] <= 0.0:  # a noise spike, not a start bit: judge the others all at once
+        c = _later_candidates(product, freq_hz, edges, run_starts, run, centres, int(index[-1, -1]))
+        if c.kind == "none":
+            return _no_start(run_starts[run_starts > edges[-1]], run, stop, limit, c.seen, int(edges[-1]) + 1)
+        if c.kind == "lost":
+            return UartResult(status=UartStatus.CARRIER_LOST, start=c.at, next_pos=c.at, decided_at=max(c.at, c.seen))
+        if c.kind == "pending":
+            return UartResult(status=UartStatus.NEED_MORE, start=c.at, next_pos=c.at, decided_at=c.last, seen=c.seen)
+        edge = c.at
+        index = np.rint(c.frac_edge + centres).astype(np.int64)[:, np.newaxis] + _BIT_OFFSETS
+        bit_freq = np.angle(product[index].sum(axis=1)) * (fs_hz / (2.0 * np.pi))
     where = {"start": edge, "next_pos": int(index[-1, _BIT_HALF_WINDOW]), "decided_at": int(index[-1, -1])}
     if np.any(power[index].mean(axis=1) < min_power):
         return UartResult(status=UartStatus.CARRIER_LOST, **where)

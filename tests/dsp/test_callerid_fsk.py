@@ -10,7 +10,11 @@ from scipy.signal import butter, sosfilt
 
 from pycti.dsp._base import dbm0_to_peak, rms_to_dbm0
 from pycti.dsp.callerid import CallerId, CallerIdEvent, encode_mdmf, encode_sdmf
-from pycti.dsp.callerid_fsk import FskCallerIdParams, FskCallerIdReceiver, fsk_callerid_signal
+from pycti.dsp.callerid_fsk import (
+    FskCallerIdParams,
+    FskCallerIdReceiver,
+    fsk_callerid_signal,
+)
 from pycti.dsp.dtmf_gen import dtmf_tones
 
 STANDARDS = ["bell202", "v23"]
