@@ -46,7 +46,22 @@ class _TrunkState:
     rings: int = 0
     caller_number: str | None = None
     offered: bool = False
-    in_call: bool = False
+
+
+class _IdleLinesOnly:
+    """Feeds a caller-ID receiver only the trunks that have no call: caller ID arrives before
+    answer, and speech or DTMF on a line in a call would only cost work and false starts.
+    Lines in a call are handed over as silence, which the receivers skip almost for free."""
+
+    def __init__(self, receiver: Any, channels: int) -> None:
+        self.receiver = receiver
+        self.busy = np.zeros(channels, dtype=bool)
+
+    def process(self, block: np.ndarray) -> list[Any]:
+        if self.busy.any():
+            block = block.copy()
+            block[self.busy] = 0
+        return list(self.receiver.process(block))
 
 
 class SwitchEngine:
@@ -78,6 +93,8 @@ class SwitchEngine:
             self.core.add_device(queue, DeviceKind.QUEUE)
         self.trunk_ports: list[int] = [i.port for i in ports if i.kind is PortKind.TRUNK]
         self._trunks: dict[int, _TrunkState] = {p: _TrunkState() for p in self.trunk_ports}
+        self._trunk_row = {p: i for i, p in enumerate(self.trunk_ports)}
+        self._cid: _IdleLinesOnly | None = None
         self.media = MediaPlane(self.n_ports, frame_samples=config.tick_samples)
         self.media.add_detector("dtmf", DtmfDetector(self.n_ports))
         if len(self.trunk_ports):
@@ -87,18 +104,18 @@ class SwitchEngine:
                                      tones=sorted(_RELEASE_TONES)),
                 channels=self.trunk_ports,
             )
+            receiver: Any = None
             if config.caller_id == "fsk":
                 from ..dsp.callerid_fsk import FskCallerIdReceiver
 
-                self.media.add_detector(
-                    "callerid", FskCallerIdReceiver(len(self.trunk_ports)), channels=self.trunk_ports
-                )
+                receiver = FskCallerIdReceiver(len(self.trunk_ports))
             elif config.caller_id == "dtmf":
                 from ..dsp.callerid_dtmf import DtmfCallerIdReceiver
 
-                self.media.add_detector(
-                    "callerid", DtmfCallerIdReceiver(len(self.trunk_ports)), channels=self.trunk_ports
-                )
+                receiver = DtmfCallerIdReceiver(len(self.trunk_ports))
+            if receiver is not None:
+                self._cid = _IdleLinesOnly(receiver, len(self.trunk_ports))
+                self.media.add_detector("callerid", self._cid, channels=self.trunk_ports)
         self._outbound = np.zeros((self.n_ports, config.tick_samples), dtype=np.int16)
         self._group_of: dict[int, str] = {}
         self.parties: dict[str, tuple[str, ...]] = {}
@@ -152,7 +169,7 @@ class SwitchEngine:
             if st is not None:
                 if st.offered:
                     self._guarded(self.core.far_end_released, dev, now=self.now)
-                self._trunks[ev.port] = _TrunkState()
+                self._reset_trunk(ev.port)
         elif sig is LineSignal.LOOP_DROP:
             st = self._trunks.get(ev.port)
             if st is not None and st.offered:
@@ -164,11 +181,19 @@ class SwitchEngine:
         elif sig is LineSignal.PORT_FAILED:
             self._guarded(self.core.port_failed, dev, now=self.now)
             if ev.port in self._trunks:
-                self._trunks[ev.port] = _TrunkState()
+                self._reset_trunk(ev.port)
+
+    def _reset_trunk(self, port: int) -> None:
+        """The line is idle again: forget its call, listen for caller ID again."""
+        self._trunks[port] = _TrunkState()
+        if self._cid is not None:
+            self._cid.busy[self._trunk_row[port]] = False
 
     def _offer(self, port: int) -> None:
         st = self._trunks[port]
         st.offered = True
+        if self._cid is not None:
+            self._cid.busy[self._trunk_row[port]] = True
         called = self.default_route
         self._guarded(
             self.core.incoming_call,
@@ -250,7 +275,7 @@ class SwitchEngine:
                 self.driver.hook(port, False)
                 self.media.stop_playing(port)
                 if port in self._trunks:
-                    self._trunks[port] = _TrunkState()
+                    self._reset_trunk(port)
             elif isinstance(c, cmd.SeizeTrunk):
                 self.driver.hook(port, True)
                 self.media.send_digits(port, c.number)
