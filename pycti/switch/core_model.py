@@ -367,6 +367,8 @@ class CallModel:
                     time=now,
                     cause=cause,
                     involved_devices=devs,
+                    calling_device=call.calling,
+                    called_device=call.called,
                     dropped_connection=conn.cid,
                     releasing_device=dev.id,
                     local_connection_info=_S.NULL,
@@ -504,6 +506,8 @@ class CallModel:
                         time=now,
                         cause=call.clear_cause,
                         involved_devices=call.last_devices,
+                        calling_device=call.calling,
+                        called_device=call.called,
                         cleared_call=call.id,
                     )
                 )

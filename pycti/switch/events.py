@@ -193,6 +193,10 @@ class CstaEvent:
     time: float
     cause: EventCause
     involved_devices: frozenset[str]
+    #: The call's calling and called device (id or external number) when the event happened;
+    #: ``None`` where not known.  Every event carries them, so a monitor need not track calls.
+    calling_device: str | None = None
+    called_device: str | None = None
 
     def devices(self) -> frozenset[str]:
         """All devices this event concerns: route it to monitors of any of them."""
