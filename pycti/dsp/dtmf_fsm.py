@@ -50,6 +50,8 @@ _FLOOR_HALF = 5  # onsets are never placed before this half
 _LEVEL = 6  # level of the digit in progress, from the window that confirmed it, dBm0
 _PAIR_PREV = 7  # pair ratio of the digit in the previous window
 _N_FIELDS = 8
+_LOW_BIN = np.repeat(np.arange(4), 4)  # bin of each digit's low tone (digit = 4 * row + column)
+_HIGH_BIN = np.tile(np.arange(4, 8), 4)  # ... and of its high tone
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +68,15 @@ class Hits:
 class BatchEnergies:
     """What the machine reads from a batch of ``n`` windows on ``c`` channels.
 
-    ``power``: float32 ``(n * c, 8)`` bin powers, half-major (row ``k * c + ch``);
-    ``history``: float32 ``(lookback + n, c)`` half energies, row ``t`` being half
-    ``first_half - lookback + t``; ``window_energy``: float32 ``(n, c)`` energy of each window;
-    ``first_half``: the half ending window 0.
+    ``power``: float32 ``(c, n + 1, 8)`` bin powers, slot ``k + 1`` for window ``k`` (slot 0 is
+    the window before the batch); ``window_energy``: float32 ``(c, n + 1)`` energy of each window,
+    same slots; ``history``: float32 ``(c, lookback + n)`` half energies, column ``t`` being half
+    ``first_half - lookback + t``; ``first_half``: the half ending window 0.
     """
 
     power: np.ndarray
-    history: np.ndarray
     window_energy: np.ndarray
+    history: np.ndarray
     first_half: int
 
 
@@ -94,17 +96,32 @@ def _first(mask: np.ndarray) -> np.ndarray:
     return np.where(mask.any(1), mask.argmax(1), mask.shape[1])
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A batch as seen by some busy channels (one row each)."""
+
+    chans: np.ndarray  # (r,) channel of each row
+    pairs: np.ndarray  # (r, n, 16) share of each window's energy held by each digit's pair
+    history: np.ndarray  # (r, lookback + n) half energies
+    start_digit: np.ndarray  # (r, n) digit whose run reaches hits_required there, -1 none
+    start_level: np.ndarray  # (r, n) its level, dBm0
+
+    def take(self, idx: np.ndarray) -> _Rows:
+        """The rows ``idx``."""
+        return _Rows(self.chans[idx], self.pairs[idx], self.history[idx], self.start_digit[idx], self.start_level[idx])
+
+
 class DigitMachine:
     """Digit starts and ends on ``channels`` channels, advanced one batch of windows at a time.
 
     ``pair_norm``: a window's tone-pair power over (this times the window energy) is the share of
-    the window's energy the pair holds; ``lookback`` (halves of energy history the caller keeps)
-    must be at least ``end_halves + 2``.
+    the window's energy the pair holds; ``lookback``: halves of energy history the caller keeps
+    before each batch (at least ``end_halves + 2``; onsets are searched that far back).
     """
 
     def __init__(self, channels: int, *, hits_required: int, end_halves: int, pair_norm: float, lookback: int) -> None:
-        if lookback < end_halves + 2 or lookback < 4:
-            raise ValueError("lookback too short for end_halves")
+        if lookback < max(end_halves + 2, 4):
+            raise ValueError(f"lookback must be >= max(end_halves + 2, 4), got {lookback}")
         self.channels = channels
         self.hits_required = hits_required
         self.end_halves = end_halves
@@ -115,11 +132,6 @@ class DigitMachine:
         self._state[_REF] = 1.0
         self._run_digit = np.full(channels, NO_DIGIT, dtype=np.intp)  # digit of the last window's hit
         self._run_len = np.zeros(channels, dtype=np.intp)  # consecutive hits of it
-
-    @property
-    def active(self) -> np.ndarray:
-        """Digit in progress per channel (index into ``DTMF_DIGITS``, -1 none), a copy."""
-        return self._state[_ACTIVE].astype(np.intp)
 
     # ------------------------------------------------------------------ runs of hits
     def _run_starts(self, hits: Hits, n: int) -> np.ndarray:
@@ -141,7 +153,7 @@ class DigitMachine:
     # ------------------------------------------------------------------ digits
     def advance(self, hits: Hits, batch: BatchEnergies) -> EndedDigits | None:
         """Advance every channel over the batch's windows; return the digits that ended in it."""
-        n = batch.window_energy.shape[0]
+        n = batch.window_energy.shape[1] - 1
         starts = self._run_starts(hits, n)
         busy = self._state[_ACTIVE] >= 0
         s_ch = hits.channel[starts]
@@ -149,132 +161,115 @@ class DigitMachine:
         chans = np.flatnonzero(busy)
         if chans.size == 0:
             return None
-        b, lb = chans.size, self.lookback
+        b = chans.size
         start_digit = np.full((b, n), NO_DIGIT, dtype=np.intp)
         start_level = np.zeros((b, n))
         if s_ch.size:
             at = (np.searchsorted(chans, s_ch), hits.window[starts])
             start_digit[at] = hits.digit[starts]
             start_level[at] = hits.level[starts]
-        ctx = _Batch(
-            chans=chans,
-            power=batch.power,
-            history=batch.history[:, chans].T,
-            e_prev=batch.history[lb - 1 : lb - 1 + n, chans].T,
-            den=self.pair_norm * np.maximum(batch.window_energy[:, chans].T, 1e-9),
-            start_digit=start_digit,
-            start_level=start_level,
-            j0=batch.first_half,
-        )
+        power = batch.power[chans, 1:]
+        pairs = power[..., _LOW_BIN] + power[..., _HIGH_BIN]
+        pairs /= (self.pair_norm * np.maximum(batch.window_energy[chans, 1:], 1e-9))[..., None]
+        rows = _Rows(chans, pairs, batch.history[chans], start_digit, start_level)
         sub = self._state[:, chans]
-        rows, begin = np.arange(b), np.zeros(b, dtype=np.intp)
         ended: list[tuple[np.ndarray, ...]] = []
-        while rows.size:
-            rows, begin = self._round(sub, rows, begin, ctx, ended)
+        follow, begin = self._round(sub, rows, None, batch.first_half, ended)
+        where = follow
+        while where.size:  # digits started before the last window: follow them further
+            st = sub[:, where]
+            follow, begin = self._round(st, rows.take(where), begin, batch.first_half, ended)
+            sub[:, where] = st
+            where = where[follow]
         self._state[:, chans] = sub
         if not ended:
             return None
+        if len(ended) == 1:
+            return EndedDigits(*ended[0])
         return EndedDigits(*(np.concatenate(parts) for parts in zip(*ended)))
 
-    def _round(self, sub, rows, begin, ctx: _Batch, ended: list) -> tuple[np.ndarray, np.ndarray]:
-        """One round over ``rows`` (of the busy channels) from window ``begin``: first end, first start.
+    def _round(self, st, rows: _Rows, begin: np.ndarray | None, j0: int, ended: list) -> tuple[np.ndarray, np.ndarray]:
+        """One round over ``rows`` from window ``begin`` (per row; ``None``: all from 0): first end, first start.
 
-        Updates ``sub`` (the busy channels' state), appends the ended digits to ``ended``, and
-        returns the rows (and their first window) whose new digit must be followed further.
+        Updates ``st`` (the rows' state, ``(fields, rows)``) in place, appends the ended digits
+        to ``ended``, and returns the rows whose new digit must be followed further, with the
+        window to follow it from.  Absent counts, last present half and pair ratio are only
+        meaningful while a digit is in progress.
         """
-        st = sub[:, rows]
-        r, n = rows.size, ctx.start_digit.shape[1]
+        r, n = rows.start_digit.shape
         kk = np.arange(n)
-        ar = np.arange(r)
         a = st[_ACTIVE].astype(np.intp)
         live = a >= 0
-        # Phase A for the digit in progress: share of each window held by its pair.
-        power_rows = kk * self.channels + ctx.chans[rows][:, None]
-        low_bin = np.where(live, a >> 2, 0)[:, None]
-        pair = (ctx.power[power_rows, low_bin] + ctx.power[power_rows, (a & 3)[:, None] + 4]) / ctx.den[rows]
+        # Phase A for the digit in progress: is the first half of each window present?
+        pair = rows.pairs[np.arange(r)[:, None], kk, np.maximum(a, 0)[:, None]]
         pair_prev = np.empty((r, n))
         pair_prev[:, 1:] = pair[:, :-1]
-        pair_prev[ar, begin] = st[_PAIR_PREV]
-        valid = (kk >= begin[:, None]) & live[:, None]
-        present = (
-            valid
-            & (ctx.e_prev[rows] >= PRESENT_ENERGY * st[_REF][:, None])
-            & (np.maximum(pair_prev, pair) >= PRESENT_PAIR_RATIO)
-        )
-        last_k = np.maximum.accumulate(np.where(present, kk, -1), axis=1)  # last present window
-        absent = np.where(last_k >= 0, kk - last_k, (st[_ABSENT] - begin)[:, None] + kk + 1)
-        end_at = _first(valid & (absent >= self.end_halves))
+        threshold = np.where(live, PRESENT_ENERGY * st[_REF], np.inf)
+        lb = self.lookback
+        present = rows.history[:, lb - 1 : lb - 1 + n] >= threshold[:, None]
+        if begin is None:
+            begin = np.zeros(r, dtype=np.intp)
+            pair_prev[:, 0] = st[_PAIR_PREV]
+            after = True
+        else:
+            pair_prev[np.arange(r), begin] = st[_PAIR_PREV]
+            after = kk >= begin[:, None]
+            present &= after
+        present &= np.maximum(pair_prev, pair) >= PRESENT_PAIR_RATIO
+        # Latest present window, or (before any) the window the absent count started from.
+        origin = np.where(live, begin - 1 - st[_ABSENT], np.inf)
+        latest = np.maximum.accumulate(np.where(present, kk, origin[:, None]), axis=1)
+        absent = kk - latest
+        end_at = _first(absent >= self.end_halves)
         # Phase B: a run reaching hits_required of a digit not in progress starts it.
-        in_progress = np.where(kk < end_at[:, None], a[:, None], NO_DIGIT)
-        candidates = ctx.start_digit[rows]
-        start_at = _first((kk >= begin[:, None]) & (candidates >= 0) & (candidates != in_progress))
-        stop = np.minimum(start_at, end_at)  # the old digit ends here (replaced or absent)
-        stops = live & (stop < n)
-        k_stop = last_k[ar, np.minimum(stop, n - 1)]
-        last_present = np.where(k_stop >= 0, ctx.j0 + k_stop - 1, st[_LAST_PRESENT])
-        if stops.any():
-            e = np.flatnonzero(stops)
-            hist = ctx.history[rows[e]]
-            end = self._end_sample(hist, ctx.j0, last_present[e], st[_REF, e])
-            ended.append((ctx.chans[rows[e]], a[e], st[_ONSET, e].astype(np.int64), end, st[_LEVEL, e]))
-        steady = live & ~stops
-        st[_ABSENT] = np.where(steady, absent[:, -1], st[_ABSENT])
-        st[_LAST_PRESENT] = np.where(steady & (last_k[:, -1] >= 0), ctx.j0 + last_k[:, -1] - 1, st[_LAST_PRESENT])
-        st[_PAIR_PREV] = np.where(steady, pair[:, -1], st[_PAIR_PREV])
-        st[_FLOOR_HALF] = np.where(stops, last_present + 1, st[_FLOOR_HALF])
-        st[_ACTIVE] = np.where(stops, NO_DIGIT, st[_ACTIVE])
+        cand = rows.start_digit
+        start_at = _first(after & (cand >= 0) & ((cand != a[:, None]) | (kk >= end_at[:, None])))
+        stop = np.minimum(start_at, end_at)  # the old digit ends here (absent, or replaced)
+        stops = np.flatnonzero(live & (stop < n))
+        if stops.size:
+            k_last = latest[stops, stop[stops]]
+            last_present = np.where(k_last >= begin[stops], j0 + k_last - 1, st[_LAST_PRESENT, stops])
+            end = self._end_sample(rows.history[stops], j0, last_present, st[_REF, stops])
+            ended.append((rows.chans[stops], a[stops], st[_ONSET, stops].astype(np.int64), end, st[_LEVEL, stops]))
+            st[_FLOOR_HALF, stops] = last_present + 1
+            st[_ACTIVE, stops] = NO_DIGIT
+        st[_ABSENT] = absent[:, -1]
+        st[_LAST_PRESENT] = np.where(latest[:, -1] >= begin, j0 + latest[:, -1] - 1, st[_LAST_PRESENT])
+        st[_PAIR_PREV] = pair[:, -1]
         starts = np.flatnonzero(start_at < n)
         if starts.size:
-            self._start(st, starts, start_at[starts], rows[starts], ctx)
-        sub[:, rows] = st
+            self._start(st, starts, start_at[starts], rows, j0)
         follow = starts[start_at[starts] < n - 1]
-        return rows[follow], start_at[follow] + 1
+        return follow, start_at[follow] + 1
 
-    def _start(self, st, idx, k, rows, ctx: _Batch) -> None:
-        """Start the digits confirmed at windows ``k`` on rows ``idx`` of ``st``."""
+    def _start(self, st, idx, k, rows: _Rows, j0: int) -> None:
+        """Start the digits confirmed at windows ``k`` on rows ``idx``."""
         lb = self.lookback
-        m = idx.size
-        hist = ctx.history[rows]  # (m, lookback + n): row t is half j0 - lookback + t
-        t = lb + k  # column of the half ending the confirming window
-        ar = np.arange(m)
-        ref = np.maximum((hist[ar, t - 3] + hist[ar, t - 2] + hist[ar, t - 1]) / 3.0, 1e-9)
-        j = ctx.j0 + k
+        hist = rows.history[idx]  # column t is half j0 - lookback + t
+        ar = np.arange(idx.size)[:, None]
+        three = hist[ar, k[:, None] + (lb - 3, lb - 2, lb - 1)]  # the halves before the window's last
+        ref = np.maximum((three[:, 0] + three[:, 1] + three[:, 2]) / 3.0, 1e-9)
+        j = j0 + k
         floor_half = st[_FLOOR_HALF, idx].astype(np.int64)
         # Onset: after the last absent half among the lookback halves before j.
-        back = hist[ar[:, None], k[:, None] + np.arange(lb + 1)]  # halves j - lb .. j
-        halves = (j - lb)[:, None] + np.arange(lb)
-        absent = (back[:, :lb] < PRESENT_ENERGY * ref[:, None]) | (halves < floor_half[:, None])
-        last_absent = np.where(absent.any(1), j - 1 - absent[:, ::-1].argmax(1), j - lb - 1)
-        first = last_absent + 1
+        back = hist[ar, k[:, None] + np.arange(lb + 1)]  # halves j - lb .. j
+        absent = (back[:, :lb] < PRESENT_ENERGY * ref[:, None]) | ((j - lb)[:, None] + np.arange(lb) < floor_half[:, None])
+        first = np.where(absent.any(1), j - absent[:, ::-1].argmax(1), j - lb)
         col = first - (j - lb)
-        filled = np.clip(back[ar, col] / ref, 0.0, 1.0)
-        before = (first - 1 >= floor_half) & (col >= 1)
-        filled += np.where(before, np.clip(back[ar, np.maximum(col - 1, 0)] / ref, 0.0, 1.0), 0.0)
-        st[_ACTIVE, idx] = ctx.start_digit[rows, k]
+        # Share of the half filled by the tone (energies are >= 0, so only the top needs clipping).
+        cover = np.minimum(back[ar, np.stack([col, np.maximum(col - 1, 0)], 1)] / ref[:, None], 1.0)
+        filled = cover[:, 0] + np.where((first - 1 >= floor_half) & (col >= 1), cover[:, 1], 0.0)
+        st[_ACTIVE, idx] = rows.start_digit[idx, k]
         st[_REF, idx] = ref
         st[_ONSET, idx] = np.rint(HALF_SAMPLES * (first + 1 - filled))
         st[_ABSENT, idx] = 0
         st[_LAST_PRESENT, idx] = j - 1
         st[_PAIR_PREV, idx] = 1.0
-        st[_LEVEL, idx] = ctx.start_level[rows, k]
+        st[_LEVEL, idx] = rows.start_level[idx, k]
 
     def _end_sample(self, hist: np.ndarray, j0: int, last_present: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """First sample after the tone whose last present half is ``last_present``."""
         col = (last_present - (j0 - self.lookback)).astype(np.intp)
-        ar = np.arange(col.size)
-        filled = np.clip(hist[ar, col] / ref, 0.0, 1.0) + np.clip(hist[ar, col + 1] / ref, 0.0, 1.0)
-        return np.rint(HALF_SAMPLES * (last_present + filled)).astype(np.int64)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Batch:
-    """A batch as seen by the busy channels (rows): their energies, pair norms and start candidates."""
-
-    chans: np.ndarray  # busy channels
-    power: np.ndarray  # (n * c, 8) all channels
-    history: np.ndarray  # (b, lookback + n) half energies
-    e_prev: np.ndarray  # (b, n) energy of each window's first half
-    den: np.ndarray  # (b, n) pair_norm * window energy
-    start_digit: np.ndarray  # (b, n) digit whose run reaches hits_required there, -1 none
-    start_level: np.ndarray  # (b, n) its level
-    j0: int
+        ar = np.arange(col.size)[:, None]
+        cover = np.minimum(hist[ar, col[:, None] + (0, 1)] / ref[:, None], 1.0)
+        return np.rint(HALF_SAMPLES * (last_present + (cover[:, 0] + cover[:, 1]))).astype(np.int64)

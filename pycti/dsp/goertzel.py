@@ -12,11 +12,13 @@ advance from one window to the next (40 samples later) measures the tone's frequ
 Memory layout, chosen so that every step after the product is one operation over one long run
 of memory (numpy's per-call cost, not arithmetic, dominates at 20 ms blocks):
 
-* incoming samples are staged *half-major*: row ``k * channels + ch`` is half ``k`` of channel
-  ``ch``, so blocks are appended to the staging buffer and a batch is one ``sgemm`` operand;
+* incoming blocks are staged channel-major, ``(channels, batch samples)``, so that a full batch
+  reshapes without copying to the ``(channels * halves, 40)`` operand of one ``sgemm``;
 * the product's columns interleave the two tables (``A`` then ``B`` for each real or imaginary
-  part), so ``A[j-1]`` and ``B[j]`` of every component sit ``32 * channels + 1`` floats apart in
-  the flat product: all the windows of a batch are one strided addition.
+  part), and the product is written one row down in a buffer whose first row is zero, so that the
+  ``A[j-1]`` and ``B[j]`` of every window are 33 floats apart: all the windows of a batch are
+  one strided addition, written into a ``(channels, halves + 1, ...)`` array whose slot 0 holds
+  each channel's previous window (then window ``k``'s predecessor is always the row before).
 
 Every half is computed from its own 40 samples by the same row operation (a row of a BLAS
 ``sgemm`` and of ``einsum`` is evaluated the same way whatever the number of rows), so results do
@@ -58,39 +60,33 @@ def window_gain() -> float:
 
 @dataclass(frozen=True, slots=True)
 class WindowBlock:
-    """The windows ending with each half of one batch, half-major.
+    """The windows ending with each half of one batch, per channel.
 
-    Row ``k * channels + ch`` of ``windows``/``power`` is the window ending with the batch's half
-    ``k`` on channel ``ch``.  ``windows``: float32 ``(halves * channels, 2 * freqs)``, (real,
-    imaginary) per frequency; ``with_previous``: the same with the window before the batch's first
-    (one row per channel) in front, so row ``r + channels`` of it is the window before row ``r``;
-    ``power``: float32 ``(halves * channels, freqs)`` squared magnitudes; ``energy``: float32
-    ``(halves, channels)`` sum of squares of each half; ``first_half``: absolute index of the
-    batch's first half (window ``k`` ends with half ``first_half + k``).
+    ``windows``: float32 ``(channels, halves + 1, 2 * freqs)``, slot ``k + 1`` being the window
+    that ends with the batch's half ``k`` as (real, imaginary) per frequency, slot 0 the window
+    before the batch's first (zeros at the stream's start); ``power``: float32 ``(channels,
+    halves + 1, freqs)`` their squared magnitudes; ``energy``: float32 ``(channels, halves)`` sum of
+    squares of each half; ``first_half``: absolute index of the batch's first half (slot ``k + 1``
+    ends with half ``first_half + k``).
     """
 
-    with_previous: np.ndarray
+    windows: np.ndarray
     power: np.ndarray
     energy: np.ndarray
     first_half: int
 
     @property
-    def windows(self) -> np.ndarray:
-        """The batch's windows (without the previous one)."""
-        return self.with_previous[self.energy.shape[1] :]
-
-    @property
     def halves(self) -> int:
-        """Halves (and windows) per channel in the batch."""
-        return int(self.energy.shape[0])
+        """Halves (and new windows) per channel in the batch."""
+        return int(self.energy.shape[1])
 
 
 class HalfWindowBank:
     """Cuts a multichannel stream into 40-sample halves and evaluates the windows they complete.
 
     ``push(block)`` takes ``(channels, n)`` samples (any ``n >= 0``) and stages every half it
-    completes; once ``batch_halves`` halves are staged it evaluates them all and returns the
-    windows ending with each as a :class:`WindowBlock` (``None`` until then).  ``evaluate()``
+    completes; once at least ``batch_halves`` halves are staged it evaluates them all and returns
+    the windows ending with each as a :class:`WindowBlock` (``None`` until then).  ``evaluate()``
     forces the evaluation of whatever is staged.  The first window of the stream sees silence
     before the stream.
     """
@@ -114,23 +110,11 @@ class HalfWindowBank:
         table[:, 1::2] = parts[HALF_SAMPLES:]
         self._table = table
         self._pending = np.zeros((channels, 0), dtype=np.float32)  # samples short of a half
+        self._stage = np.empty((channels, batch_halves * HALF_SAMPLES), dtype=np.float32)
         self._staged = 0  # halves staged
         self._first_last = np.zeros((channels, 2 * nf), dtype=np.float32)  # A of the last half
         self._window_last = np.zeros((channels, 2 * nf), dtype=np.float32)
-        self._alloc(batch_halves + 8)
         self.halves_done = 0  #: halves evaluated so far (same for every channel)
-
-    def _alloc(self, capacity: int) -> None:
-        """(Re)allocate the staging and output buffers for ``capacity`` halves, keeping content."""
-        c, q = self.channels, 2 * self.n_freqs
-        old = getattr(self, "_stage", None)
-        self._capacity = capacity
-        self._stage = np.empty((capacity, c, HALF_SAMPLES), dtype=np.float32)
-        if old is not None:
-            self._stage[: self._staged] = old[: self._staged]
-        self._prod = np.empty((capacity * c, 2 * q), dtype=np.float32)
-        self._ext = np.empty(((capacity + 1) * c, q), dtype=np.float32)
-        self._squares = np.empty((capacity * c, q), dtype=np.float32)
 
     @property
     def pending_samples(self) -> int:
@@ -151,36 +135,51 @@ class HalfWindowBank:
         used = n_halves * HALF_SAMPLES
         if used < x.shape[1] or self._pending.shape[1]:
             self._pending = np.array(x[:, used:], dtype=np.float32)
-        if n_halves:
-            h = self._staged
-            if h + n_halves > self._capacity:
-                self._alloc(h + n_halves)
-            np.copyto(self._stage[h : h + n_halves], x[:, :used].reshape(self.channels, n_halves, HALF_SAMPLES).transpose(1, 0, 2))
-            self._staged = h + n_halves
-        return self.evaluate() if self._staged >= self.batch_halves else None
+        h = self._staged * HALF_SAMPLES
+        if h + used <= self._stage.shape[1]:
+            np.copyto(self._stage[:, h : h + used], x[:, :used])
+            self._staged += n_halves
+            if self._staged < self.batch_halves:
+                return None
+            return self._evaluate(self._stage)
+        # A block larger than the room left: evaluate what is staged and the block together.
+        if h:
+            samples = np.concatenate([self._stage[:, :h], x[:, :used].astype(np.float32, copy=False)], axis=1)
+        else:
+            samples = np.ascontiguousarray(x[:, :used], dtype=np.float32)
+        self._staged = 0
+        return self._evaluate(samples)
 
     def evaluate(self) -> WindowBlock | None:
         """Evaluate the windows ending with every staged half (``None`` if none is staged)."""
-        n = self._staged
-        if n == 0:
+        if self._staged == 0:
             return None
+        return self._evaluate(np.ascontiguousarray(self._stage[:, : self._staged * HALF_SAMPLES]))
+
+    def _evaluate(self, samples: np.ndarray) -> WindowBlock:
+        """Windows ending with each half of ``samples`` (float32, ``(channels, halves * 40)``)."""
         c, q = self.channels, 2 * self.n_freqs
-        rows = n * c
-        ext = self._ext
-        np.copyto(ext[:c], self._window_last)  # (a view of the last batch's ext, or zeros)
-        halves = self._stage[:n].reshape(rows, HALF_SAMPLES)
-        prod = np.matmul(halves, self._table, out=self._prod[:rows])  # A and B interleaved
-        energy = np.einsum("ij,ij->i", halves, halves).reshape(n, c)
+        n = samples.shape[1] // HALF_SAMPLES
+        rows = c * n
+        halves = samples.reshape(rows, HALF_SAMPLES)
+        # Product one row down: row r + 1 holds half r, row 0 is zero (the "half before").
+        prod = np.empty((rows + 1, 2 * q), dtype=np.float32)
+        prod[0] = 0.0
+        np.matmul(halves, self._table, out=prod[1:])
+        energy = np.einsum("ij,ij->i", halves, halves).reshape(c, n)
         flat = prod.reshape(-1)
-        gap = 2 * q * c + 1  # flat distance from A[j-1] to B[j] of the same component
-        # Window rows c.. of ext: A of the previous half + B of this half.
-        np.add(flat[: 2 * q * (rows - c) : 2], flat[gap::2], out=ext[2 * c : rows + c].reshape(-1))
-        np.add(self._first_last, prod[:c, 1::2], out=ext[c : 2 * c])
-        np.copyto(self._first_last, prod[rows - c :, 0::2])
-        self._window_last = ext[rows : rows + c]
-        squares = np.square(ext[c : rows + c], out=self._squares[:rows])
-        power = squares[:, 0::2] + squares[:, 1::2]
+        windows = np.empty((c, n + 1, q), dtype=np.float32)
+        windows[:, 0] = self._window_last
+        # Window of half r = A[r - 1] + B[r]: flat[2q r + 2i] + flat[2q (r + 1) + 2i + 1].
+        a_prev = flat[: 2 * q * rows : 2].reshape(c, n, q)
+        b_this = flat[2 * q + 1 :: 2].reshape(c, n, q)
+        np.add(a_prev, b_this, out=windows[:, 1:])
+        np.add(self._first_last, prod[1::n, 1::2][:c], out=windows[:, 1])  # across batches
+        self._first_last = prod[n::n, 0::2].copy()
+        self._window_last = windows[:, n]
+        squares = np.square(windows)
+        power = squares[..., 0::2] + squares[..., 1::2]
         start = self.halves_done
         self.halves_done += n
         self._staged = 0
-        return WindowBlock(with_previous=ext[: rows + c], power=power, energy=energy, first_half=start)
+        return WindowBlock(windows=windows, power=power, energy=energy, first_half=start)

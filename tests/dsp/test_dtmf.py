@@ -9,13 +9,14 @@ from hypothesis import strategies as st
 
 from pycti.dsp._base import DigitEvent, dbm0_to_peak
 from pycti.dsp.dtmf import DTMF_DIGITS, DtmfDetector, DtmfGenerator, DtmfParams, dtmf_tones
+from pycti.dsp.goertzel import HalfWindowBank
 from pycti.dsp.q24 import CLASSES, q24_vectors, run_q24
 
 
-def _detect(x: np.ndarray, pieces: list[int] | None = None) -> list[DigitEvent]:
-    """Events of the default detector on ``x``, fed whole or in ``pieces``, then flushed."""
+def _detect(x: np.ndarray, pieces: list[int] | None = None, **kwargs) -> list[DigitEvent]:
+    """Events of a detector (default ``kwargs``) on ``x``, fed whole or in ``pieces``, then flushed."""
     x = np.atleast_2d(x)
-    det = DtmfDetector(x.shape[0])
+    det = DtmfDetector(x.shape[0], **kwargs)
     events: list[DigitEvent] = []
     if pieces is None:
         events += det.process(x)
@@ -138,6 +139,73 @@ def test_any_block_partition_gives_identical_events(pieces: list[int]) -> None:
     assert _detect(SCENARIO, pieces) == WHOLE
 
 
+@settings(deadline=None, max_examples=15)
+@given(
+    st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=40),
+    st.sampled_from([5.0, 25.0, 100.0, 400.0]),
+)
+def test_any_partition_and_batch_length_give_identical_events(pieces: list[int], batch_ms: float) -> None:
+    assert _detect(SCENARIO, pieces, batch_ms=batch_ms) == WHOLE
+
+
+def _busy_signal() -> np.ndarray:
+    """Restarts, bridged dropouts, back-to-back digits and noise on four channels."""
+    rng = np.random.default_rng(11)
+    gap20, gap40 = np.zeros(160, np.int16), np.zeros(320, np.int16)
+    one, two = dtmf_tones("1", on_ms=45, off_ms=0), dtmf_tones("2", on_ms=45, off_ms=0)
+    rows = [
+        np.concatenate([one, gap40, one, gap40, one]),  # the same digit three times
+        np.concatenate([one, gap20, one, gap20, one]),  # one digit, bridged twice
+        np.concatenate([one, two, one, two]),  # back to back: each replaces the last
+        dtmf_tones("1A2B3C", on_ms=40, off_ms=40),
+    ]
+    out = np.zeros((4, 4400))
+    for ch, row in enumerate(rows):
+        out[ch, 100 + 23 * ch : 100 + 23 * ch + row.size] = row
+    return np.rint(out + rng.standard_normal(out.shape) * 40).astype(np.int16)
+
+
+def test_one_window_at_a_time_equals_whole_signal_batches() -> None:
+    x = _busy_signal()
+    stepwise = _detect(x, [40] * (x.shape[1] // 40), batch_ms=5)  # one window per pass
+    assert _detect(x, batch_ms=1000) == stepwise  # many starts and ends per channel in one pass
+    assert _detect(x, [160] * (x.shape[1] // 160)) == stepwise
+    per = ["".join(e.digit for e in stepwise if e.channel == ch) for ch in range(4)]
+    assert per == ["111", "1", "1212", "1A2B3C"]
+
+
+@pytest.mark.parametrize("batch_ms", [5.0, 60.0])
+def test_digits_are_reported_soon_after_the_tone_stops(batch_ms: float) -> None:
+    worst = 0
+    for lead in range(0, 480, 37):
+        x = np.concatenate([np.zeros(lead, np.int16), dtmf_tones("5", on_ms=55, off_ms=0), np.zeros(2400, np.int16)])
+        det = DtmfDetector(1, batch_ms=batch_ms)
+        reported = [s + 160 for s in range(0, x.size, 160) if det.process(x[None, s : s + 160])]
+        worst = max(worst, reported[0] - (lead + 440))
+    # 6 absent halves end a digit (35-40 ms after the tone), then up to one batch or block.
+    assert worst <= 8 * (40 + max(20.0, batch_ms))  # the default (60 ms): at most 100 ms
+
+
+def test_filter_bank_equals_direct_windowed_dft_for_any_batching() -> None:
+    rng = np.random.default_rng(2)
+    x = np.rint(rng.standard_normal((3, 1000)) * 2000).astype(np.int16)
+    freqs = np.array([697.0, 941.0, 1633.0])
+    t = np.arange(80)
+    kernel = (np.sin(np.pi * (t + 0.5) / 80) ** 2)[:, None] * np.exp(-2j * np.pi * np.outer(t, freqs) / 8000)
+    padded = np.concatenate([np.zeros((3, 40)), x], axis=1)  # the stream starts after silence
+    direct = np.stack([padded[:, 40 * k : 40 * k + 80] @ kernel for k in range(25)], axis=1)
+    runs = []
+    for batch_halves, pieces in [(1, [1000]), (3, [160] * 7), (7, [13, 99, 200, 1, 687])]:
+        bank = HalfWindowBank(3, freqs, batch_halves=batch_halves)
+        blocks = [bank.push(x[:, sum(pieces[:i]) : sum(pieces[: i + 1])]) for i in range(len(pieces))]
+        blocks.append(bank.evaluate())
+        runs.append(np.concatenate([b.windows[:, 1:] for b in blocks if b is not None], axis=1))
+    for windows in runs:
+        np.testing.assert_array_equal(windows, runs[0])  # bit-identical whatever the batching
+    got = runs[0][..., 0::2] + 1j * runs[0][..., 1::2]
+    np.testing.assert_allclose(got, direct, rtol=1e-4, atol=0.5)
+
+
 def test_float_input_equals_int16_input() -> None:
     assert _detect(SCENARIO.astype(np.float32)) == WHOLE
 
@@ -186,3 +254,5 @@ def test_bad_arguments_are_refused() -> None:
         DtmfDetector(1, fs_hz=16000)
     with pytest.raises(ValueError):
         dtmf_tones("12X")
+    with pytest.raises(ValueError):
+        DtmfDetector(1, batch_ms=-5.0)
