@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ..dsp.dtmf_gen import DTMF_DIGITS, digit_frequencies
+
 from ._simboard import ffi, lib  # type: ignore[import-not-found]  # compiled by cffi
 
 __all__ = [
@@ -292,12 +294,8 @@ OP_TYPES = (Ring, Tone, Speech, Silence, Play, WaitPrompt, WaitNudge, Mark, Hang
 TRUNK_ONLY_OPS = (Ring, Hangup)
 STATION_ONLY_OPS = (OffHook, OnHook)
 
-#: DTMF frequencies (low group, high group) in Hz, ITU-T Q.23 (11/1988), Figure 1.
-DTMF_FREQS_HZ: dict[str, tuple[float, float]] = {
-    digit: (low, high)
-    for row, low in zip(("123A", "456B", "789C", "*0#D"), (697.0, 770.0, 852.0, 941.0))
-    for digit, high in zip(row, (1209.0, 1336.0, 1477.0, 1633.0))
-}
+#: DTMF frequencies (low group, high group) in Hz, ITU-T Q.23, from pycti.dsp's table.
+DTMF_FREQS_HZ: dict[str, tuple[float, float]] = {d: digit_frequencies(d) for d in DTMF_DIGITS}
 
 
 def dtmf_ops(
