@@ -36,6 +36,8 @@ class DemoConfig:
             raise ValueError("calls must be >= 1")
         if self.trunks < 1 or self.agents < 1:
             raise ValueError("trunks and agents must be >= 1")
+        if self.calls_per_min <= 0:
+            raise ValueError("the arrival rate must be > 0 calls per minute")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
