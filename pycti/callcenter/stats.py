@@ -7,7 +7,8 @@ Definitions (the usual contact-center ones, stated so figures can be compared):
 * service level: calls answered within ``sl_threshold_s`` / calls answered (the issue's
   definition; some centers divide by offered instead — ``service_level_offered`` gives that);
 * abandon rate: abandoned / offered;
-* AHT (average handle time): mean talk time of answered calls (wrap-up not included).
+* AHT (average handle time): mean talk time of answered calls (wrap-up not included);
+* occupancy of an agent: talk time / the report's period (first arrival to last call end).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Report:
     """The whole center, then per queue and per agent."""
 
     sl_threshold_s: float
+    period_s: float = 0.0  #: from the first arrival to the end of the last call
     calls: int = 0
     ivr_only: int = 0
     blocked: int = 0
@@ -84,8 +86,10 @@ class Report:
 def summarize(records: Iterable[CallRecord], *, sl_threshold_s: float = 20.0) -> Report:
     """Fold call records into a :class:`Report`."""
     rep = Report(sl_threshold_s=sl_threshold_s)
+    first, last = float("inf"), float("-inf")
     for r in records:
         rep.calls += 1
+        first, last = min(first, r.arrived_s), max(last, r.ended_s)
         if r.outcome == "ivr":
             rep.ivr_only += 1
             continue
@@ -99,6 +103,7 @@ def summarize(records: Iterable[CallRecord], *, sl_threshold_s: float = 20.0) ->
             rep.agents.setdefault(r.agent, GroupStats(r.agent)).add(r, sl_threshold_s)
     rep.queues = dict(sorted(rep.queues.items()))
     rep.agents = dict(sorted(rep.agents.items()))
+    rep.period_s = max(0.0, last - first) if rep.calls else 0.0
     return rep
 
 
@@ -109,12 +114,22 @@ def _row(g: GroupStats) -> str:
     )
 
 
+def _agent_row(g: GroupStats, period_s: float) -> str:
+    occupancy = g.talk_s / period_s if period_s > 0 else 0.0
+    return (
+        f"{g.name:<12}{g.answered:>9}{g.asa_s:>8.1f}{g.service_level * 100:>8.1f}%{g.aht_s:>8.1f}"
+        f"{g.talk_s:>10.0f}{occupancy * 100:>11.1f}%"
+    )
+
+
 def format_report(rep: Report) -> str:
     """The report as text: totals, then per queue and per agent."""
     head = f"{'':<12}{'offered':>8}{'answered':>9}{'abandoned':>10}{'aband.':>10}{'ASA s':>8}{'SL':>9}{'AHT s':>8}"
+    agent_head = f"{'':<12}{'answered':>9}{'ASA s':>8}{'SL':>9}{'AHT s':>8}{'talk s':>10}{'occupancy':>12}"
     lines = [
         f"calls arrived: {rep.calls}   ended in IVR: {rep.ivr_only}   blocked (no trunk): {rep.blocked}",
-        f"service level = answered within {rep.sl_threshold_s:g} s / answered",
+        f"service level = answered within {rep.sl_threshold_s:g} s / answered; "
+        f"period {rep.period_s / 60:.1f} min",
         "",
         head,
         _row(rep.total),
@@ -123,9 +138,9 @@ def format_report(rep: Report) -> str:
         head,
         *(_row(g) for g in rep.queues.values()),
         "",
-        "per agent",
-        head,
-        *(_row(g) for g in rep.agents.values()),
+        "per agent (occupancy = talk time / period)",
+        agent_head,
+        *(_agent_row(g, rep.period_s) for g in rep.agents.values()),
     ]
     return "\n".join(lines)
 
@@ -134,8 +149,10 @@ def write_csv(rep: Report, path: str | Path) -> None:
     """Write the report's rows (scope, name, figures) as CSV."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["scope", "name", "offered", "answered", "abandoned", "abandon_rate", "asa_s", "service_level", "aht_s"])
+        w.writerow(["scope", "name", "offered", "answered", "abandoned", "abandon_rate", "asa_s",
+                    "service_level", "aht_s", "occupancy"])
         for scope, groups in (("total", [rep.total]), ("queue", rep.queues.values()), ("agent", rep.agents.values())):
             for g in groups:
                 w.writerow([scope, g.name, g.offered, g.answered, g.abandoned,
-                            round(g.abandon_rate, 4), round(g.asa_s, 3), round(g.service_level, 4), round(g.aht_s, 3)])
+                            round(g.abandon_rate, 4), round(g.asa_s, 3), round(g.service_level, 4), round(g.aht_s, 3),
+                            round(g.talk_s / rep.period_s, 4) if scope == "agent" and rep.period_s else ""])

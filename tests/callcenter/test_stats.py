@@ -55,3 +55,11 @@ def test_store_round_trip_and_csv(tmp_path):
     rows = list(csv.DictReader(out.open()))
     assert rows[0]["scope"] == "total" and rows[0]["answered"] == "3"
     assert {r["name"] for r in rows if r["scope"] == "queue"} == {"Q1", "Q2"}
+
+
+def test_agent_occupancy_is_talk_time_over_the_period():
+    r = summarize(RECORDS)
+    assert r.period_s == pytest.approx(100.0)
+    text = format_report(r)
+    a1 = next(line for line in text.splitlines() if line.startswith("A1"))
+    assert a1.split()[-1] == "145.0%"  # 85 + 60 s of talk in a 100 s period: two calls overlap
