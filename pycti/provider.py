@@ -123,9 +123,11 @@ class Provider(abc.ABC):
 
     # -- media (pycti extensions for IVR and recording) -------------------------------------
     @abc.abstractmethod
-    async def play(self, connection: ConnectionID, audio: np.ndarray | str, *, wait: bool = True) -> None:
+    async def play(self, connection: ConnectionID, audio: np.ndarray | str, *, wait: bool = True,
+                   loop: bool = False) -> None:
         """Play int16 8 kHz ``audio`` (or a WAV/raw file path) to the other parties of the
-        connection's call; with ``wait`` return when it has been played."""
+        connection's call, replacing what played there; with ``wait`` return when it has been
+        played.  ``loop`` repeats it until :meth:`stop_playing` (and never waits)."""
 
     @abc.abstractmethod
     async def stop_playing(self, connection: ConnectionID) -> None:

@@ -2,7 +2,8 @@
 
 It uses only the Provider API, so it runs on the local switch or a remote PBX alike.  A call
 queued at a queue device (Queued event) waits until an agent who serves that queue is ready;
-the ACD then deflects it to the agent's station (DeflectCall).  Agents go busy when their
+the ACD then deflects it to the agent's station (DeflectCall).  While it waits, the caller
+hears ``hold_audio`` (music or an announcement) in a loop, if one is given.  Agents go busy when their
 station is alerted, into after-call work when their connection clears, and ready again after
 ``wrap_up_s``.  A caller who hangs up while queued is counted as abandoned.
 
@@ -17,6 +18,8 @@ import enum
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import CstaError
 from ..provider import Provider
@@ -69,8 +72,10 @@ class Acd:
     """Distributes queued calls to agents."""
 
     def __init__(self, provider: Provider, queues: Iterable[str], agents: Iterable[AgentConfig],
-                 *, wrap_up_s: float = 5.0, calllog: CallLog | None = None) -> None:
+                 *, wrap_up_s: float = 5.0, calllog: CallLog | None = None,
+                 hold_audio: np.ndarray | None = None) -> None:
         self._p = provider
+        self._hold_audio = hold_audio
         self.queues = {q: _Queue(q) for q in queues}
         self.agents = {a.station: Agent(a) for a in agents}
         self.wrap_up_s = wrap_up_s
@@ -91,6 +96,8 @@ class Acd:
             async for e in events:
                 if isinstance(e, ev.Queued) and e.queued_connection.device_id == name:
                     q.waiting.append(_Waiting(e.queued_connection, e.time))
+                    if self._hold_audio is not None:
+                        await self._p.play(e.queued_connection, self._hold_audio, loop=True)
                     if self._log is not None:
                         self._log.note(e.queued_connection.call_id, queue=name, enqueued_s=e.time)
                     await self._dispatch()
@@ -120,6 +127,8 @@ class Acd:
             w = q.waiting.popleft()
             agent.state, agent.since_s = AgentState.BUSY, self._p.now()
             try:
+                if self._hold_audio is not None:
+                    await self._p.stop_playing(w.conn)
                 await self._p.deflect_call(w.conn, agent.config.station)
             except CstaError as exc:
                 self.errors.append(f"deflect {w.conn} -> {agent.config.station}: {exc}")

@@ -12,7 +12,7 @@ from scipy.signal import lfilter
 
 from ..dsp._base import FS_HZ, dbm0_to_peak
 
-__all__ = ["synthetic_prompt"]
+__all__ = ["synthetic_prompt", "hold_music"]
 
 _VOWELS_HZ = ((730, 1090), (270, 2290), (530, 1840), (570, 840), (440, 1020))  # Peterson & Barney
 
@@ -41,4 +41,18 @@ def synthetic_prompt(syllables: int = 10, *, seed: int = 1, level_dbm0: float = 
     sig = np.concatenate(out)
     rms = np.sqrt(np.mean(sig[sig != 0] ** 2)) or 1.0
     sig *= dbm0_to_peak(level_dbm0) / np.sqrt(2) / rms
+    return np.clip(np.round(sig), -32768, 32767).astype(np.int16)
+
+
+def hold_music(*, seed: int = 2, level_dbm0: float = -22.0, notes: int = 16) -> np.ndarray:
+    """A few seconds of plucked notes (pentatonic, 250 ms each) to loop while callers wait."""
+    rng = np.random.default_rng(seed)
+    n = int(0.25 * FS_HZ)
+    t = np.arange(n) / FS_HZ
+    scale_hz = 262.0 * 2 ** (np.array([0, 2, 4, 7, 9, 12]) / 12)
+    env = np.exp(-t * 6.0)
+    out = [env * (np.sin(2 * np.pi * f * t) + 0.3 * np.sin(4 * np.pi * f * t))
+           for f in scale_hz[rng.integers(0, len(scale_hz), notes)]]
+    sig = np.concatenate(out)
+    sig *= dbm0_to_peak(level_dbm0) / np.sqrt(2) / np.sqrt(np.mean(sig**2))
     return np.clip(np.round(sig), -32768, 32767).astype(np.int16)

@@ -15,7 +15,7 @@ from ..local.config import SwitchConfig
 from ..local.provider import LocalProvider
 from .people import Agents, Callers
 from .progress import ProgressBar
-from .prompts import synthetic_prompt
+from .prompts import hold_music, synthetic_prompt
 from .scenario import CallerPlan, DemoConfig, plan_callers
 
 __all__ = ["run_demo", "QUEUES"]
@@ -58,7 +58,8 @@ async def run_demo(cfg: DemoConfig, *, progress: TextIO | None = sys.stderr) -> 
             agents_cfg = _agent_configs(cfg, switch)
             ivr = MenuIvr(p, MenuConfig(route="IVR", options={"1": QUEUES[0], "2": QUEUES[1]},
                                         default=QUEUES[1]), synthetic_prompt(seed=cfg.seed), calllog)
-            acd = Acd(p, QUEUES, agents_cfg, wrap_up_s=cfg.wrap_up_s, calllog=calllog)
+            acd = Acd(p, QUEUES, agents_cfg, wrap_up_s=cfg.wrap_up_s, calllog=calllog,
+                      hold_audio=hold_music(seed=cfg.seed))
             agents = Agents(p, [a.station for a in agents_cfg], callers, cfg.seed)
             tasks = [asyncio.ensure_future(x.run()) for x in (calllog, ivr, acd, agents)]
             await asyncio.sleep(0)

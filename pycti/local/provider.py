@@ -231,7 +231,8 @@ class LocalProvider(Provider):
         return self._svc("snapshot_call", call_id)
 
     # ---------------------------------------------------------------- media
-    async def play(self, connection: ConnectionID, audio: np.ndarray | str, *, wait: bool = True) -> None:
+    async def play(self, connection: ConnectionID, audio: np.ndarray | str, *, wait: bool = True,
+                   loop: bool = False) -> None:
         channels = self.engine.call_channels(connection.call_id, exclude=connection.device_id)
         if not channels:
             raise CstaError(
@@ -242,10 +243,10 @@ class LocalProvider(Provider):
         futures = []
         for ch in channels:
             if isinstance(audio, str):
-                handle = media.play_file(ch, audio)
+                handle = media.play_file(ch, audio, loop=loop)
             else:
-                handle = media.play(ch, np.asarray(audio, dtype=np.int16))
-            if wait:
+                handle = media.play(ch, np.asarray(audio, dtype=np.int16), loop=loop)
+            if wait and not loop:
                 fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                 self._plays[handle.handle_id] = fut
                 futures.append(fut)
