@@ -100,7 +100,7 @@ class Acd:
                         await self._p.play(e.queued_connection, self._hold_audio, loop=True)
                     if self._log is not None:
                         self._log.note(e.queued_connection.call_id, queue=name, enqueued_s=e.time)
-                    await self._dispatch()
+                    await self.dispatch()
                 elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == name:
                     self._drop(q, e.dropped_connection)
 
@@ -111,7 +111,7 @@ class Acd:
                 q.waiting.remove(w)
                 return
 
-    async def _dispatch(self) -> None:
+    async def dispatch(self) -> None:
         """Give waiting calls to ready agents: oldest call first, longest-idle agent first."""
         while True:
             best: tuple[float, _Queue] | None = None
@@ -169,9 +169,10 @@ class Acd:
         await self._p.sleep(self.wrap_up_s)
         if agent.state is AgentState.WORK_AFTER_CALL:
             agent.state, agent.since_s = AgentState.READY, self._p.now()
-            await self._dispatch()
+            await self.dispatch()
 
     def set_ready(self, station: str) -> None:
-        """Make an agent who was not ready available again."""
+        """Make an agent who was not ready available again (call :meth:`dispatch` to hand out
+        waiting calls now)."""
         agent = self.agents[station]
         agent.state, agent.since_s = AgentState.READY, self._p.now()
