@@ -21,7 +21,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def open(config: "SwitchConfig | None" = None, /, **overrides: Any) -> "LocalProvider":  # noqa: A001 - mirrors builtins.open's role
+def open(config: SwitchConfig | None = None, /, **overrides: Any) -> LocalProvider:  # noqa: A001 - mirrors builtins.open's role
     """Open a switch: ``async with pycti.open(SwitchConfig(...)) as provider``.
 
     With no config, a simulated board with the defaults of :class:`pycti.SwitchConfig`;

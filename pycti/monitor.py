@@ -36,7 +36,7 @@ class EventStream(Generic[T]):
         self,
         *,
         maxsize: int = 10_000,
-        on_close: Callable[["EventStream[T]"], None] | None = None,
+        on_close: Callable[[EventStream[T]], None] | None = None,
         name: str = "",
     ) -> None:
         if maxsize < 1:
@@ -93,7 +93,7 @@ class EventStream(Generic[T]):
                 self._waiter = None
         return self._items.popleft()
 
-    def __aiter__(self) -> "EventStream[T]":
+    def __aiter__(self) -> EventStream[T]:
         return self
 
     async def __anext__(self) -> T:
@@ -113,7 +113,7 @@ class EventStream(Generic[T]):
         """Async form of :meth:`close`."""
         self.close()
 
-    async def __aenter__(self) -> "EventStream[T]":
+    async def __aenter__(self) -> EventStream[T]:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -79,12 +79,12 @@ class CdrStore:
     def records(self) -> list[CallRecord]:
         """Every stored record, in insertion order."""
         rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM cdr ORDER BY id").fetchall()
-        return [CallRecord(**dict(zip(_COLUMNS, row))) for row in rows]
+        return [CallRecord(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "CdrStore":
+    def __enter__(self) -> CdrStore:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -100,7 +99,7 @@ class MenuIvr:
             self._tasks.pop(conn.call_id, None)
             self._digits.pop(conn.call_id, None)
 
-    async def _wait_digit(self, queue: "asyncio.Queue[str]", timeout_s: float) -> str | None:
+    async def _wait_digit(self, queue: asyncio.Queue[str], timeout_s: float) -> str | None:
         """First digit within ``timeout_s`` of switch time, else None."""
         getter = asyncio.ensure_future(queue.get())
         timer = asyncio.ensure_future(self._p.sleep(timeout_s))

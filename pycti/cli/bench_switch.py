@@ -26,6 +26,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {ms:.3f} ms per 20 ms tick = {ms / 20.0 * 100:.1f} % of real time on one core")
     print(f"  => about {int(args.channels * 20.0 / ms) if ms > 0 else 0} channels per core at 100 % load")
     rate = measure_call_rate(args.calls)
-    print(f"call setups+teardowns (MakeCall, AnswerCall, ClearCall through switch + sim board, virtual time):")
+    print("call setups+teardowns (MakeCall, AnswerCall, ClearCall through switch + sim board, virtual time):")
     print(f"  {rate['calls_per_cpu_s']:.0f} per CPU-second")
     return 0

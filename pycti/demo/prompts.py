@@ -27,7 +27,7 @@ def synthetic_prompt(syllables: int = 10, *, seed: int = 1, level_dbm0: float = 
     """``syllables`` syllables of ~200 ms with 50 ms gaps, int16 at 8 kHz."""
     rng = np.random.default_rng(seed)
     out = []
-    for i in range(syllables):
+    for _ in range(syllables):
         n = int(0.20 * FS_HZ)
         f0 = rng.uniform(110, 180) * np.linspace(1.0, rng.uniform(0.85, 1.1), n)
         phase = np.cumsum(f0 / FS_HZ)

@@ -287,7 +287,7 @@ class SwitchEngine:
 
     def _send_digits(self, device: str, digits: str) -> None:
         """DTMF from ``device`` into its call: every other party's channel hears it."""
-        for call_id, parties in self.parties.items():
+        for parties in self.parties.values():
             if device in parties:
                 for other in parties:
                     p = self.port_of.get(other)

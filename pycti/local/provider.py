@@ -52,7 +52,7 @@ class LocalProvider(Provider):
         self._tick_listeners: list[Any] = []
 
     # ---------------------------------------------------------------- lifecycle
-    async def __aenter__(self) -> "LocalProvider":
+    async def __aenter__(self) -> LocalProvider:
         self._clock = RealClock() if self.config.realtime else None
         self._task = asyncio.get_running_loop().create_task(self._run(), name="pycti-tick-loop")
         return self

@@ -144,6 +144,7 @@ async def test_deflect_and_single_step_transfer(provider):
     mon2 = p.monitor("8002")
     mon4 = p.monitor("8004")
     conn_a = await p.make_call("8001", "8002")
+    assert conn_a.device_id == "8001"
     d = await next_event(mon2, ev.Delivered)
     await p.deflect_call(d.connection, "8004")
     dv = await next_event(mon2, ev.Diverted)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 import pycti
-from pycti.drivers.sim_ops import CidMode, Hangup, Ring, Silence, Speech, WaitPrompt, dtmf_ops
+from pycti.drivers.sim_ops import CidMode, Hangup, Ring, Silence, Speech, dtmf_ops
 from pycti.dsp.callerid import CallerId, encode_mdmf
 from pycti.dsp.callerid_fsk import fsk_callerid_signal
 from pycti.local.config import SwitchConfig
 from pycti.switch import events as ev
-from pycti.switch.states import ConnectionState
 
 from .conftest import next_event, ticks
 
