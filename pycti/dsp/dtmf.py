@@ -47,7 +47,15 @@ from pycti.dsp.dtmf_gen import (
     digit_frequencies,
     dtmf_tones,
 )
-from pycti.dsp.goertzel import HALF_SAMPLES, HOP_SAMPLES, WINDOW_SAMPLES, HalfWindowBank, WindowBlock, window_gain
+from pycti.dsp.goertzel import (
+    HALF_SAMPLES,
+    HOP_SAMPLES,
+    WINDOW_SAMPLES,
+    HalfWindowBank,
+    WindowBlock,
+    bin_power,
+    window_gain,
+)
 
 __all__ = [
     "DTMF_DIGITS",
@@ -72,7 +80,15 @@ _PREV_WINDOW_POWER = 0.25  # the previous window must hold each tone at >= -6 dB
 #: tone and its second harmonic (852 Hz - 2.5 % doubled lands within 1.8 % of 1633 Hz).  Real
 #: pairs accepted at +/-1.5 % stay >= 0.025 away (1633/852 * 1.015/0.985 = 1.975).
 _HARMONIC_RATIO_GUARD = 0.012
-_RE_IM = np.arange(2)  # offsets of the real and imaginary part of a bin in a window row
+#: The pre-screen compares a float32 sum of 16 squares with bounds derived from sums of two; this
+#: relative slack (far above float32 rounding) keeps it a superset of the exact screen.
+_PRESCREEN_SLACK = 1e-3
+_ONES = np.ones(2 * _FREQS_HZ.size, np.float32)
+
+
+def _both_tones(test: np.ndarray) -> np.ndarray:
+    """Rows of a ``(windows, 2)`` boolean test that hold for both tones."""
+    return test[:, 0] & test[:, 1]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,6 +178,8 @@ class DtmfDetector:
         p = params
         self._pair_floor = p.min_pair_ratio * _PAIR_NORM
         self._min_tone_power = 10.0 ** ((p.threshold_dbm0 - _LEVEL_OFFSET_DB) / 10.0)
+        self._prescreen_pair = self._pair_floor * (1.0 - _PRESCREEN_SLACK)
+        self._prescreen_tone = 2.0 * self._min_tone_power * (1.0 - _PRESCREEN_SLACK)
         self._twist_lo = 10.0 ** (-(p.twist_db + p.twist_margin_db) / 10.0)
         self._twist_hi = 10.0 ** ((p.reverse_twist_db + p.twist_margin_db) / 10.0)
         self._max_phase = 2.0 * np.pi * HOP_SAMPLES / fs_hz * _FREQS_HZ * p.freq_tolerance_pct / 100.0
@@ -175,39 +193,50 @@ class DtmfDetector:
 
     # ------------------------------------------------------------------ per-window analysis
     def _hits(self, wb: WindowBlock, window_energy: np.ndarray) -> Hits:
-        """The batch's hit windows: a cheap screen over all windows, then :meth:`_judge`."""
-        power = wb.power.reshape(-1, 8)
+        """The batch's hit windows: a cheap screen over all windows, then :meth:`_judge`.
+
+        The screen needs, for every window, the strongest bin of each group.  Since the eight
+        bins' total power bounds the pair's (``low + high <= total`` and ``min(low, high) <=
+        total / 2``), a pre-screen on the total (with ``_PRESCREEN_SLACK`` for rounding) keeps a
+        few percent of the windows, and the exact screen runs on those only.
+        """
+        windows = wb.windows.reshape(-1, 2 * _FREQS_HZ.size)
+        total = np.square(windows) @ _ONES  # a BLAS row sum: its rounding is covered by the slack
+        energy = window_energy.reshape(-1)
+        pre = np.flatnonzero(
+            (total >= self._prescreen_pair * energy) & (total >= self._prescreen_tone)
+        )  # fmt: skip
+        power = bin_power(windows[pre])
         pair_max = np.maximum(power[:, 0::2], power[:, 1::2])  # bins (0|1, 2|3, 4|5, 6|7)
         group_max = np.maximum(pair_max[:, 0::2], pair_max[:, 1::2])  # (low, high)
         low, high = group_max[:, 0], group_max[:, 1]
-        candidate = (low + high >= self._pair_floor * window_energy.reshape(-1)) & (
-            np.minimum(low, high) >= self._min_tone_power
-        )
-        return self._judge(np.flatnonzero(candidate), wb)
+        candidate = (low + high >= self._pair_floor * energy[pre]) & (np.minimum(low, high) >= self._min_tone_power)
+        return self._judge(pre[candidate], power[candidate], wb)
 
-    def _judge(self, flat: np.ndarray, wb: WindowBlock) -> Hits:
+    def _judge(self, flat: np.ndarray, pw: np.ndarray, wb: WindowBlock) -> Hits:
         """Twist, previous-window and frequency checks on the candidate windows ``flat``.
 
-        ``flat`` indexes the batch's ``(channels, halves + 1)`` window slots; slot 0 (the window
-        before the batch) is never a candidate, so ``flat - 1`` is always the previous window.
+        ``flat`` indexes the batch's ``(channels, halves + 1)`` window slots, ``pw`` holds their
+        bin powers; slot 0 (the window before the batch) is never a candidate, so ``flat - 1`` is
+        always the previous window.
         """
-        pw = wb.power.reshape(-1, 8)[flat]
         both = pw.reshape(-1, 2, 4).argmax(-1)  # strongest bin of each group
         both[:, 1] += 4
         p_pair = pw[np.arange(flat.size)[:, None], both].astype(np.float64)
-        # (re, im) of both tones in this window and the previous one, as complex numbers.
-        at = (flat * 16)[:, None, None] + (2 * both)[..., None] + _RE_IM
-        flat_windows = wb.windows.reshape(-1)
-        w_cur = flat_windows[at].view(np.complex64)[..., 0]
-        w_prev = flat_windows[at - 16].view(np.complex64)[..., 0]
+        # Both tones in this window and the previous one, as complex numbers.
+        tones = wb.windows.view(np.complex64).reshape(-1, _FREQS_HZ.size)
+        at = flat[:, None]
+        w_cur = tones[at, both]
+        w_prev = tones[at - 1, both]
         ratio = p_pair[:, 1] / p_pair[:, 0]
-        turn = np.angle(w_cur * np.conj(w_prev) * self._expected_turn[both])
+        advance = w_cur * np.conj(w_prev) * self._expected_turn[both]
+        turn = np.arctan2(advance.imag, advance.real)  # phase advance beyond the nominal one
         freq = _FREQS_HZ[both] + turn * (self._fs / (2.0 * np.pi * HOP_SAMPLES))
         ok = (
             (ratio >= self._twist_lo)
             & (ratio <= self._twist_hi)
-            & (np.abs(w_prev) ** 2 >= _PREV_WINDOW_POWER * p_pair).all(-1)
-            & (np.abs(turn) <= self._max_phase[both]).all(-1)
+            & _both_tones(np.abs(w_prev) ** 2 >= _PREV_WINDOW_POWER * p_pair)
+            & _both_tones(np.abs(turn) <= self._max_phase[both])
             & (np.abs(freq[:, 1] / freq[:, 0] - 2.0) > _HARMONIC_RATIO_GUARD)
         )
         channel, slot = np.divmod(flat[ok], wb.halves + 1)  # sorted by channel, then window
@@ -245,7 +274,7 @@ class DtmfDetector:
         window_energy[:, 0] = np.inf  # the window before the batch was judged with the last one
         np.add(history[:, lb - 1 : lb - 1 + n], history[:, lb:], out=window_energy[:, 1:])
         hits = self._hits(wb, window_energy)
-        ended = self._fsm.advance(hits, BatchEnergies(wb.power, window_energy, history, wb.first_half))
+        ended = self._fsm.advance(hits, BatchEnergies(wb.windows, window_energy, history, wb.first_half))
         if ended is None:
             return []
         fields = (ended.channels, ended.digits, ended.onsets, ended.ends, np.round(ended.levels, 2))

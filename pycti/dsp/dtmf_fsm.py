@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pycti.dsp.goertzel import HALF_SAMPLES
+from pycti.dsp.goertzel import HALF_SAMPLES, bin_power
 
 __all__ = ["NO_DIGIT", "PRESENT_ENERGY", "PRESENT_PAIR_RATIO", "BatchEnergies", "DigitMachine", "EndedDigits", "Hits"]
 
@@ -68,13 +68,13 @@ class Hits:
 class BatchEnergies:
     """What the machine reads from a batch of ``n`` windows on ``c`` channels.
 
-    ``power``: float32 ``(c, n + 1, 8)`` bin powers, slot ``k + 1`` for window ``k`` (slot 0 is
-    the window before the batch); ``window_energy``: float32 ``(c, n + 1)`` energy of each window,
+    ``windows``: float32 ``(c, n + 1, 16)`` windows as (real, imaginary) per bin, slot ``k + 1``
+    for window ``k`` (slot 0 is the window before the batch); ``window_energy``: float32 ``(c, n + 1)`` energy of each window,
     same slots; ``history``: float32 ``(c, lookback + n)`` half energies, column ``t`` being half
     ``first_half - lookback + t``; ``first_half``: the half ending window 0.
     """
 
-    power: np.ndarray
+    windows: np.ndarray
     window_energy: np.ndarray
     history: np.ndarray
     first_half: int
@@ -91,9 +91,22 @@ class EndedDigits:
     levels: np.ndarray
 
 
+_COLUMNS: dict[int, np.ndarray] = {}
+
+
+def _columns(n: int) -> np.ndarray:
+    """``arange(n)``, cached (read-only)."""
+    cols = _COLUMNS.get(n)
+    if cols is None:
+        cols = _COLUMNS[n] = np.arange(n)
+        cols.flags.writeable = False
+    return cols
+
+
 def _first(mask: np.ndarray) -> np.ndarray:
     """Index of the first True of each row, or the row length when there is none."""
-    return np.where(mask.any(1), mask.argmax(1), mask.shape[1])
+    n = mask.shape[1]
+    return np.where(mask, _columns(n), n).min(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +114,22 @@ class _Rows:
     """A batch as seen by some busy channels (one row each)."""
 
     chans: np.ndarray  # (r,) channel of each row
-    pairs: np.ndarray  # (r, n, 16) share of each window's energy held by each digit's pair
+    power: np.ndarray  # (r, n, 8) bin powers of each window
+    pair_norm: np.ndarray  # (r, n) a pair's power over this is its share of the window's energy
     history: np.ndarray  # (r, lookback + n) half energies
     start_digit: np.ndarray  # (r, n) digit whose run reaches hits_required there, -1 none
     start_level: np.ndarray  # (r, n) its level, dBm0
 
     def take(self, idx: np.ndarray) -> _Rows:
         """The rows ``idx``."""
-        return _Rows(self.chans[idx], self.pairs[idx], self.history[idx], self.start_digit[idx], self.start_level[idx])
+        return _Rows(
+            self.chans[idx], self.power[idx], self.pair_norm[idx], self.history[idx], self.start_digit[idx], self.start_level[idx]
+        )  # fmt: skip
+
+    def pair_share(self, digit: np.ndarray) -> np.ndarray:
+        """``(r, n)`` share of each window's energy held by the pair of ``digit`` (one per row)."""
+        rows = np.arange(digit.size)
+        return (self.power[rows, :, _LOW_BIN[digit]] + self.power[rows, :, _HIGH_BIN[digit]]) / self.pair_norm
 
 
 class DigitMachine:
@@ -168,10 +189,9 @@ class DigitMachine:
             at = (np.searchsorted(chans, s_ch), hits.window[starts])
             start_digit[at] = hits.digit[starts]
             start_level[at] = hits.level[starts]
-        power = batch.power[chans, 1:]
-        pairs = power[..., _LOW_BIN] + power[..., _HIGH_BIN]
-        pairs /= (self.pair_norm * np.maximum(batch.window_energy[chans, 1:], 1e-9))[..., None]
-        rows = _Rows(chans, pairs, batch.history[chans], start_digit, start_level)
+        power = bin_power(batch.windows[chans, 1:])
+        norm = self.pair_norm * np.maximum(batch.window_energy[chans, 1:], 1e-9)
+        rows = _Rows(chans, power, norm, batch.history[chans], start_digit, start_level)
         sub = self._state[:, chans]
         ended: list[tuple[np.ndarray, ...]] = []
         follow, begin = self._round(sub, rows, None, batch.first_half, ended)
@@ -197,11 +217,11 @@ class DigitMachine:
         meaningful while a digit is in progress.
         """
         r, n = rows.start_digit.shape
-        kk = np.arange(n)
+        kk = _columns(n)
         a = st[_ACTIVE].astype(np.intp)
         live = a >= 0
         # Phase A for the digit in progress: is the first half of each window present?
-        pair = rows.pairs[np.arange(r)[:, None], kk, np.maximum(a, 0)[:, None]]
+        pair = rows.pair_share(np.maximum(a, 0))
         pair_prev = np.empty((r, n))
         pair_prev[:, 1:] = pair[:, :-1]
         threshold = np.where(live, PRESENT_ENERGY * st[_REF], np.inf)
@@ -247,18 +267,19 @@ class DigitMachine:
         lb = self.lookback
         hist = rows.history[idx]  # column t is half j0 - lookback + t
         ar = np.arange(idx.size)[:, None]
-        three = hist[ar, k[:, None] + (lb - 3, lb - 2, lb - 1)]  # the halves before the window's last
-        ref = np.maximum((three[:, 0] + three[:, 1] + three[:, 2]) / 3.0, 1e-9)
+        back = hist[ar, k[:, None] + np.arange(lb + 1)]  # halves j - lb .. j
+        ref = np.maximum((back[:, lb - 3] + back[:, lb - 2] + back[:, lb - 1]) / 3.0, 1e-9)  # 3 halves before j
         j = j0 + k
         floor_half = st[_FLOOR_HALF, idx].astype(np.int64)
         # Onset: after the last absent half among the lookback halves before j.
-        back = hist[ar, k[:, None] + np.arange(lb + 1)]  # halves j - lb .. j
         absent = (back[:, :lb] < PRESENT_ENERGY * ref[:, None]) | ((j - lb)[:, None] + np.arange(lb) < floor_half[:, None])
         first = np.where(absent.any(1), j - absent[:, ::-1].argmax(1), j - lb)
         col = first - (j - lb)
         # Share of the half filled by the tone (energies are >= 0, so only the top needs clipping).
-        cover = np.minimum(back[ar, np.stack([col, np.maximum(col - 1, 0)], 1)] / ref[:, None], 1.0)
-        filled = cover[:, 0] + np.where((first - 1 >= floor_half) & (col >= 1), cover[:, 1], 0.0)
+        at = ar[:, 0]
+        cover_first = np.minimum(back[at, col] / ref, 1.0)
+        cover_before = np.minimum(back[at, np.maximum(col - 1, 0)] / ref, 1.0)
+        filled = cover_first + np.where((first - 1 >= floor_half) & (col >= 1), cover_before, 0.0)
         st[_ACTIVE, idx] = rows.start_digit[idx, k]
         st[_REF, idx] = ref
         st[_ONSET, idx] = np.rint(HALF_SAMPLES * (first + 1 - filled))

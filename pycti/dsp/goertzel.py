@@ -40,6 +40,7 @@ __all__ = [
     "WINDOW_SAMPLES",
     "HalfWindowBank",
     "WindowBlock",
+    "bin_power",
     "window_gain",
 ]
 
@@ -53,6 +54,15 @@ def _hann(n: int) -> np.ndarray:
     return np.sin(np.pi * (np.arange(n) + 0.5) / n) ** 2
 
 
+def bin_power(windows: np.ndarray) -> np.ndarray:
+    """Squared magnitude of each frequency of ``windows`` (last axis (real, imaginary) pairs).
+
+    Elementwise, so a window's powers are the same whether it is evaluated alone or in a batch.
+    """
+    squares = np.square(windows)
+    return squares[..., 0::2] + squares[..., 1::2]
+
+
 def window_gain() -> float:
     """Sum of the analysis window: a sine of amplitude a at a bin centre gives |W| = a*gain/2."""
     return float(_hann(WINDOW_SAMPLES).sum())
@@ -64,14 +74,13 @@ class WindowBlock:
 
     ``windows``: float32 ``(channels, halves + 1, 2 * freqs)``, slot ``k + 1`` being the window
     that ends with the batch's half ``k`` as (real, imaginary) per frequency, slot 0 the window
-    before the batch's first (zeros at the stream's start); ``power``: float32 ``(channels,
-    halves + 1, freqs)`` their squared magnitudes; ``energy``: float32 ``(channels, halves)`` sum of
-    squares of each half; ``first_half``: absolute index of the batch's first half (slot ``k + 1``
-    ends with half ``first_half + k``).
+    before the batch's first (zeros at the stream's start; :func:`bin_power` gives their squared
+    magnitudes); ``energy``: float32 ``(channels, halves)`` sum of squares of each half;
+    ``first_half``: absolute index of the batch's first half (slot ``k + 1`` ends with half
+    ``first_half + k``).
     """
 
     windows: np.ndarray
-    power: np.ndarray
     energy: np.ndarray
     first_half: int
 
@@ -177,9 +186,7 @@ class HalfWindowBank:
         np.add(self._first_last, prod[1::n, 1::2][:c], out=windows[:, 1])  # across batches
         self._first_last = prod[n::n, 0::2].copy()
         self._window_last = windows[:, n]
-        squares = np.square(windows)
-        power = squares[..., 0::2] + squares[..., 1::2]
         start = self.halves_done
         self.halves_done += n
         self._staged = 0
-        return WindowBlock(windows=windows, power=power, energy=energy, first_half=start)
+        return WindowBlock(windows=windows, energy=energy, first_half=start)

@@ -8,8 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pycti.dsp._base import DigitEvent, dbm0_to_peak
-from pycti.dsp.dtmf import DTMF_DIGITS, DtmfDetector, DtmfGenerator, DtmfParams, dtmf_tones
-from pycti.dsp.goertzel import HalfWindowBank
+from pycti.dsp.dtmf import (
+    DTMF_DIGITS,
+    DTMF_HIGH_HZ,
+    DTMF_LOW_HZ,
+    DtmfDetector,
+    DtmfGenerator,
+    DtmfParams,
+    dtmf_tones,
+)
+from pycti.dsp.goertzel import HalfWindowBank, bin_power
 from pycti.dsp.q24 import CLASSES, q24_vectors, run_q24
 
 
@@ -256,3 +264,33 @@ def test_bad_arguments_are_refused() -> None:
         dtmf_tones("12X")
     with pytest.raises(ValueError):
         DtmfDetector(1, batch_ms=-5.0)
+
+
+def test_prescreen_keeps_every_window_the_exact_screen_keeps() -> None:
+    """The pre-screen (total power of the 8 bins) loses none of the exact screen's hits."""
+    signals = [v.signal for v in q24_vectors(["level", "twist", "noise", "talkoff"], seed=7)[::2]]
+    # Tones around the level threshold (-30 dBm0 per tone), with twist, where the bounds are closest.
+    signals += [
+        dtmf_tones("14*D", on_ms=60, off_ms=40, level_dbm0=lv, twist_db=tw)
+        for lv in (-31.0, -30.5, -30.0, -29.5, -28.0)
+        for tw in (0.0, 1.0, 2.0)
+    ]
+    x = np.zeros((len(signals), max(sig.size for sig in signals) + 40), np.int16)
+    for ch, sig in enumerate(signals):
+        x[ch, : sig.size] = sig
+    x = x[:, : x.shape[1] - x.shape[1] % 40]
+    det = DtmfDetector(x.shape[0])
+    wb = HalfWindowBank(x.shape[0], np.array(DTMF_LOW_HZ + DTMF_HIGH_HZ), batch_halves=1).push(x)
+    energy = np.concatenate([np.zeros((x.shape[0], 1), np.float32), wb.energy], axis=1)
+    window_energy = np.concatenate([np.full((x.shape[0], 1), np.inf, np.float32), energy[:, :-1] + energy[:, 1:]], axis=1)
+    screened = det._hits(wb, window_energy)
+    # The exact screen over all windows, without the pre-screen.
+    power = bin_power(wb.windows).reshape(-1, 8)
+    low, high = power[:, :4].max(1), power[:, 4:].max(1)
+    kept = (low + high >= det._pair_floor * window_energy.reshape(-1)) & (np.minimum(low, high) >= det._min_tone_power)
+    flat = np.flatnonzero(kept)
+    exhaustive = det._judge(flat, power[flat], wb)
+    assert 0 < flat.size < kept.size // 4  # real tones, and most speech-like windows screened out
+    assert exhaustive.channel.size > 1000
+    for field in ("channel", "window", "digit", "level"):
+        np.testing.assert_array_equal(getattr(screened, field), getattr(exhaustive, field))
