@@ -84,6 +84,7 @@ _HARMONIC_RATIO_GUARD = 0.012
 #: relative slack (far above float32 rounding) keeps it a superset of the exact screen.
 _PRESCREEN_SLACK = 1e-3
 _ONES = np.ones(2 * _FREQS_HZ.size, np.float32)
+_GROUP_OFFSET = np.array([0, 4])  # first bin of the low and of the high group
 
 
 def _both_tones(test: np.ndarray) -> np.ndarray:
@@ -203,9 +204,8 @@ class DtmfDetector:
         windows = wb.windows.reshape(-1, 2 * _FREQS_HZ.size)
         total = np.square(windows) @ _ONES  # a BLAS row sum: its rounding is covered by the slack
         energy = window_energy.reshape(-1)
-        pre = np.flatnonzero(
-            (total >= self._prescreen_pair * energy) & (total >= self._prescreen_tone)
-        )  # fmt: skip
+        bound = np.multiply(energy, self._prescreen_pair)
+        pre = np.flatnonzero(total >= np.maximum(bound, self._prescreen_tone, out=bound))
         power = bin_power(windows[pre])
         pair_max = np.maximum(power[:, 0::2], power[:, 1::2])  # bins (0|1, 2|3, 4|5, 6|7)
         group_max = np.maximum(pair_max[:, 0::2], pair_max[:, 1::2])  # (low, high)
@@ -220,28 +220,28 @@ class DtmfDetector:
         bin powers; slot 0 (the window before the batch) is never a candidate, so ``flat - 1`` is
         always the previous window.
         """
-        both = pw.reshape(-1, 2, 4).argmax(-1)  # strongest bin of each group
-        both[:, 1] += 4
+        both = pw.reshape(-1, 2, 4).argmax(-1) + _GROUP_OFFSET  # strongest bin of each group
         p_pair = pw[np.arange(flat.size)[:, None], both].astype(np.float64)
         # Both tones in this window and the previous one, as complex numbers.
-        tones = wb.windows.view(np.complex64).reshape(-1, _FREQS_HZ.size)
-        at = flat[:, None]
-        w_cur = tones[at, both]
-        w_prev = tones[at - 1, both]
+        tones = wb.windows.view(np.complex64).reshape(-1)
+        at = flat[:, None] * _FREQS_HZ.size + both
+        w_cur = tones[at]
+        w_prev = tones[at - _FREQS_HZ.size]
         ratio = p_pair[:, 1] / p_pair[:, 0]
         advance = w_cur * np.conj(w_prev) * self._expected_turn[both]
         turn = np.arctan2(advance.imag, advance.real)  # phase advance beyond the nominal one
         freq = _FREQS_HZ[both] + turn * (self._fs / (2.0 * np.pi * HOP_SAMPLES))
+        per_tone = (np.abs(w_prev) ** 2 >= _PREV_WINDOW_POWER * p_pair) & (np.abs(turn) <= self._max_phase[both])
         ok = (
             (ratio >= self._twist_lo)
             & (ratio <= self._twist_hi)
-            & _both_tones(np.abs(w_prev) ** 2 >= _PREV_WINDOW_POWER * p_pair)
-            & _both_tones(np.abs(turn) <= self._max_phase[both])
+            & _both_tones(per_tone)
             & (np.abs(freq[:, 1] / freq[:, 0] - 2.0) > _HARMONIC_RATIO_GUARD)
         )
-        channel, slot = np.divmod(flat[ok], wb.halves + 1)  # sorted by channel, then window
-        good = both[ok]
-        level = 5.0 * np.log10(p_pair[ok, 0] * p_pair[ok, 1]) + _LEVEL_OFFSET_DB
+        keep = np.flatnonzero(ok)
+        channel, slot = np.divmod(flat[keep], wb.halves + 1)  # sorted by channel, then window
+        good = both[keep]
+        level = 5.0 * np.log10(p_pair[keep, 0] * p_pair[keep, 1]) + _LEVEL_OFFSET_DB
         return Hits(channel=channel, window=slot - 1, digit=4 * good[:, 0] + good[:, 1] - 4, level=level)
 
     # ------------------------------------------------------------------ public API
@@ -277,10 +277,9 @@ class DtmfDetector:
         ended = self._fsm.advance(hits, BatchEnergies(wb.windows, window_energy, history, wb.first_half))
         if ended is None:
             return []
+        order = np.lexsort((ended.channels, ended.ends))  # by (end_sample, channel)
         fields = (ended.channels, ended.digits, ended.onsets, ended.ends, np.round(ended.levels, 2))
-        events = [
+        return [
             DigitEvent(channel=c, digit=DTMF_DIGITS[d], start_sample=s, end_sample=e, level_dbm0=lv)
-            for c, d, s, e, lv in zip(*(f.tolist() for f in fields))
+            for c, d, s, e, lv in zip(*(f[order].tolist() for f in fields))
         ]
-        events.sort(key=lambda e: (e.end_sample, e.channel))
-        return events

@@ -50,8 +50,10 @@ _FLOOR_HALF = 5  # onsets are never placed before this half
 _LEVEL = 6  # level of the digit in progress, from the window that confirmed it, dBm0
 _PAIR_PREV = 7  # pair ratio of the digit in the previous window
 _N_FIELDS = 8
-_LOW_BIN = np.repeat(np.arange(4), 4)  # bin of each digit's low tone (digit = 4 * row + column)
-_HIGH_BIN = np.tile(np.arange(4, 8), 4)  # ... and of its high tone
+#: Bins of each digit's low and high tone (digit = 4 * row + column).
+_PAIR_BINS = np.stack([np.repeat(np.arange(4), 4), np.tile(np.arange(4, 8), 4)], axis=1)
+_BEFORE_FIRST = np.array([-1, 0])  # the half before the onset's, and the onset's
+_LAST_AND_NEXT = np.array([0, 1])  # the last present half and the one after it
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +130,8 @@ class _Rows:
 
     def pair_share(self, digit: np.ndarray) -> np.ndarray:
         """``(r, n)`` share of each window's energy held by the pair of ``digit`` (one per row)."""
-        rows = np.arange(digit.size)
-        return (self.power[rows, :, _LOW_BIN[digit]] + self.power[rows, :, _HIGH_BIN[digit]]) / self.pair_norm
+        tones = self.power[_columns(digit.size)[:, None], :, _PAIR_BINS[digit]]  # (r, 2, n): low, high
+        return (tones[:, 0] + tones[:, 1]) / self.pair_norm
 
 
 class DigitMachine:
@@ -230,7 +232,7 @@ class DigitMachine:
         if begin is None:
             begin = np.zeros(r, dtype=np.intp)
             pair_prev[:, 0] = st[_PAIR_PREV]
-            after = True
+            after: bool | np.ndarray = True
         else:
             pair_prev[np.arange(r), begin] = st[_PAIR_PREV]
             after = kk >= begin[:, None]
@@ -239,8 +241,7 @@ class DigitMachine:
         # Latest present window, or (before any) the window the absent count started from.
         origin = np.where(live, begin - 1 - st[_ABSENT], np.inf)
         latest = np.maximum.accumulate(np.where(present, kk, origin[:, None]), axis=1)
-        absent = kk - latest
-        end_at = _first(absent >= self.end_halves)
+        end_at = _first(latest <= kk - self.end_halves)  # absent count kk - latest reaches end_halves
         # Phase B: a run reaching hits_required of a digit not in progress starts it.
         cand = rows.start_digit
         start_at = _first(after & (cand >= 0) & ((cand != a[:, None]) | (kk >= end_at[:, None])))
@@ -249,11 +250,11 @@ class DigitMachine:
         if stops.size:
             k_last = latest[stops, stop[stops]]
             last_present = np.where(k_last >= begin[stops], j0 + k_last - 1, st[_LAST_PRESENT, stops])
-            end = self._end_sample(rows.history[stops], j0, last_present, st[_REF, stops])
+            end = self._end_sample(rows.history, stops, j0, last_present, st[_REF, stops])
             ended.append((rows.chans[stops], a[stops], st[_ONSET, stops].astype(np.int64), end, st[_LEVEL, stops]))
             st[_FLOOR_HALF, stops] = last_present + 1
             st[_ACTIVE, stops] = NO_DIGIT
-        st[_ABSENT] = absent[:, -1]
+        st[_ABSENT] = (n - 1) - latest[:, -1]
         st[_LAST_PRESENT] = np.where(latest[:, -1] >= begin, j0 + latest[:, -1] - 1, st[_LAST_PRESENT])
         st[_PAIR_PREV] = pair[:, -1]
         starts = np.flatnonzero(start_at < n)
@@ -265,32 +266,31 @@ class DigitMachine:
     def _start(self, st, idx, k, rows: _Rows, j0: int) -> None:
         """Start the digits confirmed at windows ``k`` on rows ``idx``."""
         lb = self.lookback
-        hist = rows.history[idx]  # column t is half j0 - lookback + t
-        ar = np.arange(idx.size)[:, None]
-        back = hist[ar, k[:, None] + np.arange(lb + 1)]  # halves j - lb .. j
-        ref = np.maximum((back[:, lb - 3] + back[:, lb - 2] + back[:, lb - 1]) / 3.0, 1e-9)  # 3 halves before j
         j = j0 + k
+        back = rows.history[idx[:, None], k[:, None] + _columns(lb + 1)]  # halves j - lb .. j
+        ref = np.maximum((back[:, lb - 3] + back[:, lb - 2] + back[:, lb - 1]) / 3.0, 1e-9)  # 3 halves before j
         floor_half = st[_FLOOR_HALF, idx].astype(np.int64)
-        # Onset: after the last absent half among the lookback halves before j.
-        absent = (back[:, :lb] < PRESENT_ENERGY * ref[:, None]) | ((j - lb)[:, None] + np.arange(lb) < floor_half[:, None])
-        first = np.where(absent.any(1), j - absent[:, ::-1].argmax(1), j - lb)
-        col = first - (j - lb)
+        # Onset: after the last absent half among the lookback halves before j (column col - 1).
+        cols = _columns(lb)
+        absent = (back[:, :lb] < PRESENT_ENERGY * ref[:, None]) | (cols < (floor_half - j + lb)[:, None])
+        col = np.where(absent, cols + 1, 0).max(1)  # 0 when none is absent
+        first = j - lb + col
         # Share of the half filled by the tone (energies are >= 0, so only the top needs clipping).
-        at = ar[:, 0]
-        cover_first = np.minimum(back[at, col] / ref, 1.0)
-        cover_before = np.minimum(back[at, np.maximum(col - 1, 0)] / ref, 1.0)
-        filled = cover_first + np.where((first - 1 >= floor_half) & (col >= 1), cover_before, 0.0)
-        st[_ACTIVE, idx] = rows.start_digit[idx, k]
-        st[_REF, idx] = ref
-        st[_ONSET, idx] = np.rint(HALF_SAMPLES * (first + 1 - filled))
-        st[_ABSENT, idx] = 0
-        st[_LAST_PRESENT, idx] = j - 1
-        st[_PAIR_PREV, idx] = 1.0
-        st[_LEVEL, idx] = rows.start_level[idx, k]
+        at = np.arange(idx.size)[:, None]
+        cover = np.minimum(back[at, np.maximum(col[:, None] + _BEFORE_FIRST, 0)] / ref[:, None], 1.0)
+        filled = cover[:, 1] + np.where((first - 1 >= floor_half) & (col >= 1), cover[:, 0], 0.0)
+        block = st[:, idx]
+        block[_ACTIVE] = rows.start_digit[idx, k]
+        block[_REF] = ref
+        block[_ONSET] = np.rint(HALF_SAMPLES * (first + 1 - filled))
+        block[_ABSENT] = 0
+        block[_LAST_PRESENT] = j - 1
+        block[_PAIR_PREV] = 1.0
+        block[_LEVEL] = rows.start_level[idx, k]
+        st[:, idx] = block
 
-    def _end_sample(self, hist: np.ndarray, j0: int, last_present: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        """First sample after the tone whose last present half is ``last_present``."""
+    def _end_sample(self, history: np.ndarray, rows: np.ndarray, j0: int, last_present: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """First sample after the tone whose last present half is ``last_present`` (``history`` rows ``rows``)."""
         col = (last_present - (j0 - self.lookback)).astype(np.intp)
-        ar = np.arange(col.size)[:, None]
-        cover = np.minimum(hist[ar, col[:, None] + (0, 1)] / ref[:, None], 1.0)
+        cover = np.minimum(history[rows[:, None], col[:, None] + _LAST_AND_NEXT] / ref[:, None], 1.0)
         return np.rint(HALF_SAMPLES * (last_present + (cover[:, 0] + cover[:, 1]))).astype(np.int64)
