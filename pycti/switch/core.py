@@ -37,7 +37,6 @@ from pycti.switch.events import (
     EventCause,
     Held,
     Retrieved,
-    ServiceInitiated,
 )
 from pycti.switch.ids import ConnectionID, IdSequence
 from pycti.switch.states import ConnectionState, Input, allowed_states
@@ -167,23 +166,10 @@ class SwitchCore:
         )
         dest = m.resolve(called_directory_number, "invalidCalledDeviceID", caller=dev)
 
-        call = m.new_call(dev.id, called_directory_number)
-        conn = m.create(call, dev, Input.INITIATE)
+        conn = m.initiate(dev, called_directory_number, now, EventCause.MAKE_CALL)
         if dev.kind is DeviceKind.STATION:
             m.command(AnswerLine(device=dev.id))
-        m.emit(
-            ServiceInitiated(
-                time=now,
-                cause=EventCause.MAKE_CALL,
-                involved_devices=m.devs(call),
-                calling_device=call.calling,
-                called_device=call.called,
-                initiated_connection=conn.cid,
-                initiating_device=dev.id,
-                local_connection_info=_S.INITIATED,
-            )
-        )
-        m.originate(call, conn, dest, now, EventCause.MAKE_CALL)
+        m.originate(conn.call, conn, dest, now, EventCause.MAKE_CALL)
         m.finish(now)
         return conn.cid
 
@@ -435,20 +421,7 @@ class SwitchCore:
             m.change(alerting, Input.OFFHOOK_ANSWER)
             self._established(alerting, now, EventCause.NEW_CALL)
         elif dev.in_service and not m.has_state(dev, ACTIVE_STATES):
-            call = m.new_call(dev.id, "")
-            conn = m.create(call, dev, Input.INITIATE)
-            m.emit(
-                ServiceInitiated(
-                    time=now,
-                    cause=EventCause.NEW_CALL,
-                    involved_devices=m.devs(call),
-                    calling_device=call.calling,
-                    called_device=call.called,
-                    initiated_connection=conn.cid,
-                    initiating_device=dev.id,
-                    local_connection_info=_S.INITIATED,
-                )
-            )
+            m.initiate(dev, "", now, EventCause.NEW_CALL)
         else:
             return False
         m.finish(now)

@@ -36,6 +36,7 @@ from pycti.switch.events import (
     Failed,
     Originated,
     Queued,
+    ServiceInitiated,
 )
 from pycti.switch.ids import ConnectionID, IdSequence
 from pycti.switch.states import STATE_ERROR_CATEGORY, ConnectionState, Input, transition
@@ -312,6 +313,25 @@ class CallModel:
         self.calls[call.id] = call
         self.touch(call)
         return call
+
+    def initiate(self, dev: Device, called: str, now: float, cause: EventCause) -> Connection:
+        """Start a new call at ``dev`` toward ``called``: its connection is initiated
+        (ServiceInitiated with ``cause``).  Returns that connection."""
+        call = self.new_call(dev.id, called)
+        conn = self.create(call, dev, Input.INITIATE)
+        self.emit(
+            ServiceInitiated(
+                time=now,
+                cause=cause,
+                involved_devices=self.devs(call),
+                calling_device=call.calling,
+                called_device=call.called,
+                initiated_connection=conn.cid,
+                initiating_device=dev.id,
+                local_connection_info=ConnectionState.INITIATED,
+            )
+        )
+        return conn
 
     def change(self, conn: Connection, inp: Input) -> ConnectionState:
         """THE state change: look ``inp`` up in the table and apply its side effects

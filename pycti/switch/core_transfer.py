@@ -23,7 +23,6 @@ from pycti.switch.events import (
     Established,
     EventCause,
     Held,
-    ServiceInitiated,
     Transferred,
 )
 from pycti.switch.ids import ConnectionID
@@ -71,21 +70,8 @@ def consultation_call(m: CallModel, existing: ConnectionID, consulted: str, now:
                 local_connection_info=_S.HOLD,
             )
         )
-    call = m.new_call(dev.id, consulted)
-    new = m.create(call, dev, Input.INITIATE)
-    m.emit(
-        ServiceInitiated(
-            time=now,
-            cause=EventCause.CONSULTATION,
-            involved_devices=m.devs(call),
-            calling_device=call.calling,
-            called_device=call.called,
-            initiated_connection=new.cid,
-            initiating_device=dev.id,
-            local_connection_info=_S.INITIATED,
-        )
-    )
-    m.originate(call, new, dest, now, EventCause.CONSULTATION)
+    new = m.initiate(dev, consulted, now, EventCause.CONSULTATION)
+    m.originate(new.call, new, dest, now, EventCause.CONSULTATION)
     return new.cid
 
 
