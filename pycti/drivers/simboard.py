@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import DriverError
 from ._simboard import ffi, lib  # type: ignore[import-not-found]  # compiled by cffi
+from . import sim_ops as _ops
 from .sim_ops import (
     DTMF_FREQS_HZ,
     OP_TYPES,
@@ -55,22 +56,7 @@ __all__ = [
     "PortStateError",
     "SimArgumentError",
     "SimMemoryError",
-    # re-exported from sim_ops
-    "CidMode",
-    "Ring",
-    "Tone",
-    "Speech",
-    "Silence",
-    "Play",
-    "WaitPrompt",
-    "WaitNudge",
-    "Mark",
-    "Hangup",
-    "OffHook",
-    "OnHook",
-    "SimOp",
-    "DTMF_FREQS_HZ",
-    "dtmf_ops",
+    *_ops.__all__,  # the script ops, re-exported
 ]
 
 _POLL_CHUNK = 1024
