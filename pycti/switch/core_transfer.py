@@ -227,30 +227,37 @@ def deflect_call(m: CallModel, conn_id: ConnectionID, new_destination: str, now:
     """
     conn = m.conn(conn_id)
     m.check(conn, Input.DEFLECT_CALL)
-    call, dev = conn.call, conn.device
+    call = conn.call
     dest = m.resolve(new_destination, "invalidDestination", exclude=call)
     m.require_reachable(dest)
     target = dest.device if dest.device is not None else dest.trunk
     assert target is not None
 
-    involved = m.devs(call, target.id)
-    m.remove(conn, Input.DEFLECT_CALL, now, EventCause.REDIRECTED, report=False)
+    _divert(m, conn, target.id, Input.DEFLECT_CALL, EventCause.REDIRECTED, now)
+    m.deliver(call, dest, now, EventCause.REDIRECTED)
+
+
+def _divert(m: CallModel, conn: Connection, to: str, inp: Input, cause: EventCause, now: float) -> None:
+    """Take ``conn`` out of its call toward ``to`` (Diverted; the diverting device becomes the
+    call's last redirection device)."""
+    call, dev = conn.call, conn.device
+    involved = m.devs(call, to)
+    m.remove(conn, inp, now, cause, report=False)
     call.last_redirection = dev.id
     m.emit(
         Diverted(
             time=now,
-            cause=EventCause.REDIRECTED,
+            cause=cause,
             involved_devices=involved,
             connection=conn.cid,
             diverting_device=dev.id,
-            new_destination=target.id,
+            new_destination=to,
             calling_device=call.calling,
             called_device=call.called,
             last_redirection_device=dev.id,
             local_connection_info=_S.NULL,
         )
     )
-    m.deliver(call, dest, now, EventCause.REDIRECTED)
 
 
 def _pickup_requester(m: CallModel, requesting: str) -> Device:
@@ -267,23 +274,7 @@ def _pickup(m: CallModel, picked: Connection, req: Device, now: float) -> Connec
     """Move an alerting call from ``picked``'s device to ``req``, answered."""
     call, dev = picked.call, picked.device
     m.require(req.id not in call.conns, "notDifferentDevices", f"{req.id} is already in {call.id}")
-    involved = m.devs(call, req.id)
-    m.remove(picked, Input.PICKED_UP, now, EventCause.CALL_PICKUP, report=False)
-    call.last_redirection = dev.id
-    m.emit(
-        Diverted(
-            time=now,
-            cause=EventCause.CALL_PICKUP,
-            involved_devices=involved,
-            connection=picked.cid,
-            diverting_device=dev.id,
-            new_destination=req.id,
-            calling_device=call.calling,
-            called_device=call.called,
-            last_redirection_device=dev.id,
-            local_connection_info=_S.NULL,
-        )
-    )
+    _divert(m, picked, req.id, Input.PICKED_UP, EventCause.CALL_PICKUP, now)
     new = m.create(call, req, Input.JOIN)
     if req.kind is DeviceKind.STATION:
         m.command(AnswerLine(device=req.id))
