@@ -83,7 +83,6 @@ _HARMONIC_RATIO_GUARD = 0.012
 #: The pre-screen compares a float32 sum of 16 squares with bounds derived from sums of two; this
 #: relative slack (far above float32 rounding) keeps it a superset of the exact screen.
 _PRESCREEN_SLACK = 1e-3
-_ONES = np.ones(2 * _FREQS_HZ.size, np.float32)
 _GROUP_OFFSET = np.array([0, 4])  # first bin of the low and of the high group
 
 
@@ -179,8 +178,9 @@ class DtmfDetector:
         p = params
         self._pair_floor = p.min_pair_ratio * _PAIR_NORM
         self._min_tone_power = 10.0 ** ((p.threshold_dbm0 - _LEVEL_OFFSET_DB) / 10.0)
-        self._prescreen_pair = self._pair_floor * (1.0 - _PRESCREEN_SLACK)
-        self._prescreen_tone = 2.0 * self._min_tone_power * (1.0 - _PRESCREEN_SLACK)
+        prescreen_pair = self._pair_floor * (1.0 - _PRESCREEN_SLACK)
+        self._prescreen_weights = np.full(2 * _FREQS_HZ.size, 1.0 / prescreen_pair, np.float32)
+        self._prescreen_floor = 2.0 * self._min_tone_power * (1.0 - _PRESCREEN_SLACK) / prescreen_pair
         self._twist_lo = 10.0 ** (-(p.twist_db + p.twist_margin_db) / 10.0)
         self._twist_hi = 10.0 ** ((p.reverse_twist_db + p.twist_margin_db) / 10.0)
         self._max_phase = 2.0 * np.pi * HOP_SAMPLES / fs_hz * _FREQS_HZ * p.freq_tolerance_pct / 100.0
@@ -202,10 +202,11 @@ class DtmfDetector:
         few percent of the windows, and the exact screen runs on those only.
         """
         windows = wb.windows.reshape(-1, 2 * _FREQS_HZ.size)
-        total = np.square(windows) @ _ONES  # a BLAS row sum: its rounding is covered by the slack
+        # total / prescreen_pair >= max(energy, prescreen_tone / prescreen_pair), the scale folded
+        # into the BLAS row sum (its rounding is covered by the slack).
+        scaled_total = np.square(windows) @ self._prescreen_weights
         energy = window_energy.reshape(-1)
-        bound = np.multiply(energy, self._prescreen_pair)
-        pre = np.flatnonzero(total >= np.maximum(bound, self._prescreen_tone, out=bound))
+        pre = np.flatnonzero(scaled_total >= np.maximum(energy, self._prescreen_floor))
         power = bin_power(windows[pre])
         pair_max = np.maximum(power[:, 0::2], power[:, 1::2])  # bins (0|1, 2|3, 4|5, 6|7)
         group_max = np.maximum(pair_max[:, 0::2], pair_max[:, 1::2])  # (low, high)
