@@ -53,10 +53,6 @@ _ABSENCE_DIGITS = {
     "D...C": {"unavailable": "B00C", "private": "B10C"},
     "A...#": {"unavailable": "D3#", "private": "D1#"},
 }
-#: Longest reporting delay of the DTMF detector after a digit's end (its end-of-digit hangover
-#: plus one analysis window, rounded up generously), samples at 8 kHz.
-_DETECTOR_LATENCY_SAMPLES = 800
-
 
 def dtmf_callerid_digits(number: str | None, *, fmt: str = "D...C", absence: str | None = None) -> str:
     """The DTMF digit string that carries ``number`` (or the reason ``absence``) in ``fmt``."""
@@ -189,9 +185,9 @@ class DtmfCallerIdReceiver:
 
     A sequence also ends when no digit ends within ``max_gap_ms`` of the previous digit's end
     (reported as an error: it has no end digit).  Every result is reported once the detector
-    has seen ``_DETECTOR_LATENCY_SAMPLES`` (100 ms) past the sample that decides it (the last
-    digit's end, or that end plus ``max_gap_ms``), in that order, so the events and their order
-    are the same however the signal is cut into blocks.
+    has seen :attr:`DtmfDetector.report_delay_samples` (100 ms by default) past the sample that
+    decides it (the last digit's end, or that end plus ``max_gap_ms``), in that order, so the
+    events and their order are the same however the signal is cut into blocks.
     """
 
     def __init__(
@@ -211,6 +207,7 @@ class DtmfCallerIdReceiver:
         self._first_start = [0] * channels
         self._last_end = [0] * channels
         self._samples_seen = 0
+        self._latency = self._detector.report_delay_samples
         self._held: list[tuple[int, int, CallerIdEvent]] = []
 
     def process(self, block: np.ndarray) -> list[CallerIdEvent]:
@@ -251,7 +248,7 @@ class DtmfCallerIdReceiver:
         return [event for _, _, event in ready]
 
     def _expiry(self, ch: int) -> int:
-        return self._last_end[ch] + self._max_gap + _DETECTOR_LATENCY_SAMPLES
+        return self._last_end[ch] + self._max_gap + self._latency
 
     def _expire(self, ch: int) -> None:
         result = self._parsers[ch].expire()
@@ -260,7 +257,7 @@ class DtmfCallerIdReceiver:
             self._held.append((self._expiry(ch), ch, event))
 
     def _hold(self, ch: int, result: DtmfCallerIdResult, end_sample: int) -> None:
-        self._held.append((end_sample + _DETECTOR_LATENCY_SAMPLES, ch, self._event(ch, result, end_sample)))
+        self._held.append((end_sample + self._latency, ch, self._event(ch, result, end_sample)))
 
     def _event(self, ch: int, result: DtmfCallerIdResult, end_sample: int) -> CallerIdEvent:
         return CallerIdEvent(

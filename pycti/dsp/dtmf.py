@@ -192,6 +192,17 @@ class DtmfDetector:
             pair_norm=_PAIR_NORM, lookback=self._lookback,
         )  # fmt: skip
 
+    @property
+    def report_delay_samples(self) -> int:
+        """Most samples by which the report of a digit can trail its ``end_sample``.
+
+        The end needs ``end_halves`` absent halves after the last present one, judged by the
+        window that follows them, and the batch holding that window is analysed when its last
+        half arrives: ``(end_halves + 1 + batch_halves)`` halves, plus one half of margin for the
+        end refined into the last present half (800 samples, 100 ms, by default).
+        """
+        return (self._end_halves + 2 + self._bank.batch_halves) * HALF_SAMPLES
+
     # ------------------------------------------------------------------ per-window analysis
     def _hits(self, wb: WindowBlock, window_energy: np.ndarray) -> Hits:
         """The batch's hit windows: a cheap screen over all windows, then :meth:`_judge`.

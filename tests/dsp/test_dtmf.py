@@ -182,16 +182,20 @@ def test_one_window_at_a_time_equals_whole_signal_batches() -> None:
     assert per == ["111", "1", "1212", "1A2B3C"]
 
 
-@pytest.mark.parametrize("batch_ms", [5.0, 60.0])
+@pytest.mark.parametrize("batch_ms", [5.0, 60.0, 100.0, 250.0])
 def test_digits_are_reported_soon_after_the_tone_stops(batch_ms: float) -> None:
     worst = 0
     for lead in range(0, 480, 37):
         x = np.concatenate([np.zeros(lead, np.int16), dtmf_tones("5", on_ms=55, off_ms=0), np.zeros(2400, np.int16)])
         det = DtmfDetector(1, batch_ms=batch_ms)
-        reported = [s + 160 for s in range(0, x.size, 160) if det.process(x[None, s : s + 160])]
-        worst = max(worst, reported[0] - (lead + 440))
-    # 6 absent halves end a digit (35-40 ms after the tone), then up to one batch or block.
-    assert worst <= 8 * (40 + max(20.0, batch_ms))  # the default (60 ms): at most 100 ms
+        reported = [(s + 40, ev) for s in range(0, x.size, 40) for ev in det.process(x[None, s : s + 40])]
+        assert [ev.digit for _, ev in reported] == ["5"]
+        at, ev = reported[0]
+        assert at - ev.end_sample <= det.report_delay_samples  # what DTMF caller ID relies on
+        worst = max(worst, at - (lead + 440))
+    # 6 absent halves end a digit (35-40 ms after the tone), then up to one batch.
+    assert worst <= 8 * (40 + max(5.0, batch_ms))  # the default (60 ms): at most 100 ms
+    assert DtmfDetector(1).report_delay_samples == 800
 
 
 def test_filter_bank_equals_direct_windowed_dft_for_any_batching() -> None:
