@@ -10,20 +10,35 @@ progress.  Step by step, window ``k`` (ending with half ``j``) does:
 * phase B: hits extend the run of identical hits; a run reaching exactly ``hits_required`` hits of
   a digit other than the one in progress starts that digit (ending the old one first, if any).
 
-Stepping that in Python would cost a few dozen numpy calls per 5 ms, so instead:
+Stepping that in Python would cost a few dozen numpy calls per 5 ms window, so a batch is
+followed in one pass over ``(windows, busy channels)`` arrays, with a number of numpy calls that
+does not depend on the batch:
 
 1. the runs do not depend on the digits, so run lengths come for the whole batch at once from the
    sparse list of hits (a cumulative maximum over run boundaries); the windows where a run
-   reaches ``hits_required`` are the only places a digit can start;
-2. the digits are then followed in *rounds*, each over the channels that still have something to
-   decide, with all their windows at once: a round finds, per channel, the first end of the digit
-   in progress (cumulative maxima stand in for the absent-half counter) and the first start, and
-   applies them; a channel whose digit started before its last window takes part in the next
-   round, from the window after the start.  The number of rounds is the largest number of digit
-   starts on one channel in the batch plus one, not the number of windows.
+   reaches ``hits_required`` are the *candidates*, the only places a digit can start;
+2. a candidate whose digit differs from the previous candidate's on its channel (for the first
+   one: from the digit in progress) always starts its digit: the digit in effect there is either
+   that previous digit or none.  A *repeat* (same digit) starts it only if it has ended by then;
+3. given which candidates start, each channel's windows split into *segments*, one per digit
+   *instance*: the one in effect when the batch starts (a "dead" one, with an infinite
+   reference energy, on a channel without a digit), then one per start.  A cumulative maximum of
+   instance ids, which grow along a channel, names each window's instance, and with it the digit
+   and reference energy that phase A uses there: presence of every window is one expression;
+4. the *latest present window* is a cumulative maximum of the present windows and, per segment,
+   the window its instance counts from (its start window, present by definition, or the window
+   of the last present half before the batch).  No reset is needed between segments: earlier
+   segments only hold smaller windows.  The absent count is ``k - latest``;
+5. an instance *stops* at its first window where the absent count reaches ``end_halves`` or a
+   digit starts; ``np.minimum.at`` over instance ids keeps that first window.  The stops of live
+   instances are the ended digits, and the latest present window where an instance stopped is
+   the onset floor of the digit that follows it (a dead instance never has a present half, so
+   there it is the floor the channel kept from its last digit);
+6. repeats are checked afterwards: one whose digit had stopped by its window does start, so the
+   pass is redone with it (rare: a digit must be lost and its run restart within one batch).
 
-Only the channels with a digit in progress or a start candidate take part.  The results equal
-those of the step-by-step machine.
+Only the channels with a digit in progress or a candidate take part.  The results equal those
+of the step-by-step machine, for any batch length.
 """
 
 from __future__ import annotations
@@ -32,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pycti.dsp.goertzel import HALF_SAMPLES, bin_power
+from pycti.dsp.goertzel import HALF_SAMPLES
 
 __all__ = ["NO_DIGIT", "PRESENT_ENERGY", "PRESENT_PAIR_RATIO", "BatchEnergies", "DigitMachine", "EndedDigits", "Hits"]
 
@@ -40,20 +55,22 @@ PRESENT_ENERGY = 0.5  #: a half is present at >= this share of the digit's refer
 PRESENT_PAIR_RATIO = 0.3  #: ... and when a window holding it is still the digit's own pair
 NO_DIGIT = -1
 
-# Rows of the per-channel state (float64; integer fields hold exact integers < 2**53).
-_ACTIVE = 0  # digit in progress, -1 none
-_REF = 1  # reference half energy of the digit in progress
-_ABSENT = 2  # absent halves in a row
-_LAST_PRESENT = 3  # last present half
-_ONSET = 4  # onset sample of the digit in progress
-_FLOOR_HALF = 5  # onsets are never placed before this half
-_LEVEL = 6  # level of the digit in progress, from the window that confirmed it, dBm0
-_PAIR_PREV = 7  # pair ratio of the digit in the previous window
-_N_FIELDS = 8
-#: Bins of each digit's low and high tone (digit = 4 * row + column).
-_PAIR_BINS = np.stack([np.repeat(np.arange(4), 4), np.tile(np.arange(4, 8), 4)], axis=1)
-_BEFORE_FIRST = np.array([-1, 0])  # the half before the onset's, and the onset's
-_LAST_AND_NEXT = np.array([0, 1])  # the last present half and the one after it
+# Rows of the per-channel state (float64; integer fields hold exact integers < 2**53).  The first
+# _INSTANCE_FIELDS describe the digit in progress and are also the rows of a batch's instance
+# table, where _LATEST is a window of the batch (see _Batch).
+_DIGIT = 0  # digit in progress, -1 none
+_REF = 1  # its reference half energy; inf without a digit (no half is present then)
+_ONSET = 2  # its onset sample
+_LEVEL = 3  # its level, from the window that confirmed it, dBm0
+_LATEST = 4  # the first half after its last present half; without a digit: after the last digit's,
+#              where the next onset may be at the earliest (the onset floor)
+_INSTANCE_FIELDS = 5
+_PAIR_OK = 5  # 1.0 when the last window held the digit's pair at >= PRESENT_PAIR_RATIO
+_N_FIELDS = 6
+_NO_INSTANCE = np.array([[NO_DIGIT], [np.inf]])  # _DIGIT and _REF without a digit
+#: Bins of each digit's low (row 0) and high tone (row 1); column = digit = 4 * row + column.
+_PAIR_BINS = np.array([[d // 4 for d in range(16)], [4 + d % 4 for d in range(16)]])
+_AND_NEXT = np.array([0, 1])  # an index and the next one
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,45 +110,15 @@ class EndedDigits:
     levels: np.ndarray
 
 
-_COLUMNS: dict[int, np.ndarray] = {}
+_ARANGE = [np.zeros(0, dtype=np.intp)]
 
 
-def _columns(n: int) -> np.ndarray:
-    """``arange(n)``, cached (read-only)."""
-    cols = _COLUMNS.get(n)
-    if cols is None:
-        cols = _COLUMNS[n] = np.arange(n)
-        cols.flags.writeable = False
-    return cols
-
-
-def _first(mask: np.ndarray) -> np.ndarray:
-    """Index of the first True of each row, or the row length when there is none."""
-    n = mask.shape[1]
-    return np.where(mask, _columns(n), n).min(1)
-
-
-@dataclass(frozen=True, slots=True)
-class _Rows:
-    """A batch as seen by some busy channels (one row each)."""
-
-    chans: np.ndarray  # (r,) channel of each row
-    power: np.ndarray  # (r, n, 8) bin powers of each window
-    pair_norm: np.ndarray  # (r, n) a pair's power over this is its share of the window's energy
-    history: np.ndarray  # (r, lookback + n) half energies
-    start_digit: np.ndarray  # (r, n) digit whose run reaches hits_required there, -1 none
-    start_level: np.ndarray  # (r, n) its level, dBm0
-
-    def take(self, idx: np.ndarray) -> _Rows:
-        """The rows ``idx``."""
-        return _Rows(
-            self.chans[idx], self.power[idx], self.pair_norm[idx], self.history[idx], self.start_digit[idx], self.start_level[idx]
-        )  # fmt: skip
-
-    def pair_share(self, digit: np.ndarray) -> np.ndarray:
-        """``(r, n)`` share of each window's energy held by the pair of ``digit`` (one per row)."""
-        tones = self.power[_columns(digit.size)[:, None], :, _PAIR_BINS[digit]]  # (r, 2, n): low, high
-        return (tones[:, 0] + tones[:, 1]) / self.pair_norm
+def _arange(n: int) -> np.ndarray:
+    """``arange(n)`` as a read-only view of one cached, growing array."""
+    if n > _ARANGE[0].size:
+        _ARANGE[0] = np.arange(max(n, 2 * _ARANGE[0].size, 64))
+        _ARANGE[0].flags.writeable = False
+    return _ARANGE[0][:n]
 
 
 class DigitMachine:
@@ -151,146 +138,219 @@ class DigitMachine:
         self.pair_norm = pair_norm
         self.lookback = lookback
         self._state = np.zeros((_N_FIELDS, channels))
-        self._state[_ACTIVE] = NO_DIGIT
-        self._state[_REF] = 1.0
-        self._run_digit = np.full(channels, NO_DIGIT, dtype=np.intp)  # digit of the last window's hit
-        self._run_len = np.zeros(channels, dtype=np.intp)  # consecutive hits of it
+        self._state[:2] = _NO_INSTANCE
+        self._run_digit = np.full(channels, NO_DIGIT, dtype=np.intp)  # digit of the last window's run
+        self._run_len = np.zeros(channels, dtype=np.intp)  # its length, where _run_digit >= 0
+        self._grids: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._back_cols = lookback - np.arange(lookback + 1)  # halves j, j-1 .. j-lookback from j-lookback
+        self._back_rows = np.zeros(0, dtype=np.intp)  # arange(m) * (lookback + 1), grown on demand
 
     # ------------------------------------------------------------------ runs of hits
     def _run_starts(self, hits: Hits, n: int) -> np.ndarray:
-        """Mask over ``hits`` of the windows where a run reaches ``hits_required``; carry runs on."""
-        ch, k, d = hits.channel, hits.window, hits.digit
-        linked = np.zeros(ch.size, dtype=bool)  # continues the previous hit's run
-        linked[1:] = (ch[1:] == ch[:-1]) & (k[1:] == k[:-1] + 1) & (d[1:] == d[:-1])
-        idx = np.arange(ch.size)
-        first = np.maximum.accumulate(np.where(linked, 0, idx))  # first hit of each hit's run
-        carried = np.where((k == 0) & (self._run_digit[ch] == d), self._run_len[ch], 0)
-        run_len = idx - first + 1 + carried[first]
-        last = k == n - 1
+        """Indices of the ``hits`` where a run reaches ``hits_required``; carry runs on."""
+        ch, d = hits.channel, hits.digit
+        # Consecutive hits of one run differ by exactly 16 in this key (the stride n + 1 keeps
+        # the last window of a channel and the first of the next apart).
+        window_digit = hits.window * 16 + d
+        key = ch * ((n + 1) * 16) + window_digit
+        begins = np.empty(key.size, dtype=bool)  # first hit of a run in this batch
+        begins[:1] = True
+        np.not_equal(key[1:] - key[:-1], 16, out=begins[1:])
+        idx = _arange(key.size)
+        first = np.maximum.accumulate(np.where(begins, idx, 0))
+        # A run at window 0 (window_digit = digit) continues the last batch's run of its digit.
+        carried = self._run_len.take(ch) * (window_digit == self._run_digit.take(ch))
+        run_len = idx - first + carried.take(first)  # less one
+        last = (window_digit >= (n - 1) * 16).nonzero()[0]
         self._run_digit.fill(NO_DIGIT)
-        self._run_len.fill(0)
-        self._run_digit[ch[last]] = d[last]
-        self._run_len[ch[last]] = run_len[last]
-        return run_len == self.hits_required
+        at = ch.take(last)
+        self._run_digit[at] = d.take(last)
+        self._run_len[at] = run_len.take(last) + 1
+        return (run_len == self.hits_required - 1).nonzero()[0]
 
     # ------------------------------------------------------------------ digits
     def advance(self, hits: Hits, batch: BatchEnergies) -> EndedDigits | None:
         """Advance every channel over the batch's windows; return the digits that ended in it."""
         n = batch.window_energy.shape[1] - 1
-        starts = self._run_starts(hits, n)
-        busy = self._state[_ACTIVE] >= 0
-        s_ch = hits.channel[starts]
-        busy[s_ch] = True
-        chans = np.flatnonzero(busy)
+        cand = self._run_starts(hits, n)
+        ch = hits.channel.take(cand)
+        busy = self._state[_DIGIT] >= 0
+        busy[ch] = True
+        chans = busy.nonzero()[0]
         if chans.size == 0:
             return None
-        b = chans.size
-        start_digit = np.full((b, n), NO_DIGIT, dtype=np.intp)
-        start_level = np.zeros((b, n))
-        if s_ch.size:
-            at = (np.searchsorted(chans, s_ch), hits.window[starts])
-            start_digit[at] = hits.digit[starts]
-            start_level[at] = hits.level[starts]
-        power = bin_power(batch.windows[chans, 1:])
-        norm = self.pair_norm * np.maximum(batch.window_energy[chans, 1:], 1e-9)
-        rows = _Rows(chans, power, norm, batch.history[chans], start_digit, start_level)
-        sub = self._state[:, chans]
-        ended: list[tuple[np.ndarray, ...]] = []
-        follow, begin = self._round(sub, rows, None, batch.first_half, ended)
-        where = follow
-        while where.size:  # digits started before the last window: follow them further
-            st = sub[:, where]
-            follow, begin = self._round(st, rows.take(where), begin, batch.first_half, ended)
-            sub[:, where] = st
-            where = where[follow]
-        self._state[:, chans] = sub
-        if not ended:
+        st = self._state.take(chans, axis=1)
+        b = _Batch(self, hits, cand, ch, chans, st, batch)
+        starts = ~b.repeat
+        waiting = b.repeat.nonzero()[0]  # repeats not (yet) known to start
+        ids, latest, stop, pair_ok = b.trace(starts if waiting.size else None)
+        while waiting.size:
+            # A repeat starts its digit when the instance in effect had stopped by then.
+            at = b.at.take(waiting)
+            late = waiting[stop.take(ids.ravel().take(at)) <= at]
+            if late.size == 0:
+                break
+            row = b.row.take(late)
+            late = late[np.r_[True, row[1:] != row[:-1]]]  # only the first of a row is sure to start
+            starts[late] = True
+            waiting = (b.repeat & ~starts).nonzero()[0]
+            ids, latest, stop, pair_ok = b.trace(starts)
+        latest_flat = latest.ravel()
+        # Each start's floor: the latest present window where the instance it follows stopped.
+        b.inst[_ONSET, chans.size :] = self._onsets(b, latest_flat.take(stop.take(ids.ravel().take(b.at))))
+        ended = ((stop != b.stop0) & b.live).nonzero()[0]  # dead instances stop too, harmlessly
+        e = b.inst.take(ended, axis=1)
+        b.inst[:2, ended] = _NO_INSTANCE
+        # The new state: the instance that follows each row, and where it stopped.
+        fin = ids[n]
+        st[:_INSTANCE_FIELDS] = b.inst.take(fin, axis=1)
+        st[_LATEST] = b.j0 + latest_flat.take(stop.take(fin))
+        st[_PAIR_OK] = pair_ok
+        self._state[:, chans] = st
+        if ended.size == 0:
             return None
-        if len(ended) == 1:
-            return EndedDigits(*ended[0])
-        return EndedDigits(*(np.concatenate(parts) for parts in zip(*ended)))
+        last = latest_flat.take(stop.take(ended))  # the last present window of each ended digit
+        ch = chans.take(b.inst_row.take(ended))
+        end = self._end_samples(batch.history, ch, last, e[_REF], b.j0)
+        return EndedDigits(ch, e[_DIGIT].astype(np.intp), e[_ONSET].astype(np.int64), end, e[_LEVEL])
 
-    def _round(self, st, rows: _Rows, begin: np.ndarray | None, j0: int, ended: list) -> tuple[np.ndarray, np.ndarray]:
-        """One round over ``rows`` from window ``begin`` (per row; ``None``: all from 0): first end, first start.
+    def _onsets(self, b: _Batch, floor: np.ndarray) -> np.ndarray:
+        """Onset sample of the digit each candidate would start, given its floor (a window).
 
-        Updates ``st`` (the rows' state, ``(fields, rows)``) in place, appends the ended digits
-        to ``ended``, and returns the rows whose new digit must be followed further, with the
-        window to follow it from.  Absent counts, last present half and pair ratio are only
-        meaningful while a digit is in progress.
+        The onset half follows the last absent half among the ``lookback`` halves before the
+        start half ``j``, and is never before the floor half.  Halves are named by their *age*
+        ``j - half``; ``b.back`` holds ages 0 .. lookback.
         """
-        r, n = rows.start_digit.shape
-        kk = _columns(n)
-        a = st[_ACTIVE].astype(np.intp)
-        live = a >= 0
-        # Phase A for the digit in progress: is the first half of each window present?
-        pair = rows.pair_share(np.maximum(a, 0))
-        pair_prev = np.empty((r, n))
-        pair_prev[:, 1:] = pair[:, :-1]
-        threshold = np.where(live, PRESENT_ENERGY * st[_REF], np.inf)
-        lb = self.lookback
-        present = rows.history[:, lb - 1 : lb - 1 + n] >= threshold[:, None]
-        if begin is None:
-            begin = np.zeros(r, dtype=np.intp)
-            pair_prev[:, 0] = st[_PAIR_PREV]
-            after: bool | np.ndarray = True
+        lb, back, ref = self.lookback, b.back, b.ref
+        m = ref.size
+        if self._back_rows.size < m:
+            self._back_rows = np.arange(2 * m) * (lb + 1)
+        absent = np.empty((m, lb + 1), dtype=bool)  # column a: is the half of age a + 1 absent
+        absent[:, lb] = True  # found when none is
+        np.less(back[:, 1:], (PRESENT_ENERGY * ref)[:, None], out=absent[:, :lb])
+        # Age of the onset half: one less than the youngest absent half's (lb when none is
+        # absent), but at most the floor half's.
+        by_energy = absent.argmax(1)
+        by_floor = b.window - floor
+        age = np.minimum(by_energy, by_floor)
+        # Share of the half filled by the tone (energies are >= 0, so only the top needs clipping),
+        # plus the half before it when that was absent (and not before the floor).  A candidate
+        # that does not start may see a floor after it: "clip" keeps its (unused) ages in range.
+        at = (self._back_rows[:m] + age)[:, None] + _AND_NEXT
+        cover = np.minimum(back.ravel().take(at, mode="clip") / ref[:, None], 1.0)
+        filled = cover[:, 0] + np.where(by_energy < np.minimum(by_floor, lb), cover[:, 1], 0.0)
+        return np.rint(HALF_SAMPLES * (b.j0 + 1 + b.window - age - filled))
+
+    def _end_samples(self, history: np.ndarray, chans: np.ndarray, last: np.ndarray, ref: np.ndarray, j0: int) -> np.ndarray:
+        """First sample after the tones on ``chans`` whose last present half is window ``last``'s first."""
+        at = chans * history.shape[1] + last + (self.lookback - 1)  # the last present half, then the next
+        cover = np.minimum(history.ravel().take(at[:, None] + _AND_NEXT) / ref[:, None], 1.0)
+        return np.rint(HALF_SAMPLES * ((j0 - 1) + last + (cover[:, 0] + cover[:, 1]))).astype(np.int64)
+
+    def _grid(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-window columns ``(n, 1)``: the window, the window less ``end_halves``, 8 x the window."""
+        grid = self._grids.get(n)
+        if grid is None:
+            cols = np.arange(n)[:, None]
+            grid = self._grids[n] = (cols, cols - self.end_halves, 8 * cols)
+        return grid
+
+
+class _Batch:
+    """A batch as its busy rows see it: candidates, digit instances, and the pass over windows.
+
+    Instances ``0 .. rows - 1`` are those in effect when the batch starts (dead ones included),
+    instance ``rows + i`` the digit that candidate ``i`` would start.  Arrays over windows are
+    ``(n + 1, rows)``, so that every slice along windows is contiguous: row ``k < n`` is window
+    ``k``, row ``n`` what follows the batch.  Window ``w``'s first half is ``first_half + w - 1``,
+    so a window also names a half (the latest present window, the onset floor).
+    """
+
+    __slots__ = ("at", "back", "base", "grid", "half", "ids", "inst", "inst_row", "j0", "live", "n",
+                 "next", "norm", "pair_ok", "parts", "ref", "repeat", "row", "rows", "stop0", "threshold", "window", "windows")  # fmt: skip
+
+    def __init__(self, machine: DigitMachine, hits: Hits, cand: np.ndarray, ch: np.ndarray, chans: np.ndarray, st: np.ndarray, batch: BatchEnergies) -> None:
+        lb, n, r, j0 = machine.lookback, batch.window_energy.shape[1] - 1, chans.size, batch.first_half
+        self.j0, self.n, self.grid = j0, n, machine._grid(n)
+        self.rows = rows = _arange(r)
+        # Candidates: the windows where a run reaches hits_required, by row then window.
+        k, d = hits.window.take(cand), hits.digit.take(cand)
+        self.window = k
+        self.row = row = chans.searchsorted(ch)
+        self.at = k * r + row
+        self.next = self.at + r
+        self.ids = r + _arange(cand.size)
+        prev = st[_DIGIT].take(row)  # the digit in progress, or the previous candidate's
+        np.copyto(prev[1:], d[:-1], where=row[1:] == row[:-1])
+        self.repeat = prev == d
+        history = batch.history
+        self.back = back = history.ravel().take((ch * history.shape[1] + k)[:, None] + machine._back_cols)  # halves j, j-1 ..
+        self.ref = np.maximum((back[:, 3] + back[:, 2] + back[:, 1]) / 3.0, 1e-9)  # 3 halves before j
+        # Instances: what phase A reads, per instance.
+        self.inst_row = inst_row = np.concatenate((rows, row))
+        inst = self.inst = np.empty((_INSTANCE_FIELDS, inst_row.size))
+        inst[:, :r] = st[:_INSTANCE_FIELDS]
+        inst[_LATEST, :r] -= j0
+        inst[_DIGIT, r:] = d
+        inst[_REF, r:] = self.ref
+        inst[_LATEST, r:] = k
+        inst[_LEVEL, r:] = hits.level.take(cand)
+        digit = inst[_DIGIT].astype(np.intp)
+        self.live = digit >= 0
+        self.threshold = PRESENT_ENERGY * inst[_REF]
+        self.base = inst[_LATEST].astype(np.intp)
+        self.stop0 = inst_row + n * r
+        # Each instance's pair in its row's window 0, as flat indices into ``windows``: the bins
+        # as complex numbers (real, imaginary).
+        self.parts = _PAIR_BINS.take(digit, axis=1) + (chans * ((n + 1) * 8) + 8).take(inst_row)
+        self.windows = batch.windows.reshape(-1).view(np.complex64)
+        norm = batch.window_energy.take(chans, axis=0)[:, 1:].T.copy()
+        np.maximum(norm, 1e-9, out=norm)
+        norm *= machine.pair_norm
+        self.norm = norm
+        self.half = history.take(chans, axis=0)[:, lb - 1 : lb - 1 + n].T.copy()  # first half of each window
+        self.pair_ok = st[_PAIR_OK] > 0
+
+    def trace(self, starts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Follow the busy rows through the batch, the candidates ``starts`` (``None``: all) starting.
+
+        Returns the instance of each window (row ``n``: the one that follows the batch), the
+        latest present window after each window's phase A (row ``n``: for the instance that
+        follows), the flat index where each instance stops (its column in row ``n`` if it does
+        not), and the last window's pair test for the instance that follows.
+        """
+        n, r = self.n, self.rows.size
+        cols, ending, cols8 = self.grid
+        key = np.zeros((n + 1, r), dtype=np.intp)
+        key[0] = self.rows
+        if starts is None:
+            key.ravel()[self.next] = self.ids
         else:
-            pair_prev[np.arange(r), begin] = st[_PAIR_PREV]
-            after = kk >= begin[:, None]
-            present &= after
-        present &= np.maximum(pair_prev, pair) >= PRESENT_PAIR_RATIO
-        # Latest present window, or (before any) the window the absent count started from.
-        origin = np.where(live, begin - 1 - st[_ABSENT], np.inf)
-        latest = np.maximum.accumulate(np.where(present, kk, origin[:, None]), axis=1)
-        end_at = _first(latest <= kk - self.end_halves)  # absent count kk - latest reaches end_halves
-        # Phase B: a run reaching hits_required of a digit not in progress starts it.
-        cand = rows.start_digit
-        start_at = _first(after & (cand >= 0) & ((cand != a[:, None]) | (kk >= end_at[:, None])))
-        stop = np.minimum(start_at, end_at)  # the old digit ends here (absent, or replaced)
-        stops = np.flatnonzero(live & (stop < n))
-        if stops.size:
-            k_last = latest[stops, stop[stops]]
-            last_present = np.where(k_last >= begin[stops], j0 + k_last - 1, st[_LAST_PRESENT, stops])
-            end = self._end_sample(rows.history, stops, j0, last_present, st[_REF, stops])
-            ended.append((rows.chans[stops], a[stops], st[_ONSET, stops].astype(np.int64), end, st[_LEVEL, stops]))
-            st[_FLOOR_HALF, stops] = last_present + 1
-            st[_ACTIVE, stops] = NO_DIGIT
-        st[_ABSENT] = (n - 1) - latest[:, -1]
-        st[_LAST_PRESENT] = np.where(latest[:, -1] >= begin, j0 + latest[:, -1] - 1, st[_LAST_PRESENT])
-        st[_PAIR_PREV] = pair[:, -1]
-        starts = np.flatnonzero(start_at < n)
-        if starts.size:
-            self._start(st, starts, start_at[starts], rows, j0)
-        follow = starts[start_at[starts] < n - 1]
-        return follow, start_at[follow] + 1
-
-    def _start(self, st, idx, k, rows: _Rows, j0: int) -> None:
-        """Start the digits confirmed at windows ``k`` on rows ``idx``."""
-        lb = self.lookback
-        j = j0 + k
-        back = rows.history[idx[:, None], k[:, None] + _columns(lb + 1)]  # halves j - lb .. j
-        ref = np.maximum((back[:, lb - 3] + back[:, lb - 2] + back[:, lb - 1]) / 3.0, 1e-9)  # 3 halves before j
-        floor_half = st[_FLOOR_HALF, idx].astype(np.int64)
-        # Onset: after the last absent half among the lookback halves before j (column col - 1).
-        cols = _columns(lb)
-        absent = (back[:, :lb] < PRESENT_ENERGY * ref[:, None]) | (cols < (floor_half - j + lb)[:, None])
-        col = np.where(absent, cols + 1, 0).max(1)  # 0 when none is absent
-        first = j - lb + col
-        # Share of the half filled by the tone (energies are >= 0, so only the top needs clipping).
-        at = np.arange(idx.size)[:, None]
-        cover = np.minimum(back[at, np.maximum(col[:, None] + _BEFORE_FIRST, 0)] / ref[:, None], 1.0)
-        filled = cover[:, 1] + np.where((first - 1 >= floor_half) & (col >= 1), cover[:, 0], 0.0)
-        block = st[:, idx]
-        block[_ACTIVE] = rows.start_digit[idx, k]
-        block[_REF] = ref
-        block[_ONSET] = np.rint(HALF_SAMPLES * (first + 1 - filled))
-        block[_ABSENT] = 0
-        block[_LAST_PRESENT] = j - 1
-        block[_PAIR_PREV] = 1.0
-        block[_LEVEL] = rows.start_level[idx, k]
-        st[:, idx] = block
-
-    def _end_sample(self, history: np.ndarray, rows: np.ndarray, j0: int, last_present: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        """First sample after the tone whose last present half is ``last_present`` (``history`` rows ``rows``)."""
-        col = (last_present - (j0 - self.lookback)).astype(np.intp)
-        cover = np.minimum(history[rows[:, None], col[:, None] + _LAST_AND_NEXT] / ref[:, None], 1.0)
-        return np.rint(HALF_SAMPLES * (last_present + (cover[:, 0] + cover[:, 1]))).astype(np.int64)
+            key.ravel()[self.next[starts]] = self.ids[starts]
+        ids = np.maximum.accumulate(key, axis=0)  # instance ids grow along a row
+        win = ids[:n]
+        fresh = ids[1:] != win  # a digit starts at window k
+        # Phase A: the share of each window's energy its instance's pair holds, and presence.
+        at = self.parts.take(win, axis=1)
+        at += cols8
+        parts = self.windows.take(at).view(np.float32)  # low and high tone, (real, imaginary) pairs
+        parts *= parts
+        power = parts[..., 0::2] + parts[..., 1::2]  # as goertzel.bin_power
+        pair_ok = np.empty((n + 1, r), dtype=bool)
+        pair_ok[0] = self.pair_ok
+        # float32 shares against 0.3 as float32 (0.30000001): no float32 lies in [0.3, 0.30000001),
+        # so this is the float64 test of the step-by-step machine.
+        np.greater_equal((power[0] + power[1]) / self.norm, PRESENT_PAIR_RATIO, out=pair_ok[1:])
+        present = pair_ok[:n] | pair_ok[1:]
+        present[1:] |= fresh[:-1]  # a start sets the pair test of the window after it
+        present &= self.half >= self.threshold.take(win)
+        latest = np.empty((n + 1, r), dtype=np.intp)
+        np.maximum.accumulate(np.where(present, cols, self.base.take(win)), axis=0, out=latest[:n])
+        np.maximum(latest[n - 1], self.base.take(ids[n]), out=latest[n])
+        # An instance stops at its first window with end_halves absent halves, or with a start.
+        stopping = latest[:n] <= ending
+        stopping |= fresh
+        at = stopping.ravel().nonzero()[0]  # = flat index in (n + 1, rows) arrays
+        stop = self.stop0.copy()
+        np.minimum.at(stop, ids.ravel().take(at), at)
+        return ids, latest, stop, pair_ok[n] | fresh[n - 1]
