@@ -219,21 +219,20 @@ class DtmfDetector:
         energy = window_energy.reshape(-1)
         pre = np.flatnonzero(scaled_total >= np.maximum(energy, self._prescreen_floor))
         power = bin_power(windows[pre])
-        pair_max = np.maximum(power[:, 0::2], power[:, 1::2])  # bins (0|1, 2|3, 4|5, 6|7)
-        group_max = np.maximum(pair_max[:, 0::2], pair_max[:, 1::2])  # (low, high)
-        low, high = group_max[:, 0], group_max[:, 1]
+        both = power.reshape(-1, 2, 4).argmax(-1) + _GROUP_OFFSET  # strongest bin of each group
+        pair = power[np.arange(pre.size)[:, None], both]  # (low, high) powers
+        low, high = pair[:, 0], pair[:, 1]
         candidate = (low + high >= self._pair_floor * energy[pre]) & (np.minimum(low, high) >= self._min_tone_power)
-        return self._judge(pre[candidate], power[candidate], wb)
+        return self._judge(pre[candidate], both[candidate], pair[candidate], wb)
 
-    def _judge(self, flat: np.ndarray, pw: np.ndarray, wb: WindowBlock) -> Hits:
+    def _judge(self, flat: np.ndarray, both: np.ndarray, pair: np.ndarray, wb: WindowBlock) -> Hits:
         """Twist, previous-window and frequency checks on the candidate windows ``flat``.
 
-        ``flat`` indexes the batch's ``(channels, halves + 1)`` window slots, ``pw`` holds their
-        bin powers; slot 0 (the window before the batch) is never a candidate, so ``flat - 1`` is
-        always the previous window.
+        ``flat`` indexes the batch's ``(channels, halves + 1)`` window slots, ``both`` holds the
+        strongest bin of each group there and ``pair`` their powers; slot 0 (the window before
+        the batch) is never a candidate, so ``flat - 1`` is always the previous window.
         """
-        both = pw.reshape(-1, 2, 4).argmax(-1) + _GROUP_OFFSET  # strongest bin of each group
-        p_pair = pw[np.arange(flat.size)[:, None], both].astype(np.float64)
+        p_pair = pair.astype(np.float64)
         # Both tones in this window and the previous one, as complex numbers.
         tones = wb.windows.view(np.complex64).reshape(-1)
         at = flat[:, None] * _FREQS_HZ.size + both

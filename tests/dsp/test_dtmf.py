@@ -293,7 +293,8 @@ def test_prescreen_keeps_every_window_the_exact_screen_keeps() -> None:
     low, high = power[:, :4].max(1), power[:, 4:].max(1)
     kept = (low + high >= det._pair_floor * window_energy.reshape(-1)) & (np.minimum(low, high) >= det._min_tone_power)
     flat = np.flatnonzero(kept)
-    exhaustive = det._judge(flat, power[flat], wb)
+    both = power[flat].reshape(-1, 2, 4).argmax(-1) + np.array([0, 4])
+    exhaustive = det._judge(flat, both, np.take_along_axis(power[flat], both, 1), wb)
     assert 0 < flat.size < kept.size // 4  # real tones, and most speech-like windows screened out
     assert exhaustive.channel.size > 1000
     for field in ("channel", "window", "digit", "level"):
