@@ -13,7 +13,7 @@ Figures are channel-seconds of audio per CPU-second on one core
 (``benchmark.extra_info["channel_s_per_cpu_s"]``).  The work is linear in channels x seconds, so
 the 1,000 channels x 10 s runs stand for 1,000 x 60 s.  The frames are cut before the clock
 starts, as the media plane hands them over ready; the detector runs with its default
-``batch_ms`` (60 ms: the analysis runs every third 20 ms frame).
+``batch_ms`` (100 ms: the analysis runs every fifth 20 ms frame).
 """
 
 from __future__ import annotations

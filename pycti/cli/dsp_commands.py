@@ -130,7 +130,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from pycti.cli.dsp_bench import DETECTOR_SETS, bench, workload
 
     audio = workload(args.channels, args.seconds, seed=args.seed)
-    print(f"# {args.channels} channels x {args.seconds:g} s, 20 ms blocks, one thread; "
+    print(f"# {args.channels} channels x {args.seconds:g} s, 20 ms blocks, one thread, best of 3 runs; "
           "channel-seconds of audio per CPU-second", flush=True)
     for name in DETECTOR_SETS:
         try:
