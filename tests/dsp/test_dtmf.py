@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,8 +19,9 @@ from pycti.dsp.dtmf import (
     DtmfParams,
     dtmf_tones,
 )
+from pycti.dsp.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from pycti.dsp.goertzel import HalfWindowBank, bin_power
-from pycti.dsp.q24 import CLASSES, q24_vectors, run_q24
+from pycti.dsp.q24 import CLASSES, detect_batch, q24_vectors, run_q24
 
 
 def _detect(x: np.ndarray, pieces: list[int] | None = None, **kwargs) -> list[DigitEvent]:
@@ -44,6 +47,15 @@ def test_every_q24_vector_of_the_class_passes(klass: str) -> None:
     assert row.accept_ok == row.accept_n
     assert row.reject_ok == row.reject_n
     assert row.false_digits == 0
+
+
+@pytest.mark.parametrize("codec", [(ulaw_encode, ulaw_decode), (alaw_encode, alaw_decode)], ids=["ulaw", "alaw"])
+def test_q24_vectors_pass_after_g711_coding(codec) -> None:
+    """Boards and SIP trunks hand over G.711-coded audio: its quantisation noise changes nothing."""
+    encode, decode = codec
+    vectors = q24_vectors(seed=11)[::2]
+    results = detect_batch([dataclasses.replace(v, signal=decode(encode(v.signal))) for v in vectors])
+    assert ["".join(e.digit for e in r) for r in results] == [v.expected for v in vectors]
 
 
 def test_talkoff_holds_on_a_second_seed() -> None:
