@@ -34,7 +34,9 @@ def register(commands: Any, bench_commands: Any) -> None:
     p.set_defaults(func=_cmd_dtmf)
     p = commands.add_parser("tones", help="print the fax and call-progress tones in audio files")
     p.add_argument("files", nargs="*", metavar="FILE", help="as for dtmf")
-    p.add_argument("--country", default="CN", help="call-progress tone table (default CN)")
+    p.add_argument("--country", default="all",
+                   help="call-progress tone tables: a country code, codes separated by commas, "
+                        "or 'all' (default: every country in the table)")
     p.set_defaults(func=_cmd_tones)
     p = bench_commands.add_parser("dsp", help="detector throughput on synthetic channels")
     p.add_argument("--channels", type=int, default=1000)
@@ -108,13 +110,15 @@ def _cmd_dtmf(args: argparse.Namespace) -> int:
 def _cmd_tones(args: argparse.Namespace) -> int:
     from pycti.dsp.progress_tables import COUNTRIES
 
-    country = args.country.upper()
-    if country not in COUNTRIES:
-        print(f"pycti tones: unknown country {args.country!r}; known: {', '.join(COUNTRIES)}",
+    codes = tuple(COUNTRIES) if args.country.lower() == "all" else tuple(
+        c.strip().upper() for c in args.country.split(",") if c.strip())
+    unknown = [c for c in codes if c not in COUNTRIES]
+    if unknown or not codes:
+        print(f"pycti tones: unknown country {args.country!r}; known: {', '.join(COUNTRIES)} or all",
               file=sys.stderr)
         return 2
     return _answer_each(_paths(args.files, sys.stdin),
-                        lambda x: ",".join(detect_tones(x, country=country)))
+                        lambda x: ",".join(detect_tones(x, country=codes)))
 
 
 _ONE_CORE_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

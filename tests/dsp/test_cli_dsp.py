@@ -15,6 +15,7 @@ from pycti.dsp.audiofile import write_wav
 from pycti.dsp.fax_tones import ced, cng
 from pycti.dsp.g711 import ulaw_encode
 from pycti.dsp.progress import progress_tone
+from pycti.dsp.progress_tables import COUNTRIES, rows_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -105,8 +106,24 @@ def test_tones_country_option(files: dict[str, Path]) -> None:
     assert "bad_rate.wav: sample rate 16000 Hz" in r.stderr
     r = _run("tones", "--country", "CN", str(files["us_reorder_sit"]))
     assert r.stdout.splitlines() == [f"{files['us_reorder_sit']}\tSIT"]
+    r = _run("tones", "--country", "CN,US", str(files["us_reorder_sit"]))
+    assert r.stdout.splitlines() == [f"{files['us_reorder_sit']}\tCONGESTION,SIT"]
     r = _run("tones", "--country", "XX", str(files["busy"]))
     assert r.returncode == 2 and "unknown country" in r.stderr
+
+
+def test_tones_recognises_every_countrys_tones_by_default(tmp_path: Path) -> None:
+    """Without --country, every table country's tones are named (mu-law files, as boards record them)."""
+    expected = []
+    for country in COUNTRIES:
+        for row in rows_for(country):
+            path = tmp_path / f"{country}-{row.tone}.wav"
+            x = np.concatenate([np.zeros(800, np.int16), progress_tone(country, row.tone, 8000, level_dbm0=-20.0)])
+            _ulaw_wav(path, x)
+            expected.append(f"{path}\t{row.tone}")
+    r = _run("tones", *(line.split("\t")[0] for line in expected))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == expected
 
 
 @pytest.mark.parametrize("command", ["tones", "dtmf"])
