@@ -27,6 +27,29 @@ def _ref_ulaw_encode(sample: int) -> int:
     return (sign | (segment << 4) | step_bits) ^ 0x7F
 
 
+def _g191_ulaw_encode(sample: int) -> int:
+    """The ITU-T G.191 tools' mu-law rule, one sample: a negative input's magnitude is its one's
+    complement (``~x >> 2``), biased by 33 and clipped to 13 bits; segment and step bits are
+    inverted within the code, the sign bit set for inputs >= 0."""
+    biased = min(((~sample if sample < 0 else sample) >> 2) + 33, 0x1FFF)
+    segment = biased.bit_length() - 6  # 33..63 -> 0, ..., 4096..8191 -> 7
+    code = ((7 - segment) << 4) | (15 - ((biased >> (segment + 1)) & 0x0F))
+    return code | (0x80 if sample >= 0 else 0x00)
+
+
+def _g191_alaw_encode(sample: int) -> int:
+    """The ITU-T G.191 tools' A-law rule, one sample: 12-bit one's-complement magnitude
+    (``~x >> 4``), segments found by halving until the value fits in 16..31."""
+    magnitude = (~sample if sample < 0 else sample) >> 4
+    if magnitude > 15:
+        exponent = 1
+        while magnitude > 31:
+            magnitude >>= 1
+            exponent += 1
+        magnitude += (exponent << 4) - 16
+    return (magnitude | (0x80 if sample >= 0 else 0x00)) ^ 0x55
+
+
 def _ref_ulaw_decode(code: int) -> int:
     """G.711 Table 2b: the decision interval's mid-point, in 16-bit units."""
     c = ~code & 0xFF
@@ -66,6 +89,24 @@ def test_ulaw_encode_matches_standard_rules_for_every_linear_value() -> None:
 def test_alaw_encode_matches_standard_rules_for_every_linear_value() -> None:
     expected = np.array([_ref_alaw_encode(int(v)) for v in ALL_LINEAR], dtype=np.uint8)
     np.testing.assert_array_equal(alaw_encode(ALL_LINEAR), expected)
+
+
+def test_g191_convention_matches_the_itu_tools_rule_for_every_linear_value() -> None:
+    expected = np.array([_g191_ulaw_encode(int(v)) for v in ALL_LINEAR], dtype=np.uint8)
+    np.testing.assert_array_equal(ulaw_encode(ALL_LINEAR, convention="g191"), expected)
+
+
+def test_conventions_differ_on_508_negative_step_boundaries_only() -> None:
+    """audioop and G.191 round negative mu-law inputs differently; A-law they agree everywhere."""
+    default, g191 = ulaw_encode(ALL_LINEAR), ulaw_encode(ALL_LINEAR, convention="g191")
+    differ = np.flatnonzero(default != g191)
+    assert differ.size == 508
+    assert (ALL_LINEAR[differ] < 0).all()
+    assert (np.abs(default[differ].astype(int) - g191[differ].astype(int)) == 1).all()  # neighbouring steps
+    expected_alaw = np.array([_g191_alaw_encode(int(v)) for v in ALL_LINEAR], dtype=np.uint8)
+    np.testing.assert_array_equal(alaw_encode(ALL_LINEAR), expected_alaw)
+    with pytest.raises(ValueError, match="convention"):
+        ulaw_encode(ALL_LINEAR, convention="sun")  # type: ignore[arg-type]
 
 
 def test_decoders_match_standard_rules_for_every_code() -> None:
