@@ -29,7 +29,8 @@ def register(commands: Any, bench_commands: Any) -> None:
     """Add ``dtmf`` and ``tones`` to ``commands`` and ``dsp`` to ``bench_commands``."""
     p = commands.add_parser("dtmf", help="print the DTMF digits in audio files")
     p.add_argument("files", nargs="*", metavar="FILE",
-                   help="WAV (PCM16, mu-law, A-law) or raw 16-bit 8 kHz mono; "
+                   help="WAV (PCM16, mu-law, A-law), raw 16-bit (.raw .sln) or raw G.711 "
+                        "(.ul .ulaw .pcmu / .al .alaw .pcma), 8 kHz mono; "
                         "none: read paths from stdin")
     p.set_defaults(func=_cmd_dtmf)
     p = commands.add_parser("tones", help="print the fax and call-progress tones in audio files")

@@ -3,6 +3,8 @@
 Accepted inputs:
 
 * raw signed 16-bit little-endian PCM at 8 kHz, mono: ``.raw``, ``.sln``, ``.sln8``;
+* raw G.711 codes at 8 kHz, mono, one byte a sample: mu-law ``.ul``, ``.ulaw``, ``.mulaw``,
+  ``.pcmu`` and A-law ``.al``, ``.alaw``, ``.pcma`` (the names SoX and Asterisk use);
 * RIFF/WAVE with a ``fmt `` chunk of format 1 (PCM, 16 bit), 7 (mu-law, 8 bit) or 6 (A-law,
   8 bit), 8000 Hz, one channel; ``WAVE_FORMAT_EXTENSIBLE`` (0xFFFE) whose sub-format GUID
   names one of those.  The chunks are parsed here with :mod:`struct` because the standard
@@ -24,9 +26,11 @@ from pycti.dsp._base import FS_HZ, check_fs
 from pycti.dsp.g711 import alaw_decode, ulaw_decode
 from pycti.errors import AudioFormatError
 
-__all__ = ["RAW_SUFFIXES", "read_audio", "write_wav"]
+__all__ = ["RAW_ALAW_SUFFIXES", "RAW_SUFFIXES", "RAW_ULAW_SUFFIXES", "read_audio", "write_wav"]
 
 RAW_SUFFIXES = (".raw", ".sln", ".sln8")
+RAW_ULAW_SUFFIXES = (".ul", ".ulaw", ".mulaw", ".pcmu")
+RAW_ALAW_SUFFIXES = (".al", ".alaw", ".pcma")
 WAVE_FORMAT_PCM = 1
 WAVE_FORMAT_ALAW = 6
 WAVE_FORMAT_MULAW = 7
@@ -44,7 +48,8 @@ def _fail(path: str | os.PathLike[str], what: str) -> AudioFormatError:
 
 
 def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an 8 kHz mono telephony file as int16 samples (WAV PCM16/mu-law/A-law or raw).
+    """Read an 8 kHz mono telephony file as int16 samples (WAV PCM16/mu-law/A-law, raw PCM16
+    or raw G.711).
 
     Raises ``AudioFormatError`` (a ``ValueError``) for an unsupported rate, width, channel count
     or encoding or a malformed file, and ``OSError`` when the file cannot be read.
@@ -55,12 +60,16 @@ def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
         if len(data) % 2:
             raise _fail(path, f"raw 16-bit file has an odd length of {len(data)} bytes")
         return np.frombuffer(data, dtype="<i2").astype(np.int16)
+    if p.suffix.lower() in RAW_ULAW_SUFFIXES:
+        return ulaw_decode(np.frombuffer(data, dtype=np.uint8))
+    if p.suffix.lower() in RAW_ALAW_SUFFIXES:
+        return alaw_decode(np.frombuffer(data, dtype=np.uint8))
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return _read_wav(path, data)
     if p.suffix.lower() == ".wav":
         raise _fail(path, "not a RIFF/WAVE file")
-    raise _fail(path, f"unknown audio file type {p.suffix or '(no suffix)'!r}; "
-                      f"expected .wav, {', '.join(RAW_SUFFIXES)}")
+    known = ", ".join((".wav",) + RAW_SUFFIXES + RAW_ULAW_SUFFIXES + RAW_ALAW_SUFFIXES)
+    raise _fail(path, f"unknown audio file type {p.suffix or '(no suffix)'!r}; expected {known}")
 
 
 def _chunks(path: str | os.PathLike[str], data: bytes) -> dict[bytes, bytes]:

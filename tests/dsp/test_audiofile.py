@@ -78,6 +78,20 @@ def test_raw_files(tmp_path: Path, suffix: str) -> None:
     assert np.array_equal(read_audio(p), SAMPLES)
 
 
+@pytest.mark.parametrize(("suffix", "encode", "decode"), [
+    (".ul", ulaw_encode, ulaw_decode), (".ulaw", ulaw_encode, ulaw_decode),
+    (".mulaw", ulaw_encode, ulaw_decode), (".PCMU", ulaw_encode, ulaw_decode),
+    (".al", alaw_encode, alaw_decode), (".alaw", alaw_encode, alaw_decode),
+    (".pcma", alaw_encode, alaw_decode),
+])
+def test_raw_g711_files(tmp_path: Path, suffix: str, encode, decode) -> None:
+    """Headerless G.711 codes, one byte a sample, as SoX (.ul/.al) and Asterisk (.ulaw/.alaw) write them."""
+    p = tmp_path / f"r{suffix}"
+    codes = encode(SAMPLES)
+    p.write_bytes(codes.tobytes())
+    assert np.array_equal(read_audio(p), decode(codes))
+
+
 @pytest.mark.parametrize(("name", "data", "message"), [
     ("rate.wav", _wav_bytes(b"\0\0" * 10, rate=16000),
      "rate.wav: sample rate 16000 Hz, expected 8000 Hz"),
