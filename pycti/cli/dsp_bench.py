@@ -26,6 +26,7 @@ __all__ = [
     "BenchResult",
     "babble",
     "bench",
+    "bench_g711",
     "dtmf_tones_or_none",
     "make_detectors",
     "run_detectors",
@@ -190,3 +191,23 @@ def bench(name: str, audio: np.ndarray, *, block_samples: int = 160, repeats: in
         best = min(best, time.process_time() - t0)
     return BenchResult(name=name, channels=audio.shape[0], audio_seconds=audio.shape[1] / _FS,
                        cpu_seconds=best, events=len(events))
+
+
+def bench_g711(audio: np.ndarray, *, block_samples: int = 160, repeats: int = 3) -> BenchResult:
+    """Time G.711 mu-law decode + encode of ``audio``'s frames, as a media plane does per tick.
+
+    The frames are encoded once, untimed (contiguous ``(channels, block_samples)`` codes, as they
+    arrive from a trunk); each timed pass decodes every frame and encodes it again.
+    """
+    from pycti.dsp.g711 import ulaw_decode, ulaw_encode
+
+    frames = [ulaw_encode(np.ascontiguousarray(audio[:, pos: pos + block_samples]))
+              for pos in range(0, audio.shape[1], block_samples)]
+    best = float("inf")
+    for _ in range(max(1, repeats)):
+        t0 = time.process_time()
+        for codes in frames:
+            ulaw_encode(ulaw_decode(codes))
+        best = min(best, time.process_time() - t0)
+    return BenchResult(name="g711", channels=audio.shape[0], audio_seconds=audio.shape[1] / _FS,
+                       cpu_seconds=best, events=0)

@@ -132,7 +132,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         cmd = [sys.executable, "-m", "pycti.cli.main", "bench", "dsp", "--channels",
                str(args.channels), "--seconds", str(args.seconds), "--seed", str(args.seed)]
         return subprocess.call(cmd, env=env)
-    from pycti.cli.dsp_bench import DETECTOR_SETS, bench, workload
+    from pycti.cli.dsp_bench import DETECTOR_SETS, bench, bench_g711, workload
 
     audio = workload(args.channels, args.seconds, seed=args.seed)
     print(f"# {args.channels} channels x {args.seconds:g} s, 20 ms blocks, one thread, best of 3 runs; "
@@ -144,4 +144,5 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             print(f"{name}\tunavailable ({exc})", flush=True)
             continue
         print(f"{name}\t{r.channel_seconds_per_cpu_second:,.0f}", flush=True)
+    print(f"g711\t{bench_g711(audio).channel_seconds_per_cpu_second:,.0f}", flush=True)
     return 0

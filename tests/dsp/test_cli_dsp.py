@@ -154,7 +154,7 @@ def test_bench_dsp_prints_one_line_per_detector() -> None:
     assert r.returncode == 0, r.stderr
     lines = [ln for ln in r.stdout.splitlines() if not ln.startswith("#")]
     names = [ln.split("\t")[0] for ln in lines]
-    assert names == ["dtmf", "progress", "fax", "all"]
+    assert names == ["dtmf", "progress", "fax", "all", "g711"]
     for ln in lines:
         value = ln.split("\t")[1]
         if not value.startswith("unavailable"):
