@@ -111,15 +111,14 @@ def _cmd_dtmf(args: argparse.Namespace) -> int:
 def _cmd_tones(args: argparse.Namespace) -> int:
     from pycti.dsp.progress_tables import COUNTRIES
 
-    codes = tuple(COUNTRIES) if args.country.lower() == "all" else tuple(
+    countries = tuple(COUNTRIES) if args.country.lower() == "all" else tuple(
         c.strip().upper() for c in args.country.split(",") if c.strip())
-    unknown = [c for c in codes if c not in COUNTRIES]
-    if unknown or not codes:
+    if not countries or any(c not in COUNTRIES for c in countries):
         print(f"pycti tones: unknown country {args.country!r}; known: {', '.join(COUNTRIES)} or all",
               file=sys.stderr)
         return 2
     return _answer_each(_paths(args.files, sys.stdin),
-                        lambda x: ",".join(detect_tones(x, country=codes)))
+                        lambda x: ",".join(detect_tones(x, country=countries)))
 
 
 _ONE_CORE_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

@@ -31,6 +31,8 @@ __all__ = ["RAW_ALAW_SUFFIXES", "RAW_SUFFIXES", "RAW_ULAW_SUFFIXES", "read_audio
 RAW_SUFFIXES = (".raw", ".sln", ".sln8")
 RAW_ULAW_SUFFIXES = (".ul", ".ulaw", ".mulaw", ".pcmu")
 RAW_ALAW_SUFFIXES = (".al", ".alaw", ".pcma")
+#: Decoder of each raw G.711 suffix.
+_RAW_G711 = {**dict.fromkeys(RAW_ULAW_SUFFIXES, ulaw_decode), **dict.fromkeys(RAW_ALAW_SUFFIXES, alaw_decode)}
 WAVE_FORMAT_PCM = 1
 WAVE_FORMAT_ALAW = 6
 WAVE_FORMAT_MULAW = 7
@@ -60,15 +62,14 @@ def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
         if len(data) % 2:
             raise _fail(path, f"raw 16-bit file has an odd length of {len(data)} bytes")
         return np.frombuffer(data, dtype="<i2").astype(np.int16)
-    if p.suffix.lower() in RAW_ULAW_SUFFIXES:
-        return ulaw_decode(np.frombuffer(data, dtype=np.uint8))
-    if p.suffix.lower() in RAW_ALAW_SUFFIXES:
-        return alaw_decode(np.frombuffer(data, dtype=np.uint8))
+    decode = _RAW_G711.get(p.suffix.lower())
+    if decode is not None:
+        return decode(np.frombuffer(data, dtype=np.uint8))
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return _read_wav(path, data)
     if p.suffix.lower() == ".wav":
         raise _fail(path, "not a RIFF/WAVE file")
-    known = ", ".join((".wav",) + RAW_SUFFIXES + RAW_ULAW_SUFFIXES + RAW_ALAW_SUFFIXES)
+    known = ", ".join((".wav", *RAW_SUFFIXES, *_RAW_G711))
     raise _fail(path, f"unknown audio file type {p.suffix or '(no suffix)'!r}; expected {known}")
 
 

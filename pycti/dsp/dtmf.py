@@ -160,8 +160,9 @@ class DtmfDetector:
     by the call that completes the first batch holding its end detection, which needs
     ``end_halves`` absent 5 ms halves (35-40 ms after the tone stops, by default): with 20 ms
     blocks and the default, at most 140 ms after the tone stops (132.8 ms measured over all
-    alignments; 92.6 ms with ``batch_ms=60``, which costs about 10 % more CPU).  Events (digit, start, end, level) are the same whatever the block sizes and
-    ``batch_ms``; only when they are returned depends on them.
+    alignments; 92.6 ms with ``batch_ms=60``, which costs about 10 % more CPU).  Events (digit,
+    start, end, level) are the same whatever the block sizes and ``batch_ms``; only when they
+    are returned depends on them.
     """
 
     def __init__(self, channels: int, params: DtmfParams = DtmfParams(), *, fs_hz: int = 8000, batch_ms: float = 100.0) -> None:
