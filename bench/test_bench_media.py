@@ -1,6 +1,6 @@
 """Media-plane cost per 20 ms tick: the batched plane beside a per-channel Python loop.
 
-Workload (pycti.switch.media_bench): every channel bridged in pairs, a DtmfDetector on every
+Workload (pycti.media.bench): every channel bridged in pairs, a DtmfDetector on every
 inbound stream, speech-like inbound audio with a DTMF digit on every tenth channel.
 
 The per-channel loop runs on ``LOOP_CHANNELS`` channels only (a 10,000-channel loop would take
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pycti.switch.media_bench import CYCLE_TICKS, PerChannelLoop, bench_inbound, bridged_plane
+from pycti.media.bench import CYCLE_TICKS, PerChannelLoop, bench_inbound, bridged_plane
 
 pytest.importorskip("pycti.dsp.dtmf")
 

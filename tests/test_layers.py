@@ -1,4 +1,5 @@
-"""No layer imports the one above it (docs/architecture.md)."""
+"""No layer imports the one above it (docs/architecture.md), top-level modules included, and the
+call model stays pure: no numpy, no asyncio."""
 
 from __future__ import annotations
 
@@ -9,44 +10,104 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "pycti"
 
-#: For each package, the pycti packages it may import (besides itself).
-ALLOWED = {
+#: For each layer (a subpackage or a top-level module), the pycti layers it may import besides
+#: itself.  Bottom to top.
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "clock": {"errors"},
     "dsp": {"errors"},
-    "drivers": {"errors", "dsp"},
-    "switch": {"errors", "dsp"},
-    "local": {"errors", "dsp", "drivers", "switch", "provider", "monitor"},
+    "switch": {"errors"},
+    "media": {"errors", "dsp"},
+    "drivers": {"errors", "dsp", "clock"},
+    "monitor": {"errors"},
+    "provider": {"errors", "monitor", "switch"},
+    "local": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor"},
     "callcenter": {"errors", "provider", "monitor", "switch"},
+    "demo": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor", "local", "callcenter"},
+    "cli": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor", "local", "callcenter", "demo"},
+    "__init__": {"local"},
+}
+
+#: Third-party or standard modules a layer must not import at all.
+FORBIDDEN: dict[str, set[str]] = {
+    "switch": {"numpy", "asyncio", "scipy", "cffi"},
+    "errors": {"numpy", "asyncio"},
 }
 
 
-def _pycti_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    rel_pkg = path.relative_to(PKG).parts[0]
-    out = set()
+def _layer_of(path: Path) -> str:
+    rel = path.relative_to(PKG)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def _imports(path: Path, text: str | None = None) -> tuple[set[str], set[str]]:
+    """(pycti layers, other top-level modules) that ``path`` (or ``text`` standing at
+    ``path``) imports."""
+    tree = ast.parse(path.read_text() if text is None else text)
+    rel = path.relative_to(PKG)
+    own = _layer_of(path)
+    depth = len(rel.parts) - 1  # 0 for top-level modules
+    layers: set[str] = set()
+    other: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level == 0 and node.module and node.module.startswith("pycti."):
-                out.add(node.module.split(".")[1])
-            elif node.level == 1:
-                out.add(rel_pkg)
-            elif node.level == 2:
-                mod = (node.module or "").split(".")[0]
-                out.add(mod or "")
+            if node.level == 0 and node.module:
+                top = node.module.split(".")
+                if top[0] == "pycti":
+                    if len(top) > 1:
+                        layers.add(top[1])
+                    else:
+                        layers.update(a.name for a in node.names)
+                else:
+                    other.add(top[0])
+            elif node.level > 0:
+                up = node.level - 1  # packages above the module's own
+                if up < depth:
+                    layers.add(own)
+                else:
+                    mod = (node.module or "").split(".")[0]
+                    if mod:
+                        layers.add(mod)
+                    else:
+                        layers.update(a.name for a in node.names)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.startswith("pycti."):
-                    out.add(alias.name.split(".")[1])
-    return out
+                parts = alias.name.split(".")
+                if parts[0] == "pycti" and len(parts) > 1:
+                    layers.add(parts[1])
+                elif parts[0] != "pycti":
+                    other.add(parts[0])
+    return layers, other
 
 
-@pytest.mark.parametrize("package", sorted(ALLOWED))
-def test_package_imports_only_lower_layers(package):
+def _files() -> list[Path]:
+    return sorted(PKG.rglob("*.py"))
+
+
+def test_every_module_belongs_to_a_layer():
+    unknown = sorted({_layer_of(p) for p in _files()} - set(ALLOWED))
+    assert not unknown, f"modules outside every layer rule: {unknown}"
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_only_lower_layers(layer):
     bad = {}
-    for path in (PKG / package).rglob("*.py"):
-        extra = _pycti_imports(path) - ALLOWED[package] - {package, ""}
-        if extra:
-            bad[str(path.relative_to(PKG))] = sorted(extra)
-    assert not bad, f"imports from higher layers: {bad}"
+    for path in _files():
+        if _layer_of(path) != layer:
+            continue
+        layers, other = _imports(path)
+        extra = layers - ALLOWED[layer] - {layer}
+        banned = other & FORBIDDEN.get(layer, set())
+        if extra or banned:
+            bad[str(path.relative_to(PKG))] = sorted(extra | banned)
+    assert not bad, f"imports that break the layering: {bad}"
+
+
+def test_the_rule_catches_a_violation():
+    """The checker itself: a call-model module importing numpy or the media plane is caught."""
+    probe = PKG / "switch" / "probe.py"
+    layers, other = _imports(probe, "import numpy\nfrom ..media import plane\nfrom .core import x\n")
+    assert "numpy" in other and "media" in layers and "switch" in layers
 
 
 def test_modules_stay_small():

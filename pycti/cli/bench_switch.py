@@ -18,7 +18,7 @@ def register(commands: Any, bench_commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..local.bench import measure_call_rate
-    from ..switch.media_bench import measure_tick_cost
+    from ..media.bench import measure_tick_cost
 
     print(f"media plane: {args.channels} channels bridged in pairs, DTMF detection on every inbound stream")
     cost = measure_tick_cost(args.channels, args.ticks)

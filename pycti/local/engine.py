@@ -23,7 +23,7 @@ from ..dsp.progress import ProgressToneDetector
 from ..errors import CstaError
 from ..switch import commands as cmd
 from ..switch.core import DeviceKind, SwitchCore
-from ..switch.media import MediaPlane
+from ..media.plane import MediaPlane
 from .config import SwitchConfig
 
 __all__ = ["SwitchEngine"]

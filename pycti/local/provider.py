@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import CstaError, PyctiError
 from ..monitor import EventStream
 from ..provider import Provider
-from ..switch.clock import RealClock
+from ..clock import RealClock
 from ..switch.ids import ConnectionID
 from .config import SwitchConfig
 from .engine import SwitchEngine

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pycti.errors import AudioFormatError
-from pycti.switch.media import MediaPlane
-from pycti.switch.media_bench import sine, speech_like
+from pycti.media.plane import MediaPlane
+from pycti.media.bench import sine, speech_like
 
 FRAME = 160
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from pycti.errors import AudioFormatError
-from pycti.switch.media import MediaPlane, PlayDone
-from pycti.switch.media_bench import sine, speech_like
+from pycti.media.plane import MediaPlane, PlayDone
+from pycti.media.bench import sine, speech_like
 
 FRAME = 160
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from pycti.dsp._base import rms_to_dbm0
-from pycti.switch.media import DetectorFailed, EventDetector, MediaPlane
-from pycti.switch.media_bench import bench_inbound, sine
+from pycti.media.plane import DetectorFailed, EventDetector, MediaPlane
+from pycti.media.bench import bench_inbound, sine
 
 FRAME = 160
 

@@ -7,9 +7,9 @@ import asyncio
 import numpy as np
 import pytest
 
-from pycti.switch.clock import Clock, Metronome, RealClock, VirtualClock
-from pycti.switch.media import MediaPlane
-from pycti.switch.media_bench import speech_like
+from pycti.clock import Clock, Metronome, RealClock, VirtualClock
+from pycti.media.plane import MediaPlane
+from pycti.media.bench import speech_like
 
 
 def test_both_clocks_implement_the_protocol() -> None:

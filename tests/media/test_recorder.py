@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pycti.switch.media import MediaPlane, RecordingFailed
-from pycti.switch.media_bench import speech_like
+from pycti.media.plane import MediaPlane, RecordingFailed
+from pycti.media.bench import speech_like
 
 FRAME = 160
 

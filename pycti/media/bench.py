@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pycti.dsp._base import FS_HZ, dbm0_to_peak
-from pycti.switch.media import FRAME_SAMPLES, MediaPlane
+from pycti.media.plane import FRAME_SAMPLES, MediaPlane
 
 __all__ = [
     "CYCLE_TICKS",

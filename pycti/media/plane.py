@@ -4,11 +4,11 @@ Each :meth:`MediaPlane.tick` takes the inbound frames of every channel as one in
 ``(channels, frame_samples)`` array and, without per-channel Python work:
 
 1. routes audio between the parties of each group (bridges: one index gather; conferences: one
-   grouped sum minus self, clipped to int16) -- see :mod:`pycti.switch.mixer`;
+   grouped sum minus self, clipped to int16) -- see :mod:`pycti.media.mixer`;
 2. mixes every active player and tone generator into its channel's outbound frame -- see
-   :mod:`pycti.switch.players`;
+   :mod:`pycti.media.players`;
 3. appends the inbound audio of recorded channels to their WAV files -- see
-   :mod:`pycti.switch.recorder`;
+   :mod:`pycti.media.recorder`;
 4. runs the pluggable detectors (any object with ``process(block) -> list[event]``) on the whole
    inbound array or on a channel subset;
 
@@ -29,9 +29,9 @@ import numpy as np
 
 from pycti.dsp._base import FS_HZ, check_fs
 from pycti.errors import AudioFormatError
-from pycti.switch.mixer import Router
-from pycti.switch.players import PlayDone, PlayerBank, PlayHandle
-from pycti.switch.recorder import Recorder, RecorderBank, RecordingFailed
+from pycti.media.mixer import Router
+from pycti.media.players import PlayDone, PlayerBank, PlayHandle
+from pycti.media.recorder import Recorder, RecorderBank, RecordingFailed
 
 __all__ = [
     "FRAME_SAMPLES",
