@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CstaError
+from ..errors import CstaError, ErrorValue
 from ..provider import Provider
 from ..switch import events as ev
 from ..switch.ids import ConnectionID
@@ -133,7 +133,7 @@ class Acd:
             except CstaError as exc:
                 self.errors.append(f"deflect {w.conn} -> {agent.config.station}: {exc}")
                 agent.state = AgentState.NOT_READY
-                if exc.error_value not in ("invalidConnectionState", "invalidConnectionID"):
+                if exc.error_value not in (ErrorValue.INVALID_CONNECTION_STATE, ErrorValue.INVALID_CONNECTION_ID):
                     q.waiting.appendleft(w)
                 continue
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..drivers.base import Driver, LineEvent, LineSignal, PortKind
 from ..dsp.dtmf import DtmfDetector
 from ..dsp.progress import ProgressToneDetector
-from ..errors import CstaError
+from ..errors import CstaError, ErrorValue
 from ..switch import commands as cmd
 from ..switch.core import DeviceKind, SwitchCore
 from ..media.plane import MediaPlane
@@ -319,7 +319,7 @@ class SwitchEngine:
         try:
             return self.port_of[device]
         except KeyError:
-            raise CstaError("invalidDeviceIdentifier", f"{device!r} has no media channel") from None
+            raise CstaError(ErrorValue.INVALID_DEVICE_ID, f"{device!r} has no media channel") from None
 
     def call_channels(self, call_id: str, exclude: str | None = None) -> list[int]:
         """Channels of the connected parties of a call (optionally without one device)."""

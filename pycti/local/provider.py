@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CstaError, PyctiError
+from ..errors import CstaError, ErrorValue, PyctiError
 from ..monitor import EventStream
 from ..provider import Provider
 from ..clock import RealClock
@@ -236,8 +236,8 @@ class LocalProvider(Provider):
         channels = self.engine.call_channels(connection.call_id, exclude=connection.device_id)
         if not channels:
             raise CstaError(
-                "invalidConnectionState", f"{connection}: no connected party with audio to play to",
-                category="state",
+                ErrorValue.INVALID_CONNECTION_STATE, f"{connection}: no connected party with audio to play to",
+                
             )
         media = self.engine.media
         futures = []
@@ -261,7 +261,7 @@ class LocalProvider(Provider):
         """Record a call's first two parties to a stereo WAV (one party per channel)."""
         channels = self.engine.call_channels(call_id)
         if not channels:
-            raise CstaError("invalidCallIdentifier", f"{call_id!r} has no parties to record")
+            raise CstaError(ErrorValue.INVALID_CALL_ID, f"{call_id!r} has no parties to record")
         return self.engine.media.record(tuple(channels[:2]), path)
 
 

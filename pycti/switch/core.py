@@ -19,6 +19,8 @@ released (ReleaseLine).  Calls of three or more parties go on without the one wh
 
 from __future__ import annotations
 
+from pycti.errors import ErrorValue
+
 from pycti.switch import core_transfer as _xfer
 from pycti.switch.commands import AnswerLine, Command, SendDigits
 from pycti.switch.core_model import (
@@ -78,14 +80,14 @@ class SwitchCore:
         m = self._m
         m.require(
             isinstance(device_id, str) and bool(device_id) and not any(ch.isspace() for ch in device_id),
-            "invalidDeviceID",
+            ErrorValue.INVALID_DEVICE_ID,
             f"bad device id {device_id!r}",
         )
-        m.require(device_id not in m.devices, "invalidDeviceID", f"{device_id} already exists")
-        m.require(isinstance(kind, DeviceKind), "invalidObjectType", f"bad device kind {kind!r}")
+        m.require(device_id not in m.devices, ErrorValue.INVALID_DEVICE_ID, f"{device_id} already exists")
+        m.require(isinstance(kind, DeviceKind), ErrorValue.INVALID_OBJECT_TYPE, f"bad device kind {kind!r}")
         m.require(
             pickup_group is None or kind is DeviceKind.STATION,
-            "invalidParameterValue",
+            ErrorValue.INVALID_PARAMETER_VALUE,
             "only stations belong to pickup groups",
         )
         dev = Device(device_id, kind, pickup_group)
@@ -98,7 +100,7 @@ class SwitchCore:
         """Forget an idle device (and its monitors); a device in a call is refused."""
         m = self._m
         dev = m.device(device_id)
-        m.require(not dev.conns, "invalidDeviceState", f"{device_id} has connections")
+        m.require(not dev.conns, ErrorValue.INVALID_DEVICE_STATE, f"{device_id} has connections")
         del m.devices[device_id]
         if dev.kind is DeviceKind.TRUNK:
             m.trunk_count -= 1
@@ -152,19 +154,19 @@ class SwitchCore:
         first idle trunk (SeizeTrunk).  Returns the calling device's connection.
         """
         m = self._m
-        dev = m.device(calling_device, "invalidCallingDeviceID")
+        dev = m.device(calling_device, ErrorValue.INVALID_CALLING_DEVICE_ID)
         m.require(
             dev.kind in (DeviceKind.STATION, DeviceKind.ROUTE),
-            "requestIncompatibleWithCallingDevice",
+            ErrorValue.REQUEST_INCOMPATIBLE_WITH_CALLING_DEVICE,
             f"{dev.id} cannot originate",
         )
-        m.require(dev.in_service, "callingDeviceOutOfService", f"{dev.id} is out of service")
+        m.require(dev.in_service, ErrorValue.CALLING_DEVICE_OUT_OF_SERVICE, f"{dev.id} is out of service")
         m.require(
             dev.kind is not DeviceKind.STATION or not m.has_state(dev, BUSY_STATES),
-            "invalidCallingDeviceState",
+            ErrorValue.INVALID_CALLING_DEVICE_STATE,
             f"{dev.id} is busy",
         )
-        dest = m.resolve(called_directory_number, "invalidCalledDeviceID", caller=dev)
+        dest = m.resolve(called_directory_number, ErrorValue.INVALID_CALLED_DEVICE_ID, caller=dev)
 
         conn = m.initiate(dev, called_directory_number, now, EventCause.MAKE_CALL)
         if dev.kind is DeviceKind.STATION:
@@ -182,7 +184,7 @@ class SwitchCore:
         dev = conn.device
         m.require(
             dev.kind in (DeviceKind.STATION, DeviceKind.ROUTE),
-            "requestIncompatibleWithConnection",
+            ErrorValue.REQUEST_INCOMPATIBLE_WITH_CONNECTION,
             f"{conn.cid}: only the far end answers a trunk",
         )
         self._m.no_other_active(dev, conn)
@@ -249,7 +251,7 @@ class SwitchCore:
             held_call,
             Input.RECONNECT_ACTIVE,
             Input.RECONNECT_HELD,
-            errors=("invalidActiveConnectionID", "invalidHeldConnectionID"),
+            errors=(ErrorValue.INVALID_ACTIVE_CONNECTION_ID, ErrorValue.INVALID_HELD_CONNECTION_ID),
         )
         m.remove(active, Input.RECONNECT_ACTIVE, now, EventCause.NORMAL_CLEARING)
         m.settle(active.call, now)
@@ -317,7 +319,7 @@ class SwitchCore:
             isinstance(characters_to_send, str)
             and bool(characters_to_send)
             and set(characters_to_send) <= _DIGITS,
-            "invalidParameterValue",
+            ErrorValue.INVALID_PARAMETER_VALUE,
             f"not DTMF characters: {characters_to_send!r}",
         )
         m.change(conn, Input.GENERATE_DIGITS)
@@ -353,7 +355,7 @@ class SwitchCore:
         """Start a device monitor; returns its cross-reference id.  The core keeps the
         bookkeeping only: route events with :meth:`CstaEvent.devices` and
         :meth:`monitored_device`."""
-        self._m.device(monitor_object, "invalidMonitorObject")
+        self._m.device(monitor_object, ErrorValue.INVALID_MONITOR_OBJECT)
         xref = self._monitor_ids.allocate()
         self._monitors[xref] = monitor_object
         return xref
@@ -362,7 +364,7 @@ class SwitchCore:
         """Stop a monitor; an unknown cross-reference id is invalidMonitorCrossRefID."""
         self._m.require(
             cross_ref_identifier in self._monitors,
-            "invalidMonitorCrossRefID",
+            ErrorValue.INVALID_MONITOR_CROSS_REF_ID,
             f"no monitor {cross_ref_identifier!r}",
         )
         del self._monitors[cross_ref_identifier]
@@ -371,7 +373,7 @@ class SwitchCore:
         """The device a monitor watches."""
         self._m.require(
             cross_ref_identifier in self._monitors,
-            "invalidMonitorCrossRefID",
+            ErrorValue.INVALID_MONITOR_CROSS_REF_ID,
             f"no monitor {cross_ref_identifier!r}",
         )
         return self._monitors[cross_ref_identifier]
@@ -391,13 +393,13 @@ class SwitchCore:
         """
         m = self._m
         dev = m.device(trunk)
-        m.require(dev.kind is DeviceKind.TRUNK, "requestIncompatibleWithDevice", f"{trunk} is not a trunk")
-        m.require(dev.in_service, "deviceOutOfService", f"{trunk} is out of service")
-        m.require(not dev.conns, "invalidDeviceState", f"{trunk} is already in a call")
+        m.require(dev.kind is DeviceKind.TRUNK, ErrorValue.REQUEST_INCOMPATIBLE_WITH_DEVICE, f"{trunk} is not a trunk")
+        m.require(dev.in_service, ErrorValue.DEVICE_OUT_OF_SERVICE, f"{trunk} is out of service")
+        m.require(not dev.conns, ErrorValue.INVALID_DEVICE_STATE, f"{trunk} is already in a call")
         target = called_number if called_number in m.devices else m.default_route
         if target is not None and m.devices[target].kind is DeviceKind.TRUNK:
             target = None
-        dest = m.resolve(target, "invalidCalledDeviceID") if target is not None else None
+        dest = m.resolve(target, ErrorValue.INVALID_CALLED_DEVICE_ID) if target is not None else None
 
         call = m.new_call(calling_number, called_number)
         call.pending_answer = dev.id
@@ -465,7 +467,7 @@ class SwitchCore:
             return False
         call = conn.call
         if conn.state is _S.INITIATED:
-            dest = m.resolve(digits, "invalidCalledDeviceID", caller=dev)
+            dest = m.resolve(digits, ErrorValue.INVALID_CALLED_DEVICE_ID, caller=dev)
             call.called = digits
             m.originate(call, conn, dest, now, EventCause.NEW_CALL)
         else:
@@ -492,14 +494,14 @@ class SwitchCore:
         second: ConnectionID,
         first_input: Input,
         second_input: Input,
-        errors: tuple[str, str] = ("invalidHeldConnectionID", "invalidActiveConnectionID"),
+        errors: tuple[str, str] = (ErrorValue.INVALID_HELD_CONNECTION_ID, ErrorValue.INVALID_ACTIVE_CONNECTION_ID),
     ) -> tuple[Connection, Connection]:
         m = self._m
         a = m.conn(first, errors[0])
         b = m.conn(second, errors[1])
         m.check(a, first_input)
         m.check(b, second_input)
-        m.require(a.device is b.device, "notSameDevice", f"{first} and {second} are on different devices")
+        m.require(a.device is b.device, ErrorValue.NOT_SAME_DEVICE, f"{first} and {second} are on different devices")
         return a, b
 
     def _hold(self, conn: Connection, inp: Input, now: float, cause: EventCause) -> None:

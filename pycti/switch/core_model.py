@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from pycti.errors import CstaError
+from pycti.errors import CstaError, ErrorValue
 from pycti.switch.commands import (
     AnswerLine,
     Command,
@@ -39,30 +39,11 @@ from pycti.switch.events import (
     ServiceInitiated,
 )
 from pycti.switch.ids import ConnectionID, IdSequence
-from pycti.switch.states import STATE_ERROR_CATEGORY, ConnectionState, Input, transition
+from pycti.switch.states import ConnectionState, Input, transition
 
 __all__ = ["CallModel", "Destination", "DeviceKind", "err"]
 
 _S = ConnectionState
-
-_STATE_ERRORS = frozenset(
-    {
-        "invalidDeviceState",
-        "connectedCallExists",
-        "invalidCallingDeviceState",
-        "invalidCalledDeviceState",
-        "invalidDestinationDeviceState",
-        "noCallToAnswer",
-    }
-)
-_SYSTEM_ERRORS = frozenset(
-    {
-        "deviceOutOfService",
-        "callingDeviceOutOfService",
-        "destinationDeviceOutOfService",
-        "networkBusy",
-    }
-)
 
 #: A station with a connection in one of these states is busy to a new call.
 BUSY_STATES = frozenset({_S.INITIATED, _S.ALERTING, _S.CONNECTED, _S.FAIL})
@@ -70,15 +51,9 @@ BUSY_STATES = frozenset({_S.INITIATED, _S.ALERTING, _S.CONNECTED, _S.FAIL})
 ACTIVE_STATES = frozenset({_S.INITIATED, _S.CONNECTED, _S.FAIL})
 
 
-def err(error_value: str, detail: str) -> CstaError:
-    """A :class:`CstaError` with the ECMA-269 category of ``error_value``."""
-    if error_value in _STATE_ERRORS:
-        category = STATE_ERROR_CATEGORY
-    elif error_value in _SYSTEM_ERRORS:
-        category = "system"
-    else:
-        category = "operation"
-    return CstaError(error_value, detail, category=category)
+def err(error_value: ErrorValue, detail: str) -> CstaError:
+    """A :class:`CstaError` for ``error_value`` (its category comes with the value)."""
+    return CstaError(error_value, detail)
 
 
 class DeviceKind(Enum):
@@ -179,14 +154,14 @@ class CallModel:
         self._touched: dict[str, Call] = {}
 
     # -- lookups and checks (pure, raise CstaError) -----------------------------------------
-    def device(self, device_id: object, error_value: str = "invalidDeviceID") -> Device:
+    def device(self, device_id: object, error_value: ErrorValue = ErrorValue.INVALID_DEVICE_ID) -> Device:
         """The device called ``device_id``, or CstaError(error_value)."""
         dev = self.devices.get(device_id) if isinstance(device_id, str) else None
         if dev is None:
             raise err(error_value, f"no device {device_id!r}")
         return dev
 
-    def conn(self, cid: object, error_value: str = "invalidConnectionID") -> Connection:
+    def conn(self, cid: object, error_value: ErrorValue = ErrorValue.INVALID_CONNECTION_ID) -> Connection:
         """The live connection ``cid``, or CstaError(error_value)."""
         if isinstance(cid, ConnectionID):
             call = self.calls.get(cid.call_id)
@@ -201,7 +176,7 @@ class CallModel:
         key = call_id.call_id if isinstance(call_id, ConnectionID) else call_id
         found = self.calls.get(key) if isinstance(key, str) else None
         if found is None:
-            raise err("invalidCallID", f"no call {call_id}")
+            raise err(ErrorValue.INVALID_CALL_ID, f"no call {call_id}")
         return found
 
     @staticmethod
@@ -210,7 +185,7 @@ class CallModel:
         return transition(conn.state, inp, subject=conn.cid)
 
     @staticmethod
-    def require(ok: bool, error_value: str, detail: str) -> None:
+    def require(ok: bool, error_value: ErrorValue, detail: str) -> None:
         """Raise CstaError(error_value) unless ``ok``."""
         if not ok:
             raise err(error_value, detail)
@@ -223,14 +198,14 @@ class CallModel:
     def device_of_kind(self, device_id: str, kind: DeviceKind) -> Device:
         """The device ``device_id``, which must be of ``kind`` (requestIncompatibleWithDevice)."""
         dev = self.device(device_id)
-        self.require(dev.kind is kind, "requestIncompatibleWithDevice", f"{device_id} is not a {kind.value}")
+        self.require(dev.kind is kind, ErrorValue.REQUEST_INCOMPATIBLE_WITH_DEVICE, f"{device_id} is not a {kind.value}")
         return dev
 
     def controllable(self, conn: Connection) -> None:
         """Only stations and route points answer, hold, consult, transfer and conference."""
         self.require(
             conn.device.kind in (DeviceKind.STATION, DeviceKind.ROUTE),
-            "requestIncompatibleWithConnection",
+            ErrorValue.REQUEST_INCOMPATIBLE_WITH_CONNECTION,
             f"{conn.cid}: a {conn.device.kind.value} device cannot do this",
         )
 
@@ -239,14 +214,14 @@ class CallModel:
         if dev.kind is DeviceKind.STATION:
             self.require(
                 not self.has_state(dev, ACTIVE_STATES, but=conn),
-                "connectedCallExists",
+                ErrorValue.CONNECTED_CALL_EXISTS,
                 f"{dev.id} already has an active call",
             )
 
     def resolve(
         self,
         number: object,
-        error_value: str,
+        error_value: ErrorValue,
         *,
         exclude: Call | None = None,
         caller: Device | None = None,
@@ -282,12 +257,12 @@ class CallModel:
         if cause is None:
             return
         if cause is EventCause.BUSY:
-            raise err("invalidDestinationDeviceState", f"{dest.number} is busy")
+            raise err(ErrorValue.INVALID_DESTINATION_DEVICE_STATE, f"{dest.number} is busy")
         if cause is EventCause.DEST_OUT_OF_ORDER:
-            raise err("destinationDeviceOutOfService", f"{dest.number} is out of service")
+            raise err(ErrorValue.DESTINATION_DEVICE_OUT_OF_SERVICE, f"{dest.number} is out of service")
         if cause is EventCause.TRUNKS_BUSY:
-            raise err("networkBusy", f"no idle trunk for {dest.number}")
-        raise err("invalidDestination", f"{dest.number} is not a device and no trunk exists")
+            raise err(ErrorValue.NETWORK_BUSY, f"no idle trunk for {dest.number}")
+        raise err(ErrorValue.INVALID_DESTINATION, f"{dest.number} is not a device and no trunk exists")
 
     # -- mutating primitives (cannot fail once the service has validated) -------------------
     def emit(self, event: CstaEvent) -> None:

@@ -7,6 +7,8 @@ methods.  Each validates everything before its first mutation.
 
 from __future__ import annotations
 
+from pycti.errors import ErrorValue
+
 from pycti.switch.commands import AnswerLine
 from pycti.switch.core_model import (
     BUSY_STATES,
@@ -54,7 +56,7 @@ def consultation_call(m: CallModel, existing: ConnectionID, consulted: str, now:
     m.controllable(conn)
     dev = conn.device
     m.no_other_active(dev, conn)
-    dest = m.resolve(consulted, "invalidCalledDeviceID", caller=dev)
+    dest = m.resolve(consulted, ErrorValue.INVALID_CALLED_DEVICE_ID, caller=dev)
 
     if conn.state is _S.CONNECTED:
         m.change(conn, Input.CONSULTATION_EXISTING)
@@ -79,15 +81,15 @@ def _join_pair(
     m: CallModel, held: ConnectionID, active: ConnectionID, held_input: Input, active_input: Input
 ) -> tuple[Connection, Connection]:
     """Validate a (held, active) pair of one device for transfer/conference."""
-    h = m.conn(held, "invalidHeldConnectionID")
-    a = m.conn(active, "invalidActiveConnectionID")
+    h = m.conn(held, ErrorValue.INVALID_HELD_CONNECTION_ID)
+    a = m.conn(active, ErrorValue.INVALID_ACTIVE_CONNECTION_ID)
     m.check(h, held_input)
     m.check(a, active_input)
-    m.require(h.device is a.device, "notSameDevice", f"{held} and {active} are on different devices")
+    m.require(h.device is a.device, ErrorValue.NOT_SAME_DEVICE, f"{held} and {active} are on different devices")
     m.controllable(h)
     dev_id = h.device.id
     shared = [d for d in a.call.conns if d != dev_id and d in h.call.conns]
-    m.require(not shared, "notDifferentDevices", f"{shared} already in both calls")
+    m.require(not shared, ErrorValue.NOT_DIFFERENT_DEVICES, f"{shared} already in both calls")
     return h, a
 
 
@@ -181,11 +183,11 @@ def single_step_transfer_call(
     A busy, out-of-service or unreachable ``transferred_to`` refuses the service.
     Returns the new connection of ``transferred_to``.
     """
-    conn = m.conn(active, "invalidActiveConnectionID")
+    conn = m.conn(active, ErrorValue.INVALID_ACTIVE_CONNECTION_ID)
     m.check(conn, Input.SINGLE_STEP_TRANSFER)
     m.controllable(conn)
     call, dev = conn.call, conn.device
-    dest = m.resolve(transferred_to, "invalidDestination", exclude=call)
+    dest = m.resolve(transferred_to, ErrorValue.INVALID_DESTINATION, exclude=call)
     m.require_reachable(dest)
     target = dest.device if dest.device is not None else dest.trunk
     assert target is not None
@@ -228,7 +230,7 @@ def deflect_call(m: CallModel, conn_id: ConnectionID, new_destination: str, now:
     conn = m.conn(conn_id)
     m.check(conn, Input.DEFLECT_CALL)
     call = conn.call
-    dest = m.resolve(new_destination, "invalidDestination", exclude=call)
+    dest = m.resolve(new_destination, ErrorValue.INVALID_DESTINATION, exclude=call)
     m.require_reachable(dest)
     target = dest.device if dest.device is not None else dest.trunk
     assert target is not None
@@ -263,17 +265,17 @@ def _divert(m: CallModel, conn: Connection, to: str, inp: Input, cause: EventCau
 def _pickup_requester(m: CallModel, requesting: str) -> Device:
     """Validate the device that picks a call up."""
     req = m.device(requesting)
-    m.require(req.kind in _CONTROLLABLE, "requestIncompatibleWithDevice", f"{req.id} cannot pick up")
-    m.require(req.in_service, "deviceOutOfService", f"{req.id} is out of service")
+    m.require(req.kind in _CONTROLLABLE, ErrorValue.REQUEST_INCOMPATIBLE_WITH_DEVICE, f"{req.id} cannot pick up")
+    m.require(req.in_service, ErrorValue.DEVICE_OUT_OF_SERVICE, f"{req.id} is out of service")
     if req.kind is DeviceKind.STATION:
-        m.require(not m.has_state(req, BUSY_STATES), "invalidDeviceState", f"{req.id} is busy")
+        m.require(not m.has_state(req, BUSY_STATES), ErrorValue.INVALID_DEVICE_STATE, f"{req.id} is busy")
     return req
 
 
 def _pickup(m: CallModel, picked: Connection, req: Device, now: float) -> ConnectionID:
     """Move an alerting call from ``picked``'s device to ``req``, answered."""
     call, dev = picked.call, picked.device
-    m.require(req.id not in call.conns, "notDifferentDevices", f"{req.id} is already in {call.id}")
+    m.require(req.id not in call.conns, ErrorValue.NOT_DIFFERENT_DEVICES, f"{req.id} is already in {call.id}")
     _divert(m, picked, req.id, Input.PICKED_UP, EventCause.CALL_PICKUP, now)
     new = m.create(call, req, Input.JOIN)
     if req.kind is DeviceKind.STATION:
@@ -307,9 +309,9 @@ def directed_pickup_call(
     if isinstance(call_to_be_picked_up, ConnectionID):
         picked = m.conn(call_to_be_picked_up)
     else:
-        dev = m.device(call_to_be_picked_up, "invalidPickUpDeviceID")
+        dev = m.device(call_to_be_picked_up, ErrorValue.INVALID_PICK_UP_DEVICE_ID)
         ringing = [c for c in dev.conns.values() if c.state is _S.ALERTING]
-        m.require(bool(ringing), "noCallToAnswer", f"nothing alerting at {dev.id}")
+        m.require(bool(ringing), ErrorValue.NO_CALL_TO_ANSWER, f"nothing alerting at {dev.id}")
         picked = ringing[0]
     m.check(picked, Input.PICKED_UP)
     req = _pickup_requester(m, requesting_device)
@@ -321,13 +323,13 @@ def group_pickup_call(m: CallModel, new_destination: str, pick_group: str | None
     (default: its own pickup group).  Events as for the directed pickup."""
     req = _pickup_requester(m, new_destination)
     group = pick_group if pick_group is not None else req.pickup_group
-    m.require(group is not None, "invalidParameterValue", f"{req.id} has no pickup group")
+    m.require(group is not None, ErrorValue.INVALID_PARAMETER_VALUE, f"{req.id} has no pickup group")
     assert group is not None
     picked = next(
         (c for c in m.group_alerting.get(group, {}).values() if req.id not in c.call.conns),
         None,
     )
-    m.require(picked is not None, "noCallToAnswer", f"nothing alerting in pickup group {group}")
+    m.require(picked is not None, ErrorValue.NO_CALL_TO_ANSWER, f"nothing alerting in pickup group {group}")
     assert picked is not None
     m.check(picked, Input.PICKED_UP)
     return _pickup(m, picked, req, now)

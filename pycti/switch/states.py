@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from enum import Enum, IntEnum
 
-from pycti.errors import CstaError
+from pycti.errors import CstaError, ErrorCategory, ErrorValue
 
 __all__ = [
     "STATE_ERROR_CATEGORY",
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: ``CstaError.category`` of the ECMA-269 ``StateIncompatibilityErrors``.
-STATE_ERROR_CATEGORY = "state"
+STATE_ERROR_CATEGORY = ErrorCategory.STATE_INCOMPATIBILITY
 
 
 class ConnectionState(IntEnum):
@@ -97,13 +97,13 @@ class Input(Enum):
     PORT_FAILURE = "port_failure"
 
     @property
-    def error_value(self) -> str:
+    def error_value(self) -> ErrorValue:
         """ECMA-269 error value for this input refused in the current state."""
         if self in _HELD_ROLES:
-            return "invalidHeldConnectionState"
+            return ErrorValue.INVALID_HELD_CONNECTION_STATE
         if self in _ACTIVE_ROLES:
-            return "invalidActiveConnectionState"
-        return "invalidConnectionState"
+            return ErrorValue.INVALID_ACTIVE_CONNECTION_STATE
+        return ErrorValue.INVALID_CONNECTION_STATE
 
 
 _HELD_ROLES = frozenset(
@@ -190,5 +190,4 @@ def transition(state: ConnectionState, inp: Input, *, subject: object = None) ->
             inp.error_value,
             f"{what}is {state.asn1_name}; {inp.name.lower()} needs "
             + "/".join(sorted(s.asn1_name for s in _ALLOWED[inp])),
-            category=STATE_ERROR_CATEGORY,
         ) from None

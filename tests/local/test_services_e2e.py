@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pycti.drivers.sim_ops import Tone
-from pycti.errors import CstaError
+from pycti.errors import CstaError, ErrorValue
 from pycti.switch import events as ev
 from pycti.switch.ids import ConnectionID
 from pycti.switch.states import ConnectionState
@@ -199,13 +199,13 @@ async def test_wrong_state_and_unknown_device_change_nothing(provider):
     before = states(await p.snapshot_call(conn_a.call_id))
     with pytest.raises(CstaError) as ei:
         await p.answer_call(conn_b)  # already connected
-    assert ei.value.error_value == "invalidConnectionState"
+    assert ei.value.error_value == ErrorValue.INVALID_CONNECTION_STATE
     with pytest.raises(CstaError) as ei:
         await p.retrieve_call(conn_a)  # not held
-    assert "State" in ei.value.error_value
+    assert "State" in ei.value.error_value.asn1_name
     with pytest.raises(CstaError) as ei:
         await p.make_call("9999", "8002")
-    assert "invalid" in ei.value.error_value
+    assert ei.value.error_value == ErrorValue.INVALID_CALLING_DEVICE_ID
     with pytest.raises(CstaError):
         await p.answer_call(ConnectionID("C999", "8002"))
     assert states(await p.snapshot_call(conn_a.call_id)) == before

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pycti.errors import CstaError
+from pycti.errors import CstaError, ErrorValue
 from pycti.switch.commands import ReleaseLine
 from pycti.switch.core import DeviceKind
 from pycti.switch.events import EventCause
@@ -18,14 +18,15 @@ S = ConnectionState
 E = EventCause
 
 
-def refused(rig, act: Callable[[], object], error_value: str, category: str = "operation") -> None:
+def refused(rig, act: Callable[[], object], error_value: ErrorValue, category: str = "operation") -> None:
     """``act`` must raise CstaError(error_value) and change nothing."""
     rig.drain()
     before = rig.state()
     with pytest.raises(CstaError) as info:
         act()
     assert info.value.error_value == error_value, info.value
-    assert info.value.category == category
+    assert info.value.category is error_value.category
+    assert info.value.category.value.startswith(category)
     assert rig.state() == before
     assert rig.drain() == ([], [])
 
@@ -45,19 +46,19 @@ def untouched(rig, bystander) -> None:
 
 def test_unknown_device_and_connection(rig, bystander) -> None:
     core = rig.core
-    refused(rig, lambda: core.make_call("NOPE", "S1", rig.tick()), "invalidCallingDeviceID")
-    refused(rig, lambda: core.make_call("S1", "", rig.tick()), "invalidCalledDeviceID")
-    refused(rig, lambda: core.make_call("S1", "T1", rig.tick()), "invalidCalledDeviceID")
-    refused(rig, lambda: core.make_call("T1", "S1", rig.tick()), "requestIncompatibleWithCallingDevice")
-    refused(rig, lambda: core.snapshot_device("NOPE"), "invalidDeviceID")
-    refused(rig, lambda: core.snapshot_call("C999"), "invalidCallID")
-    refused(rig, lambda: core.line_offhook("NOPE", rig.tick()), "invalidDeviceID")
-    refused(rig, lambda: core.line_offhook("T1", rig.tick()), "requestIncompatibleWithDevice")
-    refused(rig, lambda: core.answer_call(ConnectionID("C999", "S1"), rig.tick()), "invalidConnectionID")
-    refused(rig, lambda: core.clear_connection("C1/S1", rig.tick()), "invalidConnectionID")  # type: ignore[arg-type]
-    refused(rig, lambda: core.monitor_start("NOPE"), "invalidMonitorObject")
-    refused(rig, lambda: core.monitor_stop("M42"), "invalidMonitorCrossRefID")
-    refused(rig, lambda: core.add_device("S1", DeviceKind.STATION), "invalidDeviceID")
+    refused(rig, lambda: core.make_call("NOPE", "S1", rig.tick()), ErrorValue.INVALID_CALLING_DEVICE_ID)
+    refused(rig, lambda: core.make_call("S1", "", rig.tick()), ErrorValue.INVALID_CALLED_DEVICE_ID)
+    refused(rig, lambda: core.make_call("S1", "T1", rig.tick()), ErrorValue.INVALID_CALLED_DEVICE_ID)
+    refused(rig, lambda: core.make_call("T1", "S1", rig.tick()), ErrorValue.REQUEST_INCOMPATIBLE_WITH_CALLING_DEVICE)
+    refused(rig, lambda: core.snapshot_device("NOPE"), ErrorValue.INVALID_DEVICE_ID)
+    refused(rig, lambda: core.snapshot_call("C999"), ErrorValue.INVALID_CALL_ID)
+    refused(rig, lambda: core.line_offhook("NOPE", rig.tick()), ErrorValue.INVALID_DEVICE_ID)
+    refused(rig, lambda: core.line_offhook("T1", rig.tick()), ErrorValue.REQUEST_INCOMPATIBLE_WITH_DEVICE)
+    refused(rig, lambda: core.answer_call(ConnectionID("C999", "S1"), rig.tick()), ErrorValue.INVALID_CONNECTION_ID)
+    refused(rig, lambda: core.clear_connection("C1/S1", rig.tick()), ErrorValue.INVALID_CONNECTION_ID)  # type: ignore[arg-type]
+    refused(rig, lambda: core.monitor_start("NOPE"), ErrorValue.INVALID_MONITOR_OBJECT)
+    refused(rig, lambda: core.monitor_stop("M42"), ErrorValue.INVALID_MONITOR_CROSS_REF_ID)
+    refused(rig, lambda: core.add_device("S1", DeviceKind.STATION), ErrorValue.INVALID_DEVICE_ID)
     untouched(rig, bystander)
 
 
@@ -65,28 +66,28 @@ def test_service_in_wrong_state_and_wrong_arguments(rig, bystander) -> None:
     core = rig.core
     calling, alerting = rig.call_from("S1", "S2")
     rig.drain()
-    refused(rig, lambda: core.hold_call(alerting, rig.tick()), "invalidConnectionState", "state")
-    refused(rig, lambda: core.retrieve_call(calling, rig.tick()), "invalidConnectionState", "state")
-    refused(rig, lambda: core.generate_digits(alerting, "1", rig.tick()), "invalidConnectionState", "state")
-    refused(rig, lambda: core.generate_digits(calling, "1x", rig.tick()), "invalidParameterValue")
+    refused(rig, lambda: core.hold_call(alerting, rig.tick()), ErrorValue.INVALID_CONNECTION_STATE, "state")
+    refused(rig, lambda: core.retrieve_call(calling, rig.tick()), ErrorValue.INVALID_CONNECTION_STATE, "state")
+    refused(rig, lambda: core.generate_digits(alerting, "1", rig.tick()), ErrorValue.INVALID_CONNECTION_STATE, "state")
+    refused(rig, lambda: core.generate_digits(calling, "1x", rig.tick()), ErrorValue.INVALID_PARAMETER_VALUE)
     refused(
         rig,
         lambda: core.transfer_call(calling, bystander_conn(rig, bystander), rig.tick()),
-        "invalidHeldConnectionState",
+        ErrorValue.INVALID_HELD_CONNECTION_STATE,
         "state",
     )
     core.answer_call(alerting, rig.tick())
     core.hold_call(calling, rig.tick())
     refused(
-        rig, lambda: core.transfer_call(calling, bystander_conn(rig, bystander), rig.tick()), "notSameDevice"
+        rig, lambda: core.transfer_call(calling, bystander_conn(rig, bystander), rig.tick()), ErrorValue.NOT_SAME_DEVICE
     )
     refused(
         rig,
         lambda: core.answer_call(ConnectionID(bystander[0], "R2"), rig.tick()),
-        "invalidConnectionState",
+        ErrorValue.INVALID_CONNECTION_STATE,
         "state",
     )
-    refused(rig, lambda: core.remove_device("S1"), "invalidDeviceState", "state")
+    refused(rig, lambda: core.remove_device("S1"), ErrorValue.INVALID_DEVICE_STATE, "state")
     untouched(rig, bystander)
 
 
@@ -108,11 +109,11 @@ def test_call_to_busy_station_fails_at_the_caller(rig, bystander) -> None:
     assert rig.names(events) == ["ConnectionCleared", "CallCleared"]
     # a redirection to a busy station is refused instead
     _, r1 = rig.call_from("R0", "R1")
-    refused(rig, lambda: core.deflect_call(r1, "S4", rig.tick()), "invalidDestinationDeviceState", "state")
+    refused(rig, lambda: core.deflect_call(r1, "S4", rig.tick()), ErrorValue.INVALID_DESTINATION_DEVICE_STATE, "state")
     refused(
         rig,
         lambda: core.single_step_transfer_call(ConnectionID(r1.call_id, "R0"), "S4", rig.tick()),
-        "invalidDestinationDeviceState",
+        ErrorValue.INVALID_DESTINATION_DEVICE_STATE,
         "state",
     )
     untouched(rig, bystander)
@@ -135,7 +136,7 @@ def test_caller_hangs_up_during_consultation(rig, bystander) -> None:
     assert [e.dropped_connection for e in events[:2]] == [t1, s1]  # the held party goes too
     assert ReleaseLine(device="T1") in commands and ReleaseLine(device="S1") not in commands
     assert core.snapshot_call(consult.call_id) == consult_snapshot
-    refused(rig, lambda: core.transfer_call(s1, consult, rig.tick()), "invalidHeldConnectionID")
+    refused(rig, lambda: core.transfer_call(s1, consult, rig.tick()), ErrorValue.INVALID_HELD_CONNECTION_ID)
     untouched(rig, bystander)
 
 
@@ -172,7 +173,7 @@ def test_port_fails_mid_call(rig, bystander) -> None:
     r0 = core.make_call("R0", "S1", rig.tick())
     events, _ = rig.drain()
     assert events[-1].cause is E.DEST_OUT_OF_ORDER and rig.conn_state(r0) is S.FAIL
-    refused(rig, lambda: core.make_call("S1", "S2", rig.tick()), "callingDeviceOutOfService", "system")
+    refused(rig, lambda: core.make_call("S1", "S2", rig.tick()), ErrorValue.CALLING_DEVICE_OUT_OF_SERVICE, "system")
     core.set_in_service("S1")
     assert core.line_offhook("S1", rig.tick())
     untouched(rig, bystander)
@@ -189,7 +190,7 @@ def test_trunk_failure_and_reuse(rig, bystander) -> None:
     refused(
         rig,
         lambda: core.incoming_call("T1", calling_number="1", called_number="S1", now=rig.tick()),
-        "deviceOutOfService",
+        ErrorValue.DEVICE_OUT_OF_SERVICE,
         "system",
     )
     s2 = core.make_call("S2", "0456", rig.tick())  # goes out on T2 instead
@@ -198,7 +199,7 @@ def test_trunk_failure_and_reuse(rig, bystander) -> None:
     refused(
         rig,
         lambda: core.incoming_call("T2", calling_number="1", called_number="S1", now=rig.tick()),
-        "invalidDeviceState",
+        ErrorValue.INVALID_DEVICE_STATE,
         "state",
     )
     assert rig.conn_state(s1) is S.NULL and rig.conn_state(s2) is S.CONNECTED

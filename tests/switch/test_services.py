@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pycti.errors import CstaError
+from pycti.errors import CstaError, ErrorValue
 from pycti.switch.commands import (
     AnswerLine,
     MediaTopology,
@@ -342,7 +342,7 @@ def test_snapshot_and_monitors(rig) -> None:
     assert x1 != x2 and core.monitored_device(x1) == "S1"
     core.monitor_stop(x1)
     assert core.monitored_device(x2) == "S1"
-    with pytest.raises(CstaError, match="invalidMonitorCrossRefID"):
+    with pytest.raises(CstaError, match=ErrorValue.INVALID_MONITOR_CROSS_REF_ID.asn1_name):
         core.monitored_device(x1)
 
 

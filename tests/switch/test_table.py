@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pycti.errors import CstaError
+from pycti.errors import CstaError, ErrorCategory, ErrorValue
 from pycti.switch.core import SwitchCore
 from pycti.switch.ids import ConnectionID
 from pycti.switch.states import TRANSITIONS, ConnectionState, Input, allowed_states, transition
@@ -89,7 +89,7 @@ def check_outcome(
     expected = missing_error if state is S.NULL else inp.error_value
     assert info.value.error_value == expected
     if state is not S.NULL:
-        assert info.value.category == "state"
+        assert info.value.category is ErrorCategory.STATE_INCOMPATIBILITY
     assert rig.state() == before
     assert rig.drain() == ([], [])
 
@@ -99,9 +99,9 @@ def check_outcome(
 def test_every_state_single_connection_service(rig, state: ConnectionState, inp: Input) -> None:
     subject = place(rig, "Q" if state is S.QUEUED else "S1", state)
     missing = (
-        "invalidCallID"
+        ErrorValue.INVALID_CALL_ID
         if inp is Input.CLEAR_CALL
-        else ("invalidActiveConnectionID" if inp is Input.SINGLE_STEP_TRANSFER else "invalidConnectionID")
+        else (ErrorValue.INVALID_ACTIVE_CONNECTION_ID if inp is Input.SINGLE_STEP_TRANSFER else ErrorValue.INVALID_CONNECTION_ID)
     )
     check_outcome(rig, lambda: SINGLE[inp](rig.core, subject, rig.tick()), subject, inp, state, missing)
 
@@ -126,7 +126,7 @@ def test_every_state_two_connection_service(rig, service: str, role: int, state:
         subject = place(rig, "Q" if state is S.QUEUED else "S1", state, caller="R0")
         partner = place(rig, "S2", partner_state, caller="R2")
     args = (subject, partner) if role == 0 else (partner, subject)
-    missing = "invalidHeldConnectionID" if inp in HELD_ROLES else "invalidActiveConnectionID"
+    missing = ErrorValue.INVALID_HELD_CONNECTION_ID if inp in HELD_ROLES else ErrorValue.INVALID_ACTIVE_CONNECTION_ID
     check_outcome(rig, lambda: call(rig.core, *args, rig.tick()), subject, inp, state, missing)
 
 
