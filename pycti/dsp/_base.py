@@ -13,6 +13,8 @@ import numpy as np
 __all__ = [
     "FS_HZ",
     "FULL_SCALE_SINE_DBM0",
+    "check_block",
+    "check_channels",
     "check_fs",
     "as_block",
     "dbm0_to_peak",
@@ -36,21 +38,42 @@ def check_fs(fs_hz: int) -> int:
     return FS_HZ
 
 
+def check_channels(channels: int) -> int:
+    """Validate a detector's channel count: an ``int`` of at least 1."""
+    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
+        raise ValueError(f"channels must be an integer >= 1, got {channels!r}")
+    return int(channels)
+
+
+def check_block(x: object, channels: int | None = None) -> np.ndarray:
+    """``x`` as an array after the checks every detector's ``process`` makes (not converted).
+
+    Raises ``ValueError`` naming the problem for anything that is not a 1-D or 2-D int16/float
+    array of shape ``(channels, n)`` (a scalar, ``None``, 3-D, complex, strings ...) and for a
+    channel count other than ``channels``.
+    """
+    a = np.asarray(x)
+    if a.ndim not in (1, 2):
+        raise ValueError("audio block must be a 1-D or 2-D int16/float array of shape (channels, n), "
+                         f"got {'a scalar' if a.ndim == 0 else f'{a.ndim}-D'} of shape {a.shape}")
+    if a.dtype.kind not in "iuf":
+        raise ValueError(f"audio block must be int16 or float, got dtype {a.dtype}")
+    got = 1 if a.ndim == 1 else a.shape[0]
+    if channels is not None and got != channels:
+        raise ValueError(f"audio block has {got} channels, detector was built for {channels}")
+    return a
+
+
 def as_block(x: np.ndarray, channels: int | None = None) -> np.ndarray:
     """Return ``x`` as a float64 ``(channels, samples)`` array in 16-bit linear units.
 
     Accepts int16 or float arrays (floats are taken to be in 16-bit units already).  A 1-D
-    array is one channel.  Raises ``ValueError`` on a wrong shape or channel count.
+    array is one channel.  Raises ``ValueError`` on a wrong shape, dtype or channel count (see
+    :func:`check_block`).
     """
-    a = np.asarray(x)
+    a = check_block(x, channels)
     if a.ndim == 1:
         a = a[np.newaxis, :]
-    if a.ndim != 2:
-        raise ValueError(f"audio block must be (channels, samples), got shape {a.shape}")
-    if channels is not None and a.shape[0] != channels:
-        raise ValueError(f"audio block has {a.shape[0]} channels, detector was built for {channels}")
-    if a.dtype.kind not in "iuf":
-        raise ValueError(f"audio block must be int16 or float, got dtype {a.dtype}")
     return a.astype(np.float64, copy=False)
 
 

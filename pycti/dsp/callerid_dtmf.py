@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pycti.dsp._base import DigitEvent, check_fs
+from pycti.dsp._base import DigitEvent, check_channels, check_fs
 from pycti.dsp.callerid import CallerId, CallerIdError, CallerIdEvent
 from pycti.dsp.dtmf import DtmfDetector, DtmfParams, dtmf_tones
 
@@ -200,7 +200,7 @@ class DtmfCallerIdReceiver:
         fs_hz: int = 8000,
     ) -> None:
         fs = check_fs(fs_hz)
-        self.channels = channels
+        self.channels = channels = check_channels(channels)
         self._detector = DtmfDetector(channels, params, fs_hz=fs)
         self._parsers = [DtmfCallerIdParser(max_digits=max_digits) for _ in range(channels)]
         self._max_gap = round(max_gap_ms * fs / 1000.0)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pycti.dsp._base import as_block, check_fs, dbm0_to_peak
+from pycti.dsp._base import as_block, check_channels, check_fs, dbm0_to_peak
 from pycti.dsp.callerid import CallerIdError, CallerIdEvent, decode_message
 from pycti.dsp.fsk import (
     BELL202,
@@ -90,7 +90,8 @@ def fsk_callerid_signal(
         ]
     )
     x = fsk_modulate(bits, standard=fsk_standard(standard), level_dbm0=level_dbm0, fs_hz=fs_hz)
-    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+    out: np.ndarray = np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,7 +216,7 @@ class _RecentBlocks:
         del self._spare[2:]
         np.copyto(copy, x)
         energy = np.einsum("ij,ij->i", copy, copy)
-        total = energy.copy()
+        total: np.ndarray = energy.copy()
         for e in self._energies:
             total += e
         self._blocks.append(copy)
@@ -264,8 +265,7 @@ class FskCallerIdReceiver:
         fs_hz: int = 8000,
     ) -> None:
         check_fs(fs_hz)
-        if channels < 1:
-            raise ValueError(f"channels must be >= 1, got {channels}")
+        channels = check_channels(channels)
         candidates: tuple[FskStandard, ...]
         if standard == "auto":
             candidates = (BELL202, V23)

@@ -26,8 +26,10 @@ and array operations over ``(channels, windows)`` for the filter bank and a chea
 full window test only on the screened candidates, and the state machine
 (:mod:`pycti.dsp.dtmf_fsm`), vectorised over channels and windows with a number of numpy calls
 that does not grow with the batch, only for the channels with a digit in progress or a digit
-about to start.  Events are identical for any block partition and any ``batch_ms``; only when
-they are reported depends on ``batch_ms``.
+about to start.  Events (digit, channel, start and end sample) are identical for any block
+partition and any ``batch_ms``, and levels agree to within one 0.01 dB rounding step (the filter
+bank's float32 products may round differently for different batch shapes; see
+:mod:`pycti.dsp.goertzel`); only when events are reported depends on ``batch_ms``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pycti.dsp._base import DBM0_REF_RMS, DigitEvent, as_block, check_fs
+from pycti.dsp._base import DBM0_REF_RMS, DigitEvent, as_block, check_channels, check_fs
 from pycti.dsp.dtmf_fsm import BatchEnergies, DigitMachine, Hits
 from pycti.dsp.dtmf_gen import (
     DTMF_DIGITS,
@@ -88,7 +90,8 @@ _GROUP_OFFSET = np.array([0, 4])  # first bin of the low and of the high group
 
 def _both_tones(test: np.ndarray) -> np.ndarray:
     """Rows of a ``(windows, 2)`` boolean test that hold for both tones."""
-    return test[:, 0] & test[:, 1]
+    both: np.ndarray = test[:, 0] & test[:, 1]
+    return both
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,12 +164,16 @@ class DtmfDetector:
     ``end_halves`` absent 5 ms halves (35-40 ms after the tone stops, by default): with 20 ms
     blocks and the default, at most 140 ms after the tone stops (132.8 ms measured over all
     alignments; 92.6 ms with ``batch_ms=60``, which costs about 10 % more CPU).  Events (digit,
-    start, end, level) are the same whatever the block sizes and ``batch_ms``; only when they
-    are returned depends on them.
+    start, end) are the same whatever the block sizes and ``batch_ms``, levels to within a
+    0.01 dB rounding step; only when they are returned depends on them.
+
+    A block that is not a 1-D or 2-D int16/float array with ``channels`` rows raises
+    ``ValueError`` naming the problem (before any state changes).
     """
 
     def __init__(self, channels: int, params: DtmfParams = DtmfParams(), *, fs_hz: int = 8000, batch_ms: float = 100.0) -> None:
         self._fs = check_fs(fs_hz)
+        channels = check_channels(channels)
         if not 0.0 <= batch_ms <= 1000.0:
             raise ValueError(f"batch_ms must be in [0, 1000], got {batch_ms}")
         self.channels = channels

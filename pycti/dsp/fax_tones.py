@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pycti.dsp._base import DBM0_REF_RMS, ToneEvent, check_fs
+from pycti.dsp._base import DBM0_REF_RMS, ToneEvent, check_channels, check_fs
 from pycti.dsp.progress import (
     ProgressParams,
     ProgressToneDetector,
@@ -147,7 +147,7 @@ class FaxToneDetector:
     def __init__(self, channels: int, params: FaxToneParams = FaxToneParams(), *,
                  fs_hz: int = 8000) -> None:
         check_fs(fs_hz)
-        self.channels = int(channels)
+        self.channels = check_channels(channels)
         self.params = params
         self.bands = (params.cng_band_hz, params.ced_band_hz, (CED_HZ,))
         self._front = ToneFrontEnd(self.channels, self.bands)

@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy.signal import firwin
+from scipy.signal import firwin  # type: ignore[import-untyped, unused-ignore]  # no scipy-stubs needed
 
-from pycti.dsp._base import as_block, check_fs, dbm0_to_peak
+from pycti.dsp._base import as_block, check_channels, check_fs, dbm0_to_peak
 
 __all__ = [
     "BELL202",
@@ -267,7 +267,7 @@ def discriminate_planes(raw: np.ndarray, first_sample: int, work: Workspace | No
 
 def planes_freq_hz(planes: DiscriminatorPlanes, out: np.ndarray | None = None) -> np.ndarray:
     """``freq_hz`` of :class:`DiscriminatorOutput` from the smoothed planes (same layout)."""
-    freq = np.arctan2(planes.smooth_im, planes.smooth_re, out=out)
+    freq: np.ndarray = np.arctan2(planes.smooth_im, planes.smooth_re, out=out)
     freq *= _HZ_PER_RAD
     return freq
 
@@ -279,7 +279,7 @@ def _lowpass_planes(baseband: np.ndarray, work: Workspace) -> np.ndarray:
     centre = last // 2
     n = baseband.shape[0] - last
     shape = (n, baseband.shape[1])
-    acc = np.multiply(baseband[centre : centre + n], _LPF_HALF[centre], out=work.array("lpf_acc", shape))
+    acc: np.ndarray = np.multiply(baseband[centre : centre + n], _LPF_HALF[centre], out=work.array("lpf_acc", shape))
     pair = work.array("lpf_pair", shape)
     for k in range(centre):
         np.add(baseband[k : k + n], baseband[last - k : last - k + n], out=pair)
@@ -297,8 +297,7 @@ class FskDiscriminator:
 
     def __init__(self, channels: int, *, fs_hz: int = 8000) -> None:
         check_fs(fs_hz)
-        if channels < 1:
-            raise ValueError(f"channels must be >= 1, got {channels}")
+        channels = check_channels(channels)
         self.channels = channels
         self.samples_seen = 0
         self._history = np.zeros((DISC_HISTORY_SAMPLES, channels))

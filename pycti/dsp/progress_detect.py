@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pycti.dsp._base import DBM0_REF_RMS, ToneEvent, check_fs
+from pycti.dsp._base import DBM0_REF_RMS, ToneEvent, check_channels, check_fs
 from pycti.dsp.progress_frames import FRAME_SAMPLES, ToneFrontEnd
-from pycti.dsp.progress_tables import ProgressToneRow, rows_for
+from pycti.dsp.progress_tables import TONE_NAMES, ProgressToneRow, rows_for
 
 __all__ = ["ProgressParams", "ProgressToneDetector"]
 
@@ -95,15 +95,25 @@ class ProgressToneDetector:
     ``("BUSY",)``: fewer bands and cadences to test, so cheaper).  ``process(block)`` takes
     ``(channels, n)`` int16/float audio of any length and returns the tones whose decision fell
     inside it; ``flush()`` ends the stream (completing a last pending segment) and resets.
+
+    An unknown country raises :class:`~pycti.dsp.progress_tables.ToneTableError` (a
+    ``ValueError``) naming it and the known ones; a block that is not a 1-D or 2-D int16/float
+    array of ``channels`` rows raises ``ValueError``.
     """
 
     def __init__(self, channels: int, country: str | Sequence[str] = "CN",
                  params: ProgressParams = ProgressParams(), *,
                  tones: Sequence[str] | None = None, fs_hz: int = 8000) -> None:
         check_fs(fs_hz)
-        self.channels = int(channels)
+        self.channels = check_channels(channels)
         self.params = params
-        self._country_rows = rows_for(country if isinstance(country, str) else tuple(country))
+        self._country_rows = rows_for(country)  # ValueError naming an unknown country
+        if tones is not None:
+            if isinstance(tones, str):
+                raise ValueError(f"tones must be a sequence of tone names, got the string {tones!r}")
+            unknown = [t for t in tones if t not in TONE_NAMES]
+            if unknown:
+                raise ValueError(f"unknown tone name(s) {unknown!r}; known: {', '.join(TONE_NAMES)}")
         self.rows = tuple(r for r in self._country_rows if tones is None or r.tone in tones)
         if not self.rows:
             raise ValueError(f"none of the tones {tones!r} exist for {country!r}")

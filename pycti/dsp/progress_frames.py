@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pycti.dsp._base import as_block, check_fs
+from pycti.dsp._base import check_block, check_channels, check_fs
 
 __all__ = ["FRAME_SAMPLES", "BandBank", "Features", "Framer", "ToneFrontEnd", "frame_energy"]
 
@@ -30,7 +30,7 @@ class Framer:
     """Cuts ``(channels, n)`` blocks of any length into whole frames, keeping the remainder."""
 
     def __init__(self, channels: int, frame_samples: int = FRAME_SAMPLES) -> None:
-        self.channels = channels
+        self.channels = check_channels(channels)
         self.frame_samples = frame_samples
         self._rest = np.zeros((channels, 0), dtype=np.float32)
 
@@ -40,10 +40,9 @@ class Framer:
         return self._rest.shape[1]
 
     def push(self, block: np.ndarray) -> np.ndarray:
-        """Add a ``(channels, n)`` block (int16 or float, checked as by ``as_block``); return
+        """Add a ``(channels, n)`` block (int16 or float, checked by ``check_block``); return
         the completed frames ``(channels, k, N)`` as float32."""
-        a = np.asarray(block)
-        as_block(a[..., :0], self.channels)  # shape, channel count and dtype checks only
+        a = check_block(block, self.channels)  # shape, channel count and dtype checks only
         block = (a if a.ndim == 2 else a[np.newaxis, :]).astype(np.float32, copy=False)
         n = self.frame_samples
         if self._rest.shape[1]:
@@ -111,12 +110,14 @@ class BandBank:
         """Per-band energies ``(channels, k, bands)`` from :meth:`project`'s coefficients."""
         c, k, m = coeffs.shape
         sq = coeffs.reshape(c * k, m)
-        return ((sq * sq) @ self._band_sum).reshape(c, k, len(self.bands))
+        out: np.ndarray = ((sq * sq) @ self._band_sum).reshape(c, k, len(self.bands))
+        return out
 
 
 def frame_energy(frames: np.ndarray) -> np.ndarray:
     """Total energy (sum of squares) of each frame: ``(channels, k, N) -> (channels, k)``."""
-    return np.einsum("ckn,ckn->ck", frames, frames)
+    out: np.ndarray = np.einsum("ckn,ckn->ck", frames, frames)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

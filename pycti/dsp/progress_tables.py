@@ -27,9 +27,33 @@ Sources:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["COUNTRIES", "PROGRESS_TONES", "TONE_NAMES", "ProgressToneRow", "lookup", "rows_for"]
+from pycti.errors import PyctiError
+
+__all__ = [
+    "COUNTRIES",
+    "PROGRESS_TONES",
+    "TONE_NAMES",
+    "ProgressToneRow",
+    "ToneTableError",
+    "check_countries",
+    "lookup",
+    "rows_for",
+]
+
+
+class ToneTableError(PyctiError, KeyError, ValueError):
+    """A country code, or a tone of a country, that the table does not have.
+
+    Both a ``KeyError`` (a failed table look-up, what :func:`lookup` always raised) and a
+    ``ValueError`` (a bad argument, what the detectors' constructors promise).  Its text is the
+    plain message, not ``KeyError``'s quoted repr.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,28 +177,60 @@ COUNTRIES: tuple[str, ...] = tuple(dict.fromkeys(r.country for r in PROGRESS_TON
 TONE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(r.tone for r in PROGRESS_TONES))
 
 
+def _unknown_country(country: object) -> ToneTableError:
+    return ToneTableError(f"unknown country {country!r}: no call-progress tones for it; "
+                               f"known: {', '.join(COUNTRIES)}")
+
+
+def check_countries(countries: object) -> tuple[str, ...]:
+    """The upper-cased codes of ``countries``, one code or a sequence of them.
+
+    Raises :class:`ToneTableError` (a ``ValueError`` and a ``KeyError``) naming an unknown
+    code and the known ones, and ``ValueError`` for something that is not a code or a non-empty
+    sequence of codes.
+    """
+    if isinstance(countries, str):
+        wanted: tuple[object, ...] = (countries,)
+    elif isinstance(countries, Sequence) and not isinstance(countries, (bytes, bytearray)):
+        wanted = tuple(countries)
+        if not wanted:
+            raise ValueError(f"country must be a country code or a non-empty sequence of codes "
+                             f"({', '.join(COUNTRIES)}), got an empty {type(countries).__name__}")
+    else:
+        raise ValueError(f"country must be a country code ({', '.join(COUNTRIES)}) or a sequence "
+                         f"of them, got {countries!r}")
+    out: list[str] = []
+    for c in wanted:
+        if not isinstance(c, str):
+            raise ValueError(f"country codes must be strings ({', '.join(COUNTRIES)}), got {c!r}")
+        if c.upper() not in COUNTRIES:
+            raise _unknown_country(c)
+        out.append(c.upper())
+    return tuple(out)
+
+
 def lookup(country: str, tone: str) -> ProgressToneRow:
     """Return the row for ``country`` (``"CN"``, ``"US"`` ...) and ``tone`` (``"BUSY"`` ...).
 
-    Raises ``KeyError`` naming what is missing.
+    Raises :class:`ToneTableError` (a ``KeyError`` and a ``ValueError``) naming what is
+    missing.
     """
-    c, t = country.upper(), tone.upper()
+    (c,) = check_countries(country)
+    t = tone.upper() if isinstance(tone, str) else tone
     for row in PROGRESS_TONES:
         if row.country == c and row.tone == t:
             return row
-    if c not in COUNTRIES:
-        raise KeyError(f"no call-progress tones for country {country!r}; known: {COUNTRIES}")
-    raise KeyError(f"country {c} has no {tone!r} tone; known: "
-                   f"{tuple(r.tone for r in PROGRESS_TONES if r.country == c)}")
+    raise ToneTableError(f"country {c} has no {tone!r} tone; known: "
+                              f"{tuple(r.tone for r in PROGRESS_TONES if r.country == c)}")
 
 
-def rows_for(countries: str | tuple[str, ...] | list[str]) -> tuple[ProgressToneRow, ...]:
-    """All rows of the given country or countries (raises ``KeyError`` on an unknown one)."""
-    wanted = (countries,) if isinstance(countries, str) else tuple(countries)
+def rows_for(countries: str | Sequence[str]) -> tuple[ProgressToneRow, ...]:
+    """All rows of the given country or countries.
+
+    Raises :class:`ToneTableError` (a ``KeyError`` and a ``ValueError``) on an unknown
+    one, ``ValueError`` on something that is not a code or a sequence of codes.
+    """
     out: list[ProgressToneRow] = []
-    for c in wanted:
-        rows = [r for r in PROGRESS_TONES if r.country == c.upper()]
-        if not rows:
-            raise KeyError(f"no call-progress tones for country {c!r}; known: {COUNTRIES}")
-        out.extend(rows)
+    for c in check_countries(countries):
+        out.extend(r for r in PROGRESS_TONES if r.country == c)
     return tuple(out)

@@ -16,6 +16,7 @@ from pycti.dsp.fax_tones import (
     cng,
 )
 from pycti.dsp.progress import ToneGenerator, progress_tone
+from tests.dsp._events import assert_same_events
 
 FS = 8000
 LEAD = 777
@@ -162,6 +163,8 @@ def test_combined_detector_equals_separate_detectors() -> None:
     def key(e):
         return (e.channel, e.start_sample, e.tone)
 
-    assert sorted(got, key=key) == sorted(sep, key=key)
+    # Levels to within a rounding step: the shared front end's product has more columns than
+    # either detector's own, and a BLAS may round its rows differently (tests/dsp/_events.py).
+    assert_same_events(sorted(got, key=key), sorted(sep, key=key))
     assert [e.tone for e in sorted(got, key=key) if e.channel == 0] == ["CNG", "CED", "BUSY"]
     assert [e.tone for e in got if e.channel == 1] == ["SIT"]

@@ -271,8 +271,10 @@ def test_tones_filter_detects_only_the_chosen_tones() -> None:
     det = ProgressToneDetector(4, "CN", tones=("DIAL",))
     events = det.process(x) + det.flush()
     assert [(e.channel, e.tone) for e in events] == [(2, "DIAL")]
-    with pytest.raises(ValueError, match="none of the tones"):
+    with pytest.raises(ValueError, match="unknown tone name"):
         ProgressToneDetector(1, "CN", tones=("HOWLER",))
+    with pytest.raises(ValueError, match="none of the tones"):  # a real tone, not in AU's table
+        ProgressToneDetector(1, "AU", tones=("SIT",))
 
 
 def test_450_hz_with_irregular_cadence_is_not_busy() -> None:

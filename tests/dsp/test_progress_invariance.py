@@ -1,4 +1,9 @@
-"""Block-size invariance and channel independence of the tone detectors."""
+"""Block-size invariance and channel independence of the tone detectors.
+
+Decisions are compared exactly, levels to within one 0.01 dB rounding step: the front end's
+float32 matrix product may round a frame differently for a different number of frames or
+channels in the product (see ``tests/dsp/_events.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from hypothesis import strategies as st
 from pycti.cli.dsp_bench import speech_like
 from pycti.dsp.fax_tones import CallToneDetector, FaxToneDetector, ced, cng
 from pycti.dsp.progress import ProgressToneDetector, progress_tone
+from tests.dsp._events import assert_same_events
 
 
 def _signal() -> np.ndarray:
@@ -43,7 +49,7 @@ def _run(kind: str, cuts: list[int]) -> list:
 
 
 def _key(e):
-    return (e.channel, e.start_sample, e.end_sample, e.tone, e.level_dbm0)
+    return (e.channel, e.start_sample, e.end_sample, e.tone)
 
 
 WHOLE = {kind: sorted(_run(kind, []), key=_key) for kind in DETECTORS}
@@ -57,14 +63,14 @@ def test_reference_run_finds_everything() -> None:
 def test_160_sample_blocks_give_the_same_events() -> None:
     cuts = list(range(160, SIGNAL.shape[1], 160))
     for kind in DETECTORS:
-        assert sorted(_run(kind, cuts), key=_key) == WHOLE[kind], kind
+        assert_same_events(sorted(_run(kind, cuts), key=_key), WHOLE[kind])
 
 
 @settings(deadline=None, max_examples=12)
 @given(kind=st.sampled_from(sorted(DETECTORS)),
        cuts=st.lists(st.integers(min_value=1, max_value=SIGNAL.shape[1] - 1), max_size=40))
 def test_random_block_lengths_give_the_same_events(kind: str, cuts: list[int]) -> None:
-    assert sorted(_run(kind, cuts), key=_key) == WHOLE[kind]
+    assert_same_events(sorted(_run(kind, cuts), key=_key), WHOLE[kind])
 
 
 def test_channels_are_independent() -> None:
@@ -76,4 +82,4 @@ def test_channels_are_independent() -> None:
         single += [type(e)(channel=ch, tone=e.tone, start_sample=e.start_sample,
                            end_sample=e.end_sample, level_dbm0=e.level_dbm0)
                    for e in det.process(SIGNAL[ch]) + det.flush()]
-    assert sorted(single, key=_key) == batched
+    assert_same_events(sorted(single, key=_key), batched)
