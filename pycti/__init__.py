@@ -7,6 +7,9 @@ __version__ = "0.1.0"
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .drivers.base import Driver
     from .local.config import SwitchConfig
     from .local.provider import LocalProvider
 
@@ -21,11 +24,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def open(config: SwitchConfig | None = None, /, **overrides: Any) -> LocalProvider:  # noqa: A001 - mirrors builtins.open's role
+def open(config: SwitchConfig | None = None, /, *, drivers: Sequence[Driver] | None = None,  # noqa: A001
+         **overrides: Any) -> LocalProvider:
     """Open a switch: ``async with pycti.open(SwitchConfig(...)) as provider``.
 
     With no config, a simulated board with the defaults of :class:`pycti.SwitchConfig`;
     keyword ``overrides`` replace single fields (``pycti.open(trunks=4, stations=2)``).
+    ``drivers`` puts those drivers in the switch instead of one sim board built from the
+    config (their ports are named in order: trunks T00, T01 ..., stations from
+    ``first_station_number``).
     Returns a :class:`pycti.provider.Provider` that is also an async context manager.
     """
     import dataclasses
@@ -36,4 +43,4 @@ def open(config: SwitchConfig | None = None, /, **overrides: Any) -> LocalProvid
     cfg = config if config is not None else SwitchConfig()
     if overrides:
         cfg = dataclasses.replace(cfg, **overrides)
-    return LocalProvider(cfg)
+    return LocalProvider(cfg, drivers)

@@ -6,6 +6,9 @@ request (the outcome then arrives as events), and raises :class:`pycti.errors.Cs
 the ECMA-269 error value when the switch refuses it — in which case nothing changed.
 ``provider.monitor(device)`` is an async iterator of the CSTA events of that device's calls.
 
+Call control (:class:`Provider`) stands apart from the media extension
+(:class:`MediaProvider`: play, record): a provider for an external PBX implements only the first.
+
 :class:`pycti.local.provider.LocalProvider` runs pycti's own soft switch over a driver; a
 CSTA client provider (ECMA-323 over TCP) implements the same class for an external PBX.
 """
@@ -13,15 +16,57 @@ CSTA client provider (ECMA-323 over TCP) implements the same class for an extern
 from __future__ import annotations
 
 import abc
+import enum
+import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .monitor import EventStream
 from .switch.ids import ConnectionID
+from .switch.states import ConnectionState
 
-__all__ = ["Provider"]
+__all__ = ["Provider", "MediaProvider", "DeviceSnapshotEntry", "CallSnapshotEntry", "PlayOutcome", "Recording"]
+
+
+class DeviceSnapshotEntry(NamedTuple):
+    """One connection of a SnapshotDevice result."""
+
+    connection: ConnectionID
+    state: ConnectionState
+
+
+class CallSnapshotEntry(NamedTuple):
+    """One party of a SnapshotCall result."""
+
+    device: str
+    connection: ConnectionID
+    state: ConnectionState
+
+
+class PlayOutcome(enum.Enum):
+    """How a ``play(wait=True)`` ended."""
+
+    COMPLETED = "completed"  #: every sample was played
+    STOPPED = "stopped"  #: stop_playing, or a later play replaced it
+    CALL_CLEARED = "call_cleared"  #: the parties left the call mid-prompt
+
+
+class Recording(abc.ABC):
+    """A recording bound to a call: it stops by itself when the call ends."""
+
+    path: os.PathLike[str] | str
+
+    @property
+    @abc.abstractmethod
+    def active(self) -> bool:
+        """True while audio is being written."""
+
+    @property
+    @abc.abstractmethod
+    def paused(self) -> bool:
+        """True while paused."""
 
 
 class Provider(abc.ABC):
@@ -85,12 +130,14 @@ class Provider(abc.ABC):
         connection of the consulting device."""
 
     @abc.abstractmethod
-    async def transfer_call(self, held: ConnectionID, active: ConnectionID) -> Any:
-        """TransferCall: join the held and active calls' other parties and drop the transferring device."""
+    async def transfer_call(self, held: ConnectionID, active: ConnectionID) -> ConnectionID:
+        """TransferCall: join the held and active calls' other parties and drop the
+        transferring device; returns the resulting call's connection of the held call's party."""
 
     @abc.abstractmethod
-    async def conference_call(self, held: ConnectionID, active: ConnectionID) -> Any:
-        """ConferenceCall: merge the held and active calls into one conference."""
+    async def conference_call(self, held: ConnectionID, active: ConnectionID) -> ConnectionID:
+        """ConferenceCall: merge the held and active calls into one conference; returns the
+        conferencing device's connection in it."""
 
     @abc.abstractmethod
     async def single_step_transfer_call(self, active: ConnectionID, transferred_to: str) -> ConnectionID:
@@ -114,21 +161,42 @@ class Provider(abc.ABC):
 
     # -- snapshots --------------------------------------------------------------------------
     @abc.abstractmethod
-    async def snapshot_device(self, device: str) -> Sequence[Any]:
+    async def snapshot_device(self, device: str) -> Sequence[DeviceSnapshotEntry]:
         """SnapshotDevice: the device's connections and their states."""
 
     @abc.abstractmethod
-    async def snapshot_call(self, call_id: str) -> Sequence[Any]:
+    async def snapshot_call(self, call_id: str) -> Sequence[CallSnapshotEntry]:
         """SnapshotCall: the call's devices, connections and states."""
 
-    # -- media (pycti extensions for IVR and recording) -------------------------------------
+
+
+class MediaProvider(Provider):
+    """A Provider that also plays and records audio (pycti's extension for IVR and recording)."""
+
     @abc.abstractmethod
     async def play(self, connection: ConnectionID, audio: np.ndarray | str, *, wait: bool = True,
-                   loop: bool = False) -> None:
+                   loop: bool = False) -> PlayOutcome | None:
         """Play int16 8 kHz ``audio`` (or a WAV/raw file path) to the other parties of the
         connection's call, replacing what played there; with ``wait`` return when it has been
-        played.  ``loop`` repeats it until :meth:`stop_playing` (and never waits)."""
+        played and return how it ended (:class:`PlayOutcome`); without ``wait`` return None at
+        once.  ``loop`` repeats it until :meth:`stop_playing` (and never waits).  Audio must be a
+        1-D int16 array (or a file path); anything else is a ValueError before anything plays."""
 
     @abc.abstractmethod
     async def stop_playing(self, connection: ConnectionID) -> None:
-        """Stop whatever is playing to the connection's call."""
+        """Stop whatever is playing to the connection's call (CstaError for an unknown connection)."""
+
+    @abc.abstractmethod
+    async def record(self, call_id: str, path: str | os.PathLike[str], *,
+                     devices: Sequence[str] | None = None) -> Recording:
+        """Record call ``call_id`` to a WAV at ``path``: one channel per party (every party of a
+        conference), or per device of ``devices``.  The recording follows the call and stops
+        by itself when the call clears."""
+
+    @abc.abstractmethod
+    async def stop_recording(self, recording: Recording) -> None:
+        """Stop ``recording`` and close its file (idempotent)."""
+
+    @abc.abstractmethod
+    async def pause_recording(self, recording: Recording, paused: bool = True) -> None:
+        """Pause (silence is not written) or resume ``recording``."""

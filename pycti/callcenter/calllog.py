@@ -78,10 +78,15 @@ class CallLog:
                 new = entry.new_connection
                 if new is not None and new.call_id != old and self._key(new.call_id) != self._key(old):
                     self._alias[new.call_id] = self._key(old)
-        elif isinstance(e, ev.CallCleared):
-            key = self._key(e.cleared_call)
+        elif isinstance(e, ev.CallCleared) or (
+            isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == trunk
+        ):
+            # the trunk leaving ends the external call (ECMA-269 tells a device that left a
+            # call nothing more of it, so its CallCleared may never come here)
+            cleared = e.cleared_call if isinstance(e, ev.CallCleared) else e.dropped_connection.call_id
+            key = self._key(cleared)
             rec = self._open.pop(key, None)
-            for alias in [a for a, k in self._alias.items() if k == key or a == e.cleared_call]:
+            for alias in [a for a, k in self._alias.items() if k == key or a == cleared]:
                 del self._alias[alias]
             if rec is not None:
                 rec["ended_s"] = e.time

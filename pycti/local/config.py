@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..switch.dialplan import DialPlan
+from ..switch.timers import TimerConfig
+
 __all__ = ["SwitchConfig"]
 
 
@@ -30,6 +33,14 @@ class SwitchConfig:
     report_loop_drop: bool = False  #: whether the simulated lines report loop-current drop
     caller_id: str = "fsk"  #: how trunks receive caller ID: "fsk", "dtmf" or "none"
     pickup_groups: dict[str, str] = field(default_factory=dict)  #: station -> pickup group
+    #: DNIS routing: called number of an incoming call -> the device it goes to (a route,
+    #: queue or station); numbers not listed go to ``default_route``
+    dnis: dict[str, str] = field(default_factory=dict)
+    #: what stations dial: extensions, routes, queues, trunk access codes (None: device ids,
+    #: anything else as an external number at the inter-digit timeout)
+    dial_plan: DialPlan | None = None
+    timers: TimerConfig = field(default_factory=TimerConfig)  #: first/inter-digit, ring-no-answer
+    no_answer_forward: str | None = None  #: where a station call goes after ring_no_answer_ms
 
     def __post_init__(self) -> None:
         if self.trunks < 0 or self.stations < 0:

@@ -1,141 +1,175 @@
-"""The tick engine: glue between a driver, the media plane and the switch core (synchronous).
+"""The tick engine: glue between drivers, the media plane and the switch core (synchronous).
 
-Once per tick :meth:`SwitchEngine.step` polls the driver's line signalling, exchanges one frame
-of audio with it, runs the media plane (bridges, conferences, players, recorders, detectors),
-turns what the detectors found (digits, far-end busy tone, caller ID) into core inputs, and
-carries out the core's commands on the driver and the media plane.  Services go through
-:meth:`SwitchEngine.invoke`.  Nothing here touches asyncio; the provider paces it.
+Once per tick :meth:`SwitchEngine.step` polls every driver's call events, exchanges one frame of
+audio with each, runs the media plane (bridges, conferences, players, recorders, the DTMF
+detector on ports without their own DSP), turns what it found into core inputs, and carries out
+the core's commands on the drivers and the media plane.  Services run through
+:meth:`SwitchEngine.service`, which hands the core the current time.  Nothing here touches
+asyncio; the provider paces it.
+
+Several drivers share one switch: driver ``k`` owns the media channels
+``offset_k .. offset_k + capacity_k - 1``.  A driver's request that the port refuses in its
+present state is reported (:class:`Notice`) and the port stays in service; a dead port is
+taken out of service until the driver reports it restored.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from ..drivers.base import Driver, LineEvent, LineSignal, PortKind
+from ..drivers import base as drv
+from ..drivers.analog import DetectorFailed as AdapterDetectorFailed
+from ..drivers.base import Driver, PortInfo, PortKind, ReleaseCause
 from ..dsp.dtmf import DtmfDetector
-from ..dsp.progress import ProgressToneDetector
 from ..errors import CstaError, ErrorValue
+from ..media.plane import DetectorFailed, MediaPlane
 from ..switch import commands as cmd
 from ..switch.core import DeviceKind, SwitchCore
-from ..media.plane import MediaPlane
+from ..switch.events import EventCause
 from .config import SwitchConfig
 
-__all__ = ["SwitchEngine"]
+__all__ = ["SwitchEngine", "Notice"]
 
 log = logging.getLogger("pycti.switch")
 
-#: Tones on a trunk's inbound audio that mean the far end has gone (central offices send busy or
-#: congestion tone after the caller hangs up).
-_RELEASE_TONES = frozenset({"BUSY", "CONGESTION"})
+T = TypeVar("T")
+
+#: How a driver's release cause reads as an ECMA-269 event cause.
+_CAUSES = {
+    ReleaseCause.NORMAL: EventCause.NORMAL_CLEARING,
+    ReleaseCause.BUSY: EventCause.BUSY,
+    ReleaseCause.NO_ANSWER: EventCause.CALL_NOT_ANSWERED,
+    ReleaseCause.REJECTED: EventCause.CALL_CANCELLED,
+    ReleaseCause.UNREACHABLE: EventCause.DEST_NOT_OBTAINABLE,
+    ReleaseCause.NETWORK_FAILURE: EventCause.NETWORK_OUT_OF_ORDER,
+}
 
 
-#: Core queries that change nothing and take no time.
-_TIMELESS = frozenset({"monitor_start", "monitor_stop", "snapshot_device", "snapshot_call"})
+def _dial_tone(country: str) -> np.ndarray:
+    """One second of the country's dial tone (continuous), to loop."""
+    from ..dsp.progress_tables import rows_for
+
+    rows = [r for r in rows_for(country) if r.tone == "DIAL"]
+    freqs = rows[0].freqs_hz if rows else (425.0,)
+    level = rows[0].level_dbm0 if rows else -10.0
+    t = np.arange(8000) / 8000.0
+    amp = 32768.0 * 10 ** ((level - 3.17) / 20) * np.sqrt(2) / len(freqs)
+    x = sum(np.sin(2 * np.pi * f * t) for f in freqs)
+    return np.rint(amp * x).astype(np.int16)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """Something went wrong that the application should see, though no call failed because
+    of it: a refused driver request, a detector or recording that failed, lost driver
+    events.  ``device`` is the device concerned, if any."""
+
+    time: float
+    kind: str  #: "request_refused", "port_dead", "detector_failed", "recording_failed", "events_lost", "core_refused"
+    text: str
+    device: str | None = None
 
 
 @dataclass(slots=True)
-class _TrunkState:
-    """Where an incoming call on one trunk port stands before and while the switch has it."""
-
-    rings: int = 0
-    caller_number: str | None = None
-    offered: bool = False
-
-
-class _IdleLinesOnly:
-    """Feeds a caller-ID receiver only the trunks that have no call: caller ID arrives before
-    answer, and speech or DTMF on a line in a call would only cost work and false starts.
-    Lines in a call are handed over as silence, which the receivers skip almost for free."""
-
-    def __init__(self, receiver: Any, channels: int) -> None:
-        self.receiver = receiver
-        self.busy = np.zeros(channels, dtype=bool)
-
-    def process(self, block: np.ndarray) -> list[Any]:
-        if self.busy.any():
-            block = block.copy()
-            block[self.busy] = 0
-        return list(self.receiver.process(block))
+class _Slot:
+    driver: int
+    port: int
+    info: PortInfo
 
 
 class SwitchEngine:
-    """One soft switch: a core, a media plane and one driver, stepped tick by tick."""
+    """One soft switch: a core, a media plane and its drivers, stepped tick by tick."""
 
-    def __init__(self, config: SwitchConfig, driver: Driver) -> None:
+    def __init__(self, config: SwitchConfig, drivers: Sequence[Driver]) -> None:
+        if not drivers:
+            raise ValueError("a switch needs at least one driver")
         self.config = config
-        self.driver = driver
+        self.drivers = list(drivers)
+        # numerical work per tick is a few small products: several BLAS threads only cost CPU
+        self._blas = threadpool_limits(limits=1, user_api="blas")
         self.default_route = config.default_route or (config.routes[0] if config.routes else None)
-        self.core = SwitchCore(default_route=self.default_route)
-        ports = driver.ports()
-        self.n_ports = len(ports)
-        self.port_of: dict[str, int] = {}
-        self.device_of: list[str] = []
-        station_index = 0
-        for info in ports:
-            if info.kind is PortKind.TRUNK:
-                dev = config.trunk_device(info.port)
-                self.core.add_device(dev, DeviceKind.TRUNK)
-            else:
-                dev = config.station_device(station_index)
-                station_index += 1
-                self.core.add_device(dev, DeviceKind.STATION, pickup_group=config.pickup_groups.get(dev))
-            self.port_of[dev] = info.port
-            self.device_of.append(dev)
+        self.core = SwitchCore(default_route=self.default_route, dial_plan=config.dial_plan,
+                               timers=config.timers, no_answer_forward=config.no_answer_forward)
+        self.offsets: list[int] = []
+        total = 0
+        for d in self.drivers:
+            self.offsets.append(total)
+            total += d.capacity()
+        self.n_ports = total
+        self.port_of: dict[str, int] = {}  #: device -> media channel
+        self.device_of: list[str | None] = [None] * total  #: media channel -> device
+        self._slot: list[_Slot | None] = [None] * total
+        self._n_trunks = 0
+        self._n_stations = 0
+        for k, d in enumerate(self.drivers):
+            for info in d.ports():
+                self._add_port(k, info)
         for route in config.routes:
             self.core.add_device(route, DeviceKind.ROUTE)
         for queue in config.queues:
             self.core.add_device(queue, DeviceKind.QUEUE)
-        self.trunk_ports: list[int] = [i.port for i in ports if i.kind is PortKind.TRUNK]
-        self._trunks: dict[int, _TrunkState] = {p: _TrunkState() for p in self.trunk_ports}
-        self._trunk_row = {p: i for i, p in enumerate(self.trunk_ports)}
-        self._cid: _IdleLinesOnly | None = None
+        for number, target in config.dnis.items():
+            if target not in self.core.devices():
+                raise ValueError(f"dnis: {number!r} routes to {target!r}, which is no device of this switch")
         self.media = MediaPlane(self.n_ports, frame_samples=config.tick_samples)
-        self.media.add_detector("dtmf", DtmfDetector(self.n_ports))
-        if len(self.trunk_ports):
-            self.media.add_detector(
-                "progress",
-                ProgressToneDetector(len(self.trunk_ports), country=config.country,
-                                     tones=sorted(_RELEASE_TONES)),
-                channels=self.trunk_ports,
-            )
-            receiver: Any = None
-            if config.caller_id == "fsk":
-                from ..dsp.callerid_fsk import FskCallerIdReceiver
-
-                receiver = FskCallerIdReceiver(len(self.trunk_ports))
-            elif config.caller_id == "dtmf":
-                from ..dsp.callerid_dtmf import DtmfCallerIdReceiver
-
-                receiver = DtmfCallerIdReceiver(len(self.trunk_ports))
-            if receiver is not None:
-                self._cid = _IdleLinesOnly(receiver, len(self.trunk_ports))
-                self.media.add_detector("callerid", self._cid, channels=self.trunk_ports)
+        self._dial_tone = _dial_tone(config.country)
+        self._dtmf_channels = [ch for ch, s in enumerate(self._slot) if s is not None and not s.info.has_dsp]
+        if self._dtmf_channels:
+            self.media.add_detector("dtmf", DtmfDetector(len(self._dtmf_channels)),
+                                    channels=None if len(self._dtmf_channels) == total else self._dtmf_channels)
         self._outbound = np.zeros((self.n_ports, config.tick_samples), dtype=np.int16)
         self._group_of: dict[int, str] = {}
         self.parties: dict[str, tuple[str, ...]] = {}
+        self.callers: dict[str, drv.CallerIdentity] = {}  #: trunk device -> identity of its caller
         self.now = 0.0
         self.ticks = 0
         self.events: list[Any] = []  #: CSTA events not yet taken by the provider
         self.media_events: list[Any] = []  #: PlayDone etc. for the provider
+        self.notices: list[Notice] = []  #: problems not yet taken by the provider
         #: the latest problems met while stepping (also logged; never raised into the tick loop)
         self.errors: deque[str] = deque(maxlen=1000)
 
-    # ------------------------------------------------------------------ services
-    def invoke(self, service: str, *args: Any, **kwargs: Any) -> Any:
-        """Run a core service now; its commands are carried out before this returns.
+    # ------------------------------------------------------------------ ports
+    def _add_port(self, k: int, info: PortInfo) -> str:
+        ch = self.offsets[k] + info.port
+        if not 0 <= info.port < self.drivers[k].capacity():
+            raise ValueError(f"driver {k} reports port {info.port} beyond its capacity {self.drivers[k].capacity()}")
+        if info.kind is PortKind.TRUNK:
+            dev = info.name or self.config.trunk_device(self._n_trunks)
+            self._n_trunks += 1
+            self.core.add_device(dev, DeviceKind.TRUNK)
+        else:
+            dev = info.name or self.config.station_device(self._n_stations)
+            self._n_stations += 1
+            self.core.add_device(dev, DeviceKind.STATION, pickup_group=self.config.pickup_groups.get(dev))
+        self.port_of[dev] = ch
+        self.device_of[ch] = dev
+        self._slot[ch] = _Slot(k, info.port, info)
+        return dev
 
-        Raises :class:`CstaError` (state unchanged) when the core refuses it.
-        """
-        fn: Callable[..., Any] = getattr(self.core, service)
-        if service in _TIMELESS:
-            return fn(*args, **kwargs)
-        result = fn(*args, now=self.now, **kwargs)
+    def _remove_port(self, ch: int) -> None:
+        dev = self.device_of[ch]
+        if dev is None:
+            return
+        self._guarded(lambda: self.core.port_failed(dev, self.now))
+        self._after_core()
+        self.core.remove_device(dev)
+        del self.port_of[dev]
+        self.device_of[ch] = None
+        self._slot[ch] = None
+
+    # ------------------------------------------------------------------ services
+    def service(self, fn: Callable[[float], T]) -> T:
+        """Run one core service ``fn(now)`` now; its commands are carried out before this
+        returns.  Raises :class:`CstaError` (state unchanged) when the core refuses it."""
+        result = fn(self.now)
         self._after_core()
         return result
 
@@ -143,113 +177,115 @@ class SwitchEngine:
     def step(self, now: float) -> None:
         """Run one media tick at time ``now`` (seconds)."""
         self.now = now
-        for ev in self.driver.poll():
-            self._line_event(ev)
-        inbound = self.driver.exchange(self._outbound)
+        for k, d in enumerate(self.drivers):
+            for ev in d.poll():
+                self._driver_event(k, ev)
+        if len(self.drivers) == 1:
+            inbound = self.drivers[0].exchange(self._outbound)
+        else:
+            inbound = np.empty_like(self._outbound)
+            for k, d in enumerate(self.drivers):
+                lo, hi = self.offsets[k], self.offsets[k] + d.capacity()
+                inbound[lo:hi] = d.exchange(self._outbound[lo:hi])
+        due = self.core.next_timer()
+        if due is not None and due <= now:
+            self.core.handle_timer(now)
+            self._after_core()
         result = self.media.tick(inbound)
         self._outbound = result.outbound
-        for ev in result.events:
-            self._media_event(ev)
+        for mev in result.events:
+            self._media_event(mev)
         self._after_core()
         self.ticks += 1
 
     # ------------------------------------------------------------------ inputs
-    def _line_event(self, ev: LineEvent) -> None:
-        dev = self.device_of[ev.port]
-        sig = ev.signal
-        if sig is LineSignal.RING_ON:
-            st = self._trunks.get(ev.port)
-            if st is None or st.offered:
-                return
-            st.rings += 1
-            if st.rings >= 2 or st.caller_number is not None or self.config.caller_id == "none":
-                self._offer(ev.port)
-        elif sig is LineSignal.CALLER_GONE:
-            st = self._trunks.get(ev.port)
-            if st is not None:
-                if st.offered:
-                    self._guarded(self.core.far_end_released, dev, now=self.now)
-                self._reset_trunk(ev.port)
-        elif sig is LineSignal.LOOP_DROP:
-            st = self._trunks.get(ev.port)
-            if st is not None and st.offered:
-                self._guarded(self.core.far_end_released, dev, now=self.now)
-        elif sig is LineSignal.OFFHOOK:
-            self._guarded(self.core.line_offhook, dev, now=self.now)
-        elif sig is LineSignal.ONHOOK:
-            self._guarded(self.core.line_onhook, dev, now=self.now)
-        elif sig is LineSignal.PORT_FAILED:
-            self._guarded(self.core.port_failed, dev, now=self.now)
-            if ev.port in self._trunks:
-                self._reset_trunk(ev.port)
+    def _driver_event(self, k: int, ev: drv.DriverEvent) -> None:
+        if isinstance(ev, drv.EventsLost):
+            self._notice("events_lost", f"driver {k} lost {ev.count} events")
+            return
+        if isinstance(ev, AdapterDetectorFailed):
+            self._notice("detector_failed", f"driver {k}: detector {ev.detector} failed and was switched off: {ev.error}")
+            return
+        if ev.port < 0:
+            self._notice("driver", f"driver {k}: {ev}")
+            return
+        ch = self.offsets[k] + ev.port
+        if isinstance(ev, drv.PortAdded):
+            self._add_port(k, ev.info)
+            return
+        dev = self.device_of[ch] if 0 <= ch < self.n_ports else None
+        if dev is None:
+            self._problem(f"driver {k}: event for unknown port {ev.port}: {ev}")
+            return
+        core, now = self.core, self.now
+        if isinstance(ev, drv.IncomingCall):
+            self.callers[dev] = ev.caller
+            self._guarded(lambda: core.incoming_call(
+                dev, calling_number=ev.caller.number or "", called_number=ev.called or "",
+                route_to=self._route_for(ev.called), now=now))
+        elif isinstance(ev, drv.Seized):
+            self._guarded(lambda: core.line_offhook(dev, now))
+        elif isinstance(ev, drv.Answered):
+            if core.devices()[dev] is DeviceKind.TRUNK:
+                self._guarded(lambda: core.far_end_answered(dev, now))
+            else:
+                self._guarded(lambda: core.line_offhook(dev, now))
+        elif isinstance(ev, drv.Released):
+            if core.devices()[dev] is DeviceKind.TRUNK:
+                self.callers.pop(dev, None)
+                self._guarded(lambda: core.far_end_released(dev, now, _CAUSES[ev.cause]))
+            else:
+                self._guarded(lambda: core.line_onhook(dev, now))
+        elif isinstance(ev, drv.DigitsReceived):
+            self._guarded(lambda: core.digits_detected(dev, ev.digits, now), quiet=True)
+        elif isinstance(ev, drv.PortFailed):
+            self._notice("port_dead", f"{dev}: {ev.reason}", dev)
+            self._guarded(lambda: core.port_failed(dev, now))
+        elif isinstance(ev, drv.PortRestored):
+            self._guarded(lambda: core.set_in_service(dev, now))
+        elif isinstance(ev, drv.PortRemoved):
+            self._remove_port(ch)
 
-    def _reset_trunk(self, port: int) -> None:
-        """The line is idle again: forget its call, listen for caller ID again."""
-        self._trunks[port] = _TrunkState()
-        if self._cid is not None:
-            self._cid.busy[self._trunk_row[port]] = False
-
-    def _offer(self, port: int) -> None:
-        st = self._trunks[port]
-        st.offered = True
-        if self._cid is not None:
-            self._cid.busy[self._trunk_row[port]] = True
-        called = self.default_route
-        self._guarded(
-            self.core.incoming_call,
-            self.device_of[port],
-            calling_number=st.caller_number or "",
-            called_number=called or "",
-            now=self.now,
-        )
+    def _route_for(self, called: str | None) -> str | None:
+        """The device an incoming call for ``called`` goes to (DNIS routing), None for the
+        core's default route."""
+        if called is None:
+            return None
+        return self.config.dnis.get(called)
 
     def _media_event(self, ev: Any) -> None:
+        if isinstance(ev, DetectorFailed):
+            self._notice("detector_failed", f"detector {ev.name} failed and was removed: {ev.error}")
+            return
         channel = getattr(ev, "channel", None)
         if channel is None:
             self.media_events.append(ev)
             return
         dev = self.device_of[channel]
         digit = getattr(ev, "digit", None)
-        if digit is not None:
-            if self._in_call(dev):
-                self._guarded(self.core.digits_detected, dev, digit, now=self.now, quiet=True)
-            return
-        tone = getattr(ev, "tone", None)
-        if tone is not None:
-            st = self._trunks.get(channel)
-            if tone in _RELEASE_TONES and st is not None and st.offered:
-                self._guarded(self.core.far_end_released, dev, now=self.now)
-            return
-        if hasattr(ev, "caller_id"):
-            st = self._trunks.get(channel)
-            if st is None or st.offered:
-                return
-            cid = ev.caller_id
-            if cid is not None:
-                st.caller_number = cid.number or (cid.number_absence or "unknown")
-            else:
-                st.caller_number = "unknown"
-            if st.rings >= 1:
-                self._offer(channel)
+        if digit is not None and dev is not None:
+            if channel in self._group_of or self.core.is_dialling(dev):
+                core, now = self.core, self.now
+                self._guarded(lambda: core.digits_detected(dev, digit, now), quiet=True)
             return
         self.media_events.append(ev)
 
-    def _in_call(self, dev: str) -> bool:
-        port = self.port_of.get(dev)
-        return port is not None and port in self._group_of
-
-    def _guarded(self, fn: Callable[..., Any], *args: Any, quiet: bool = False, **kwargs: Any) -> Any:
+    def _guarded(self, fn: Callable[[], Any], *, quiet: bool = False) -> Any:
         """Feed one input to the core; a refusal is recorded, never raised into the tick loop."""
         try:
-            return fn(*args, **kwargs)
+            return fn()
         except CstaError as exc:
             if not quiet:
-                self._problem(f"{getattr(fn, '__name__', fn)}{args}: {exc}")
+                self._problem(f"core refused a driver input: {exc}")
             return None
 
     def _problem(self, text: str) -> None:
         log.warning("%s", text)
         self.errors.append(text)
+
+    def _notice(self, kind: str, text: str, device: str | None = None) -> None:
+        self._problem(text)
+        self.notices.append(Notice(time=self.now, kind=kind, text=text, device=device))
 
     # ------------------------------------------------------------------ outputs
     def _after_core(self) -> None:
@@ -257,42 +293,57 @@ class SwitchEngine:
             self._command(c)
         self.events.extend(self.core.take_events())
 
-    def _command(self, c: Any) -> None:
+    def _command(self, c: cmd.Command) -> None:
         if isinstance(c, cmd.MediaTopology):
             self._topology(c.call_id, c.parties)
             return
-        port = self.port_of.get(getattr(c, "device", None) or getattr(c, "trunk", None) or "")
-        if port is None:
+        if isinstance(c, cmd.DialTone):
+            ch = self.port_of.get(c.device)
+            if ch is not None:
+                if c.on:
+                    self.media.play(ch, self._dial_tone, loop=True)
+                else:
+                    self.media.stop_playing(ch)
             return
+        dev = c.trunk if isinstance(c, cmd.SeizeTrunk) else getattr(c, "device", "")
+        ch = self.port_of.get(dev)
+        slot = self._slot[ch] if ch is not None else None
+        if ch is None or slot is None:
+            return
+        d, port = self.drivers[slot.driver], slot.port
         try:
             if isinstance(c, cmd.RingStation):
-                self.driver.ring(port, True)
+                d.ring(port, drv.CallerIdentity(number=c.calling_number or None))
             elif isinstance(c, cmd.StopRinging):
-                self.driver.ring(port, False)
+                d.stop_ring(port)
             elif isinstance(c, cmd.AnswerLine):
-                self.driver.hook(port, True)
+                d.answer(port)
             elif isinstance(c, cmd.ReleaseLine):
-                self.driver.hook(port, False)
-                self.media.stop_playing(port)
-                if port in self._trunks:
-                    self._reset_trunk(port)
+                self.media.stop_playing(ch)
+                self.callers.pop(dev, None)
+                d.release(port)
             elif isinstance(c, cmd.SeizeTrunk):
-                self.driver.hook(port, True)
-                self.media.send_digits(port, c.number)
+                d.dial(port, c.number)
             elif isinstance(c, cmd.SendDigits):
                 self._send_digits(c.device, c.digits)
-        except OSError as exc:  # a failed port: the core learns it, other calls go on
-            self._problem(f"{type(c).__name__}({self.device_of[port]}): {exc}")
-            self._guarded(self.core.port_failed, self.device_of[port], now=self.now)
+        except drv.RequestRefused as exc:
+            self._notice("request_refused", f"{type(c).__name__}({dev}): {exc}", dev)
+        except OSError as exc:  # a dead port: the core learns it, other calls go on
+            self._notice("port_dead", f"{type(c).__name__}({dev}): {exc}", dev)
+            core, now = self.core, self.now
+            self._guarded(lambda: core.port_failed(dev, now))
 
     def _send_digits(self, device: str, digits: str) -> None:
-        """DTMF from ``device`` into its call: every other party's channel hears it."""
+        """DTMF from ``device`` into its call: out of band where the far port can, else in band."""
         for parties in self.parties.values():
             if device in parties:
                 for other in parties:
-                    p = self.port_of.get(other)
-                    if other != device and p is not None:
-                        self.media.send_digits(p, digits)
+                    ch = self.port_of.get(other)
+                    if other == device or ch is None:
+                        continue
+                    slot = self._slot[ch]
+                    if slot is None or not self.drivers[slot.driver].send_digits(slot.port, digits):
+                        self.media.send_digits(ch, digits)
                 return
 
     def _topology(self, call_id: str, parties: tuple[str, ...]) -> None:
@@ -315,7 +366,7 @@ class SwitchEngine:
 
     # ------------------------------------------------------------------ helpers for the provider
     def channel_of(self, device: str) -> int:
-        """The media channel (driver port) of a device; ValueError for virtual devices."""
+        """The media channel of a device; CstaError for devices without one (routes, queues)."""
         try:
             return self.port_of[device]
         except KeyError:
@@ -325,6 +376,12 @@ class SwitchEngine:
         """Channels of the connected parties of a call (optionally without one device)."""
         return [self.port_of[d] for d in self.parties.get(call_id, ()) if d in self.port_of and d != exclude]
 
-    def close(self) -> None:
-        self.media.close()
-        self.driver.close()
+    def close(self) -> list[Any]:
+        """Close the media plane (finishing recordings) and every driver; restore BLAS threads."""
+        leftover = self.media.close()
+        for d in self.drivers:
+            closer = getattr(d, "close", None)
+            if closer is not None:
+                closer()
+        self._blas.restore_original_limits()
+        return list(leftover or [])

@@ -1,59 +1,124 @@
 """LocalProvider: the Provider API over pycti's own soft switch (asyncio, thin).
 
 A background task steps the :class:`~pycti.local.engine.SwitchEngine` once per tick — paced by
-the wall clock with ``realtime=True``, otherwise in virtual time as fast as the CPU allows —
-hands the CSTA events to the monitors and fires the timers of :meth:`LocalProvider.sleep`.
-Services call straight into the sans-I/O core: they return as soon as the core accepted them.
+the wall clock with ``realtime=True`` (or by a driver's media clock), otherwise in virtual time
+as fast as the CPU allows — hands the CSTA events to the monitors and fires the timers of
+:meth:`LocalProvider.sleep`.  Services call straight into the sans-I/O core: they return as
+soon as the core accepted them.
+
+Closing (``aclose()`` or leaving ``async with``) ends every monitor stream, wakes every
+``sleep()`` and ``play(wait=True)`` with :class:`ProviderClosed`, and frees the drivers; every
+later call raises :class:`ProviderClosed`, and a closed provider cannot be entered again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import heapq
 import itertools
 import logging
-from collections.abc import Sequence
-from typing import Any
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
+from ..clock import Clock, RealClock
+from ..drivers.base import Driver
 from ..errors import CstaError, ErrorValue, PyctiError
+from ..media.recorder import Recorder
 from ..monitor import EventStream
-from ..provider import Provider
-from ..clock import RealClock
+from ..provider import CallSnapshotEntry, DeviceSnapshotEntry, MediaProvider, PlayOutcome, Recording
 from ..switch.ids import ConnectionID
 from .config import SwitchConfig
-from .engine import SwitchEngine
+from .engine import Notice, SwitchEngine
 
-__all__ = ["LocalProvider"]
+__all__ = ["LocalProvider", "ProviderClosed", "CallRecording"]
 
 log = logging.getLogger("pycti.local")
+
+T = TypeVar("T")
 
 #: How many times the tick loop yields to other tasks between two virtual-time ticks, so that
 #: applications react to one tick's events before the next (deterministic: no wall clock).
 _VIRTUAL_YIELDS = 4
 
 
-class LocalProvider(Provider):
+class ProviderClosed(PyctiError, RuntimeError):
+    """The provider was closed (or its tick loop failed); it serves nothing any more."""
+
+
+class CallRecording(Recording):
+    """A recording bound to one call; it stops by itself when the call clears."""
+
+    def __init__(self, call_id: str, devices: tuple[str, ...], recorder: Recorder) -> None:
+        self.call_id = call_id
+        self.devices = devices
+        self.recorder = recorder
+        self.path = recorder.path
+
+    @property
+    def active(self) -> bool:
+        return not self.recorder.closed and not self.recorder.paused
+
+    @property
+    def paused(self) -> bool:
+        return self.recorder.paused
+
+    def __repr__(self) -> str:
+        state = "closed" if self.recorder.closed else "paused" if self.paused else "recording"
+        return f"CallRecording({self.call_id!r}, {self.devices}, {state})"
+
+
+def _check_audio(audio: object) -> np.ndarray | str:
+    """Validate play()'s audio argument: a 1-D int16 array or a path."""
+    if isinstance(audio, (str, os.PathLike)):
+        return os.fspath(audio) if isinstance(audio, os.PathLike) else audio  # type: ignore[return-value]
+    if not isinstance(audio, np.ndarray):
+        raise ValueError(f"play() takes a 1-D int16 numpy array at 8 kHz or a file path, got {type(audio).__name__}")
+    if audio.dtype != np.int16:
+        raise ValueError(f"play() audio must be int16 samples at 8 kHz, got dtype {audio.dtype}")
+    if audio.ndim != 1 or audio.size == 0:
+        raise ValueError(f"play() audio must be a non-empty 1-D array, got shape {audio.shape}")
+    return audio
+
+
+class LocalProvider(MediaProvider):
     """Provider over a local switch; build it with :func:`pycti.open`."""
 
-    def __init__(self, config: SwitchConfig) -> None:
+    def __init__(self, config: SwitchConfig, drivers: Sequence[Driver] | None = None) -> None:
         self.config = config
-        self.driver = _make_driver(config)
-        self.engine = SwitchEngine(config, self.driver)
+        self.drivers: list[Driver] = list(drivers) if drivers else [_make_driver(config)]
+        self.engine = SwitchEngine(config, self.drivers)
         self._period_s = config.tick_ms / 1000.0
         self._monitors: dict[str, set[EventStream[Any]]] = {}
         self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
-        self._plays: dict[int, asyncio.Future[None]] = {}
+        self._plays: dict[int, tuple[asyncio.Future[PlayOutcome], str]] = {}
+        self._recordings: dict[str, list[CallRecording]] = {}
+        self._notices: set[EventStream[Notice]] = set()
         self._task: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
         self._closed = False
-        self._tick_listeners: list[Any] = []
+        self._entered = False
+        self._tick_listeners: list[Callable[[float], None]] = []
+        self._clock: Clock | None = None
+
+    @property
+    def driver(self) -> Any:
+        """The first driver (the only one unless several were given)."""
+        return self.drivers[0]
 
     # ---------------------------------------------------------------- lifecycle
     async def __aenter__(self) -> LocalProvider:
-        self._clock = RealClock() if self.config.realtime else None
+        if self._closed:
+            raise ProviderClosed("this provider was closed; open a new one")
+        if self._entered:
+            raise PyctiError("this provider is already running")
+        self._entered = True
+        clocks = [c for c in (d.media_clock() for d in self.drivers if hasattr(d, "media_clock")) if c is not None]
+        self._clock = clocks[0] if clocks else (RealClock() if self.config.realtime else None)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="pycti-tick-loop")
         return self
 
@@ -61,7 +126,8 @@ class LocalProvider(Provider):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop the tick loop, end every monitor stream and release the driver."""
+        """Stop the tick loop, end every monitor stream, wake every waiter with
+        :class:`ProviderClosed`, finish recordings and release the drivers."""
         if self._closed:
             return
         self._closed = True
@@ -71,15 +137,32 @@ class LocalProvider(Provider):
                 await self._task
             except asyncio.CancelledError:
                 pass
-        for streams in list(self._monitors.values()):
-            for s in list(streams):
-                s.close()
+        self._end_streams()
+        closed = ProviderClosed("the provider was closed")
         for _, _, fut in self._timers:
             if not fut.done():
-                fut.cancel()
+                fut.set_exception(closed)
+        self._timers.clear()
+        for fut, _ in self._plays.values():
+            if not fut.done():
+                fut.set_exception(closed)
+        self._plays.clear()
         self.engine.close()
         if self._failure is not None:
             raise PyctiError(f"the switch's tick loop failed: {self._failure!r}") from self._failure
+
+    def _end_streams(self) -> None:
+        for streams in list(self._monitors.values()):
+            for s in list(streams):
+                s.close()
+        for n in list(self._notices):
+            n.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ProviderClosed("the provider is closed")
+        if self._failure is not None:
+            raise ProviderClosed(f"the switch's tick loop failed: {self._failure!r}")
 
     async def _run(self) -> None:
         tick = 0
@@ -91,23 +174,35 @@ class LocalProvider(Provider):
                 self.engine.step(now)
                 self._dispatch()
                 self._fire_timers(now)
-                for listener in self._tick_listeners:
-                    listener(now)
+                for listener in list(self._tick_listeners):
+                    try:
+                        listener(now)
+                    except Exception:  # noqa: BLE001 - one bad listener must not stop the switch
+                        log.exception("tick listener %r failed; removed", listener)
+                        self._tick_listeners.remove(listener)
+                        self.engine.notices.append(Notice(time=now, kind="listener_failed",
+                                                          text=f"tick listener {listener!r} raised and was removed"))
                 if self._clock is None:
                     for _ in range(_VIRTUAL_YIELDS):
                         await asyncio.sleep(0)
                 tick += 1
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # keep it, end the streams, report it on close
+        except BaseException as exc:  # keep it, end the streams and waiters, report it on close
             log.exception("tick loop failed")
             self._failure = exc
-            for streams in list(self._monitors.values()):
-                for s in list(streams):
-                    s.close()
+            self._end_streams()
+            err = ProviderClosed(f"the switch's tick loop failed: {exc!r}")
+            for _, _, fut in self._timers:
+                if not fut.done():
+                    fut.set_exception(err)
+            for fut, _ in self._plays.values():
+                if not fut.done():
+                    fut.set_exception(err)
 
-    def add_tick_listener(self, fn: Any) -> None:
-        """Call ``fn(now)`` after every tick (simulation harnesses use this)."""
+    def add_tick_listener(self, fn: Callable[[float], None]) -> None:
+        """Call ``fn(now)`` after every tick (simulation harnesses use this).  A listener that
+        raises is removed and reported as a Notice; the switch goes on."""
         self._tick_listeners.append(fn)
 
     # ---------------------------------------------------------------- time
@@ -115,6 +210,9 @@ class LocalProvider(Provider):
         return self.engine.now
 
     async def sleep(self, seconds: float) -> None:
+        self._check_open()
+        if seconds != seconds:
+            raise ValueError("sleep() needs a number of seconds, got NaN")
         if seconds <= 0:
             await asyncio.sleep(0)
             return
@@ -134,140 +232,221 @@ class LocalProvider(Provider):
         eng = self.engine
         if eng.media_events:
             for ev in eng.media_events:
-                fut = self._plays.pop(getattr(ev, "handle_id", -1), None)
-                if fut is not None and not fut.done():
-                    fut.set_result(None)
+                entry = self._plays.pop(getattr(ev, "handle_id", -1), None)
+                if entry is not None and not entry[0].done():
+                    reason = getattr(ev, "reason", "completed")
+                    entry[0].set_result(PlayOutcome.COMPLETED if reason == "completed" else PlayOutcome.STOPPED)
+                if type(ev).__name__ == "RecordingFailed":
+                    eng.notices.append(Notice(time=eng.now, kind="recording_failed", text=str(ev)))
             eng.media_events.clear()
+        if eng.notices:
+            notices, eng.notices = eng.notices, []
+            for n in notices:
+                for s in self._notices:
+                    s.put(n)
         if not eng.events:
             return
         events, eng.events = eng.events, []
         for ev in events:
             self._route(ev)
+            if type(ev).__name__ == "CallCleared":
+                self._call_ended(ev.cleared_call)
 
     def _route(self, ev: Any) -> None:
         for dev in ev.devices():
             streams = self._monitors.get(dev)
             if streams:
                 for s in streams:
-                    s.put(ev)
+                    xref = getattr(s, "xref", None)
+                    if xref is not None and hasattr(ev, "monitor_cross_ref_id"):
+                        s.put(dataclasses.replace(ev, monitor_cross_ref_id=xref))
+                    else:
+                        s.put(ev)
+
+    def _call_ended(self, call_id: str) -> None:
+        """A call cleared: stop its recordings and end its waiting prompts."""
+        for rec in self._recordings.pop(call_id, []):
+            self.engine.media.stop_recording(rec.recorder)
+        for handle_id, (fut, cid) in list(self._plays.items()):
+            if cid == call_id:
+                del self._plays[handle_id]
+                if not fut.done():
+                    fut.set_result(PlayOutcome.CALL_CLEARED)
 
     def monitor(self, device: str, *, maxsize: int = 10_000) -> EventStream[Any]:
-        xref = self.engine.invoke("monitor_start", device)
+        self._check_open()
+        xref = self.engine.core.monitor_start(device)
         stream: EventStream[Any] = EventStream(maxsize=maxsize, on_close=self._unmonitor, name=device)
         stream.xref = xref  # type: ignore[attr-defined]
         self._monitors.setdefault(device, set()).add(stream)
+        return stream
+
+    def notices(self, *, maxsize: int = 10_000) -> EventStream[Notice]:
+        """An async iterator of the switch's :class:`~pycti.local.engine.Notice` values:
+        refused driver requests, dead ports, failed detectors and recordings, lost events."""
+        self._check_open()
+        stream: EventStream[Notice] = EventStream(maxsize=maxsize, on_close=self._notices.discard, name="notices")
+        self._notices.add(stream)
         return stream
 
     def _unmonitor(self, stream: EventStream[Any]) -> None:
         self._monitors.get(stream.name, set()).discard(stream)
         if not self._closed:
             try:
-                self.engine.invoke("monitor_stop", stream.xref)  # type: ignore[attr-defined]
+                self.engine.core.monitor_stop(stream.xref)  # type: ignore[attr-defined]
             except CstaError:
                 pass
 
     # ---------------------------------------------------------------- services
-    def _svc(self, name: str, *args: Any) -> Any:
-        if self._closed:
-            raise PyctiError("provider is closed")
-        if self._failure is not None:
-            raise PyctiError(f"the switch's tick loop failed: {self._failure!r}")
-        result = self.engine.invoke(name, *args)
+    def _svc(self, fn: Callable[[float], T]) -> T:
+        self._check_open()
+        result = self.engine.service(fn)
         self._dispatch()
         return result
 
     async def make_call(self, calling_device: str, called_number: str) -> ConnectionID:
-        return self._svc("make_call", calling_device, called_number)
+        return self._svc(lambda now: self.engine.core.make_call(calling_device, called_number, now))
 
     async def answer_call(self, connection: ConnectionID) -> None:
-        self._svc("answer_call", connection)
+        self._svc(lambda now: self.engine.core.answer_call(connection, now))
 
     async def clear_connection(self, connection: ConnectionID) -> None:
-        self._svc("clear_connection", connection)
+        self._svc(lambda now: self.engine.core.clear_connection(connection, now))
 
     async def clear_call(self, call_id: str) -> None:
-        self._svc("clear_call", call_id)
+        self._svc(lambda now: self.engine.core.clear_call(call_id, now))
 
     async def hold_call(self, connection: ConnectionID) -> None:
-        self._svc("hold_call", connection)
+        self._svc(lambda now: self.engine.core.hold_call(connection, now))
 
     async def retrieve_call(self, connection: ConnectionID) -> None:
-        self._svc("retrieve_call", connection)
+        self._svc(lambda now: self.engine.core.retrieve_call(connection, now))
 
     async def alternate_call(self, held: ConnectionID, active: ConnectionID) -> None:
-        self._svc("alternate_call", held, active)
+        self._svc(lambda now: self.engine.core.alternate_call(held, active, now))
 
     async def reconnect_call(self, active: ConnectionID, held: ConnectionID) -> None:
-        self._svc("reconnect_call", active, held)
+        self._svc(lambda now: self.engine.core.reconnect_call(active, held, now))
 
     async def consultation_call(self, existing: ConnectionID, consulted_device: str) -> ConnectionID:
-        return self._svc("consultation_call", existing, consulted_device)
+        return self._svc(lambda now: self.engine.core.consultation_call(existing, consulted_device, now))
 
-    async def transfer_call(self, held: ConnectionID, active: ConnectionID) -> Any:
-        return self._svc("transfer_call", held, active)
+    async def transfer_call(self, held: ConnectionID, active: ConnectionID) -> ConnectionID:
+        return self._svc(lambda now: self.engine.core.transfer_call(held, active, now))
 
-    async def conference_call(self, held: ConnectionID, active: ConnectionID) -> Any:
-        return self._svc("conference_call", held, active)
+    async def conference_call(self, held: ConnectionID, active: ConnectionID) -> ConnectionID:
+        return self._svc(lambda now: self.engine.core.conference_call(held, active, now))
 
     async def single_step_transfer_call(self, active: ConnectionID, transferred_to: str) -> ConnectionID:
-        return self._svc("single_step_transfer_call", active, transferred_to)
+        return self._svc(lambda now: self.engine.core.single_step_transfer_call(active, transferred_to, now))
 
     async def deflect_call(self, connection: ConnectionID, new_destination: str) -> None:
-        self._svc("deflect_call", connection, new_destination)
+        self._svc(lambda now: self.engine.core.deflect_call(connection, new_destination, now))
 
     async def directed_pickup_call(self, picked_device: str, requesting_device: str) -> ConnectionID:
-        return self._svc("directed_pickup_call", picked_device, requesting_device)
+        return self._svc(lambda now: self.engine.core.directed_pickup_call(picked_device, requesting_device, now))
 
     async def group_pickup_call(self, requesting_device: str) -> ConnectionID:
-        return self._svc("group_pickup_call", requesting_device)
+        return self._svc(lambda now: self.engine.core.group_pickup_call(requesting_device, now))
 
     async def generate_digits(self, connection: ConnectionID, digits: str) -> None:
-        self._svc("generate_digits", connection, digits)
+        self._svc(lambda now: self.engine.core.generate_digits(connection, digits, now))
 
-    async def snapshot_device(self, device: str) -> Sequence[Any]:
-        return self._svc("snapshot_device", device)
+    async def snapshot_device(self, device: str) -> list[DeviceSnapshotEntry]:
+        self._check_open()
+        return [DeviceSnapshotEntry(c, s) for c, s in self.engine.core.snapshot_device(device)]
 
-    async def snapshot_call(self, call_id: str) -> Sequence[Any]:
-        return self._svc("snapshot_call", call_id)
+    async def snapshot_call(self, call_id: str) -> list[CallSnapshotEntry]:
+        self._check_open()
+        return [CallSnapshotEntry(d, c, s) for d, c, s in self.engine.core.snapshot_call(call_id)]
 
     # ---------------------------------------------------------------- media
+    def _connection(self, connection: object, service: str) -> ConnectionID:
+        if not isinstance(connection, ConnectionID):
+            raise CstaError(ErrorValue.INVALID_CONNECTION_ID,
+                            f"{service} needs a ConnectionID, got {type(connection).__name__}")
+        known = any(c == connection for c, _ in self.engine.core.snapshot_device(connection.device_id)) \
+            if connection.device_id in self.engine.core.devices() else False
+        if not known:
+            raise CstaError(ErrorValue.INVALID_CONNECTION_ID, f"{service}: no connection {connection}")
+        return connection
+
     async def play(self, connection: ConnectionID, audio: np.ndarray | str, *, wait: bool = True,
-                   loop: bool = False) -> None:
-        channels = self.engine.call_channels(connection.call_id, exclude=connection.device_id)
+                   loop: bool = False) -> PlayOutcome | None:
+        self._check_open()
+        conn = self._connection(connection, "play")
+        source = _check_audio(audio)
+        if isinstance(source, str):
+            from ..dsp.audiofile import read_audio
+
+            samples = await asyncio.to_thread(read_audio, source)  # never on the tick loop's thread
+            self._check_open()
+        else:
+            samples = source
+        channels = self.engine.call_channels(conn.call_id, exclude=conn.device_id)
         if not channels:
-            raise CstaError(
-                ErrorValue.INVALID_CONNECTION_STATE, f"{connection}: no connected party with audio to play to",
-                
-            )
+            raise CstaError(ErrorValue.INVALID_CONNECTION_STATE,
+                            f"{conn}: no connected party with audio to play to")
         media = self.engine.media
-        futures = []
+        futures: list[asyncio.Future[PlayOutcome]] = []
         for ch in channels:
-            if isinstance(audio, str):
-                handle = media.play_file(ch, audio, loop=loop)
-            else:
-                handle = media.play(ch, np.asarray(audio, dtype=np.int16), loop=loop)
+            handle = media.play(ch, samples, loop=loop)
             if wait and not loop:
-                fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-                self._plays[handle.handle_id] = fut
+                fut: asyncio.Future[PlayOutcome] = asyncio.get_running_loop().create_future()
+                self._plays[handle.handle_id] = (fut, conn.call_id)
                 futures.append(fut)
-        if futures:
-            await asyncio.gather(*futures)
+        if not futures:
+            return None
+        outcomes = await asyncio.gather(*futures)
+        for outcome in (PlayOutcome.CALL_CLEARED, PlayOutcome.STOPPED):
+            if outcome in outcomes:
+                return outcome
+        return PlayOutcome.COMPLETED
 
     async def stop_playing(self, connection: ConnectionID) -> None:
-        for ch in self.engine.call_channels(connection.call_id, exclude=connection.device_id):
+        self._check_open()
+        conn = self._connection(connection, "stop_playing")
+        for ch in self.engine.call_channels(conn.call_id, exclude=conn.device_id):
             self.engine.media.stop_playing(ch)
 
-    def record(self, call_id: str, path: str) -> Any:
-        """Record a call's first two parties to a stereo WAV (one party per channel)."""
-        channels = self.engine.call_channels(call_id)
-        if not channels:
-            raise CstaError(ErrorValue.INVALID_CALL_ID, f"{call_id!r} has no parties to record")
-        return self.engine.media.record(tuple(channels[:2]), path)
+    async def record(self, call_id: str, path: str | os.PathLike[str], *,
+                     devices: Sequence[str] | None = None) -> CallRecording:
+        self._check_open()
+        if not isinstance(call_id, str) or call_id not in self.engine.core.calls():
+            raise CstaError(ErrorValue.INVALID_CALL_ID, f"no call {call_id!r} to record")
+        parties = self.engine.parties.get(call_id, ())
+        chosen = tuple(devices) if devices is not None else tuple(d for d in parties if d in self.engine.port_of)
+        for d in chosen:
+            if d not in parties or d not in self.engine.port_of:
+                raise CstaError(ErrorValue.INVALID_DEVICE_ID, f"{d!r} is not a connected party of {call_id}")
+        if not chosen:
+            raise CstaError(ErrorValue.INVALID_CALL_ID, f"{call_id!r} has no connected parties to record")
+        recorder = self.engine.media.record(tuple(self.engine.port_of[d] for d in chosen), path)
+        rec = CallRecording(call_id, chosen, recorder)
+        self._recordings.setdefault(call_id, []).append(rec)
+        return rec
+
+    async def stop_recording(self, recording: Recording) -> None:
+        if not isinstance(recording, CallRecording):
+            raise ValueError(f"stop_recording takes what record() returned, got {type(recording).__name__}")
+        self.engine.media.stop_recording(recording.recorder)
+        recs = self._recordings.get(recording.call_id, [])
+        if recording in recs:
+            recs.remove(recording)
+
+    async def pause_recording(self, recording: Recording, paused: bool = True) -> None:
+        if not isinstance(recording, CallRecording):
+            raise ValueError(f"pause_recording takes what record() returned, got {type(recording).__name__}")
+        self._check_open()
+        self.engine.media.pause_recording(recording.recorder, paused)
 
 
-def _make_driver(config: SwitchConfig) -> Any:
+def _make_driver(config: SwitchConfig) -> Driver:
     if config.driver == "sim":
+        from ..drivers.analog import AnalogConfig
         from ..drivers.sim import SimDriver
 
-        return SimDriver(config.trunks, config.stations, seed=config.seed, report_loop_drop=config.report_loop_drop)
+        analog = AnalogConfig(caller_id=config.caller_id, country=config.country)
+        return SimDriver(config.trunks, config.stations, seed=config.seed,
+                         report_loop_drop=config.report_loop_drop, config=analog)
     raise ValueError(f"unknown driver {config.driver!r}; available: 'sim'")

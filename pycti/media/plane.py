@@ -227,6 +227,10 @@ class MediaPlane:
         """Write the rest of ``recorder``'s audio and close its file (idempotent)."""
         self._recorders.stop(recorder)
 
+    def pause_recording(self, recorder: Recorder, paused: bool = True) -> None:
+        """Pause or resume ``recorder`` (nothing is written while paused)."""
+        self._recorders.pause(recorder, paused)
+
     def flush_recording(self, recorder: Recorder) -> None:
         """Write ``recorder``'s buffered audio now rather than at its next periodic flush."""
         self._recorders.flush(recorder)

@@ -58,7 +58,7 @@ class Recorder:
     header always describes exactly those.
     """
 
-    __slots__ = ("recorder_id", "path", "channels", "samples_written", "closed", "_fd", "_bank", "_row")
+    __slots__ = ("recorder_id", "path", "channels", "samples_written", "closed", "paused", "_fd", "_bank", "_row")
 
     def __init__(self, recorder_id: int, path: Path, channels: tuple[int, ...], fd: int) -> None:
         self.recorder_id = recorder_id
@@ -66,6 +66,7 @@ class Recorder:
         self.channels = channels
         self.samples_written = 0
         self.closed = False
+        self.paused = False
         self._fd = fd
         self._bank: _WidthBank | None = None
         self._row = -1
@@ -202,8 +203,29 @@ class RecorderBank:
         """Write what ``rec`` still holds, close its file; a second call does nothing."""
         if rec.closed:
             return
-        self._write(rec, (self._tick - 1) % self.flush_ticks)
+        if not rec.paused:
+            self._write(rec, (self._tick - 1) % self.flush_ticks)
         self._close(rec)
+
+    def pause(self, rec: Recorder, paused: bool) -> None:
+        """Stop (``paused``) or resume appending ``rec``'s channels; the file stays open and
+        valid, and resumed audio follows the paused point directly."""
+        if rec.closed or rec.paused == paused:
+            return
+        if paused:
+            self._write(rec, (self._tick - 1) % self.flush_ticks)
+            if rec.closed:  # the write failed
+                return
+            assert rec._bank is not None
+            rec._bank.remove(rec)
+            rec._bank = None
+            rec.paused = True
+        else:
+            rec.paused = False
+            bank = self._banks.get(len(rec.channels))
+            if bank is None:
+                bank = self._banks[len(rec.channels)] = _WidthBank(len(rec.channels), self.flush_ticks, self.frame_samples)
+            bank.add(rec)
 
     def flush(self, rec: Recorder) -> None:
         """Write what ``rec`` holds now instead of waiting for its next periodic flush."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 __all__ = [
     "AnswerLine",
     "Command",
+    "DialTone",
     "MediaTopology",
     "ReleaseLine",
     "RingStation",
@@ -81,3 +82,11 @@ class MediaTopology(Command):
 
     call_id: str
     parties: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialTone(Command):
+    """Start (``on``) or stop the dial tone ``device`` hears while it dials."""
+
+    device: str
+    on: bool

@@ -19,10 +19,13 @@ released (ReleaseLine).  Calls of three or more parties go on without the one wh
 
 from __future__ import annotations
 
-from pycti.errors import ErrorValue
-
 from pycti.switch import core_transfer as _xfer
-from pycti.switch.commands import AnswerLine, Command, SendDigits
+from pycti.errors import CstaError, ErrorValue
+
+from pycti.switch.commands import AnswerLine, Command, DialTone, SendDigits
+from pycti.switch.dialling import DigitCollector, TimerKind
+from pycti.switch.dialplan import DialPlan
+from pycti.switch.timers import TimerConfig
 from pycti.switch.core_model import (
     ACTIVE_STATES,
     BUSY_STATES,
@@ -34,11 +37,9 @@ from pycti.switch.core_model import (
 )
 from pycti.switch.events import (
     CstaEvent,
+    Delivered,
     DigitsDetected,
-    Established,
     EventCause,
-    Held,
-    Retrieved,
 )
 from pycti.switch.ids import ConnectionID, IdSequence
 from pycti.switch.states import ConnectionState, Input, allowed_states
@@ -57,9 +58,21 @@ class SwitchCore:
     calls whose called number is not a device.
     """
 
-    def __init__(self, *, default_route: str | None = None) -> None:
+    def __init__(self, *, default_route: str | None = None, dial_plan: DialPlan | None = None,
+                 timers: TimerConfig | None = None, no_answer_forward: str | None = None) -> None:
+        """``dial_plan`` routes what stations dial (without one, a device id completes at
+        once and anything else at the inter-digit timeout); ``timers`` sets the first-digit,
+        inter-digit and ring-no-answer timeouts; a station that rings unanswered for
+        ``ring_no_answer_ms`` is deflected to ``no_answer_forward``, or else leaves the call."""
         self._m = CallModel()
         self._m.default_route = default_route
+        m = self._m
+        self._dial = DigitCollector(
+            dial_plan, timers or TimerConfig(),
+            is_device=lambda d: d in m.devices and m.devices[d].kind is not DeviceKind.TRUNK,
+            could_be_device=lambda d: any(k != d and k.startswith(d) for k in m.devices),
+        )
+        self.no_answer_forward = no_answer_forward
         self._monitor_ids = IdSequence("M")
         self._monitors: dict[str, str] = {}  # cross-ref id -> device id
 
@@ -67,7 +80,70 @@ class SwitchCore:
     def take_events(self) -> list[CstaEvent]:
         """Return and forget the CSTA events produced so far, oldest first."""
         events, self._m.events = self._m.events, []
+        for ev in events:
+            if isinstance(ev, Delivered):
+                dev = self._m.devices.get(ev.alerting_device)
+                if dev is not None and dev.kind is DeviceKind.STATION:
+                    self._dial.ringing(ev.connection, ev.time)
         return events
+
+    def is_dialling(self, device: str) -> bool:
+        """Whether ``device`` has an initiated connection collecting digits."""
+        dev = self._m.devices.get(device)
+        return dev is not None and any(self._dial.collecting(c.cid) for c in dev.conns.values())
+
+    # -- timers ---------------------------------------------------------------------------
+    def next_timer(self) -> float | None:
+        """When the core next needs :meth:`handle_timer` (seconds), None if never."""
+        return self._dial.next_deadline()
+
+    def handle_timer(self, now: float) -> None:
+        """Run the timers due at ``now``: first-digit timeout (the initiated connection is
+        cleared), inter-digit timeout (what was dialled is routed or fails), ring no answer
+        (deflected to ``no_answer_forward``, or the ringing connection leaves the call)."""
+        m = self._m
+        for kind, cid in self._dial.expired(now):
+            conn = m.calls[cid.call_id].conns.get(cid.device_id) if cid.call_id in m.calls else None
+            if conn is None:
+                self._dial.forget(cid)
+                continue
+            try:
+                if kind == TimerKind.FIRST_DIGIT and conn.state is _S.INITIATED:
+                    self._dial.forget(cid)
+                    m.command(DialTone(device=conn.device.id, on=False))
+                    self.clear_connection(cid, now)
+                elif kind == TimerKind.INTER_DIGIT and conn.state is _S.INITIATED:
+                    decided = self._dial.timed_out(cid)
+                    if decided is not None:
+                        self._route_dialled(conn, decided.digits, decided.number, now)
+                        m.finish(now)
+                elif kind == TimerKind.RING_NO_ANSWER and conn.state is _S.ALERTING:
+                    if self.no_answer_forward is not None and self.no_answer_forward != conn.device.id:
+                        self.deflect_call(cid, self.no_answer_forward, now)
+                    else:
+                        self.clear_connection(cid, now)
+            except CstaError:
+                # the next step is impossible now (forward target busy ...): leave the call
+                if conn.state is _S.ALERTING:
+                    try:
+                        self.clear_connection(cid, now)
+                    except CstaError:
+                        pass
+
+    def _route_dialled(self, conn: Connection, digits: str, number: str | None, now: float) -> None:
+        """Route a completed dial string (``number`` None: it leads nowhere)."""
+        m = self._m
+        call = conn.call
+        call.called = digits
+        dest: Destination | None = None
+        if number is not None:
+            try:
+                dest = m.resolve(number, ErrorValue.INVALID_CALLED_DEVICE_ID, caller=conn.device)
+            except CstaError:
+                dest = None
+        if dest is None:
+            dest = Destination(None, fail_cause=EventCause.DEST_NOT_OBTAINABLE, number=digits)
+        m.originate(call, conn, dest, now, EventCause.NEW_CALL)
 
     def take_commands(self) -> list[Command]:
         """Return and forget the driver/media commands produced so far, oldest first."""
@@ -117,30 +193,27 @@ class SwitchCore:
         self._m.default_route = device_id
 
     def set_out_of_service(self, device_id: str, now: float) -> None:
-        """Take a device out of service (maintenance): its connections are cleared (cause
-        maintenance) and it refuses new calls until :meth:`set_in_service`."""
+        """Take a device out of service (maintenance): OutOfService (cause maintenance) when
+        it was in service, then its connections are cleared (cause maintenance); it refuses
+        new calls until :meth:`set_in_service`."""
         self._fail_device(device_id, now, EventCause.MAINTENANCE)
 
-    def set_in_service(self, device_id: str) -> None:
-        """Put a device back in service."""
+    def set_in_service(self, device_id: str, now: float | None = None) -> None:
+        """Put a device back in service (BackInService when it was out of service): it makes
+        and takes calls again.  ``now`` defaults to the time of the latest input."""
         m = self._m
-        dev = m.device(device_id)
-        dev.in_service = True
-        if dev.kind is DeviceKind.TRUNK and not dev.conns:
-            m.idle_trunks[dev.id] = None
+        at = m.last_now if now is None else now
+        m.back_in_service(m.device(device_id), at)
+        m.finish(at)
 
     def port_failed(self, device_id: str, now: float) -> None:
         """A driver reports the port dead: as :meth:`set_out_of_service`, cause
-        resourcesNotAvailable; no command is sent to the dead port."""
+        resourcesNotAvailable (OutOfService included); no command is sent to the dead port."""
         self._fail_device(device_id, now, EventCause.RESOURCES_NOT_AVAILABLE)
 
     def _fail_device(self, device_id: str, now: float, cause: EventCause) -> None:
         m = self._m
-        dev = m.device(device_id)
-        dev.in_service = False
-        m.idle_trunks.pop(dev.id, None)
-        for conn in list(dev.conns.values()):
-            m.remove(conn, Input.PORT_FAILURE, now, cause)
+        m.out_of_service(m.device(device_id), now, cause)
         m.finish(now)
 
     # -- call control services (ECMA-269 clause 17) --------------------------------------
@@ -380,12 +453,15 @@ class SwitchCore:
 
     # -- physical inputs from drivers ------------------------------------------------------
     def incoming_call(
-        self, trunk: str, *, calling_number: str, called_number: str, now: float
+        self, trunk: str, *, calling_number: str, called_number: str, now: float,
+        route_to: str | None = None,
     ) -> ConnectionID:
-        """The central office seized idle ``trunk`` for ``called_number``.
+        """The central office seized idle ``trunk`` for ``called_number`` (the DNIS, kept as
+        the call's called device).
 
-        The trunk's connection (the external party) is connected; the called device -- the
-        device whose id is ``called_number``, else the default route -- is alerted
+        The trunk's connection (the external party) is connected; the device the call goes
+        to -- ``route_to`` (DNIS routing), else the device whose id is ``called_number``,
+        else the default route -- is alerted
         (Delivered; RingStation for a station) or queued (Queued).  A busy, out-of-service
         or unknown destination gives Failed and leaves the trunk connection in the fail
         state.  The trunk is taken off-hook (AnswerLine) when a device answers.  Returns the
@@ -396,7 +472,9 @@ class SwitchCore:
         m.require(dev.kind is DeviceKind.TRUNK, ErrorValue.REQUEST_INCOMPATIBLE_WITH_DEVICE, f"{trunk} is not a trunk")
         m.require(dev.in_service, ErrorValue.DEVICE_OUT_OF_SERVICE, f"{trunk} is out of service")
         m.require(not dev.conns, ErrorValue.INVALID_DEVICE_STATE, f"{trunk} is already in a call")
-        target = called_number if called_number in m.devices else m.default_route
+        if route_to is not None:
+            m.device(route_to, ErrorValue.INVALID_DESTINATION_DEVICE_ID)
+        target = route_to or (called_number if called_number in m.devices else m.default_route)
         if target is not None and m.devices[target].kind is DeviceKind.TRUNK:
             target = None
         dest = m.resolve(target, ErrorValue.INVALID_CALLED_DEVICE_ID) if target is not None else None
@@ -423,7 +501,9 @@ class SwitchCore:
             m.change(alerting, Input.OFFHOOK_ANSWER)
             self._established(alerting, now, EventCause.NEW_CALL)
         elif dev.in_service and not m.has_state(dev, ACTIVE_STATES):
-            m.initiate(dev, "", now, EventCause.NEW_CALL)
+            conn = m.initiate(dev, "", now, EventCause.NEW_CALL)
+            self._dial.start(conn.cid, now)
+            m.command(DialTone(device=dev.id, on=True))
         else:
             return False
         m.finish(now)
@@ -467,9 +547,13 @@ class SwitchCore:
             return False
         call = conn.call
         if conn.state is _S.INITIATED:
-            dest = m.resolve(digits, ErrorValue.INVALID_CALLED_DEVICE_ID, caller=dev)
-            call.called = digits
-            m.originate(call, conn, dest, now, EventCause.NEW_CALL)
+            if not self._dial.collecting(conn.cid):
+                return False  # a make_call connection: its number is already known
+            if not self._dial.dialled_so_far(conn.cid):
+                m.command(DialTone(device=dev.id, on=False))
+            decided = self._dial.add(conn.cid, digits, now)
+            if decided is not None:
+                self._route_dialled(conn, decided.digits, decided.number, now)
         else:
             m.change(conn, Input.DIGITS_DETECTED)
             m.emit(
@@ -505,54 +589,13 @@ class SwitchCore:
         return a, b
 
     def _hold(self, conn: Connection, inp: Input, now: float, cause: EventCause) -> None:
-        m = self._m
-        m.change(conn, inp)
-        m.emit(
-            Held(
-                time=now,
-                cause=cause,
-                involved_devices=m.devs(conn.call),
-                calling_device=conn.call.calling,
-                called_device=conn.call.called,
-                held_connection=conn.cid,
-                holding_device=conn.device.id,
-                local_connection_info=_S.HOLD,
-            )
-        )
+        self._m.hold(conn, inp, now, cause)
 
     def _retrieve(self, conn: Connection, inp: Input, now: float, cause: EventCause) -> None:
-        m = self._m
-        m.change(conn, inp)
-        m.emit(
-            Retrieved(
-                time=now,
-                cause=cause,
-                involved_devices=m.devs(conn.call),
-                calling_device=conn.call.calling,
-                called_device=conn.call.called,
-                retrieved_connection=conn.cid,
-                retrieving_device=conn.device.id,
-                local_connection_info=_S.CONNECTED,
-            )
-        )
+        self._m.retrieve(conn, inp, now, cause)
 
     def _established(self, conn: Connection, now: float, cause: EventCause) -> None:
-        m = self._m
-        call = conn.call
-        m.answered(call)
-        m.emit(
-            Established(
-                time=now,
-                cause=cause,
-                involved_devices=m.devs(call),
-                established_connection=conn.cid,
-                answering_device=conn.device.id,
-                calling_device=call.calling,
-                called_device=call.called,
-                last_redirection_device=call.last_redirection,
-                local_connection_info=_S.CONNECTED,
-            )
-        )
+        self._m.establish(conn, now, cause)
 
     def _release_all(self, dev: Device, inp: Input, now: float, cause: EventCause) -> bool:
         m = self._m

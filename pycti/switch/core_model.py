@@ -10,12 +10,51 @@ changes nothing.
 Per-call work is O(parties) and per-device work O(that device's connections): calls,
 devices, connections, idle trunks, queue contents and the alerting calls of each pickup
 group are all kept in dicts.
+
+Every event is built in one place: here (their common fields by :meth:`CallModel.header`),
+except Transferred, Conferenced and Diverted, which only the services of
+:mod:`pycti.switch.core_transfer` report and which are built there, and DigitsDetected,
+built by ``SwitchCore.digits_detected``.
+
+Delivery rules (ECMA-269: a device monitor reports the events of a call while its device is
+involved in the call).  An event's ``involved_devices`` -- the devices whose monitors are
+told of it -- is :meth:`CallModel.devs` of its call at the moment of the event:
+
+1. **Parties.**  Every device with a connection in the call when the event happens.  An
+   event that takes a connection out of the call (ConnectionCleared, Diverted,
+   Transferred) is computed just before the connection goes: the departing device is told
+   of its own departure, alongside the parties that stay.
+2. **Subjects.**  Plus the event's subject devices that have no connection in the call: a
+   Failed event's failing device (a busy or out-of-service station), a Diverted event's
+   new destination, a single-step Transferred event's transferred-to device.  They are told
+   of that one event only (the last two then join the call and rule 1 covers them).
+3. **Leaving ends the telling.**  Once a device's connection has left a call -- its
+   ConnectionCleared, Diverted (deflect, pickup) or Transferred reported to it -- no later
+   event of that call lists it: not the events of the parties that stay, not the clearing of
+   the lone party a departure leaves, not the CallCleared.  (A device that joins the same
+   call again, by a transfer or conference merging calls, is a party again.)
+4. **ClearCall tells everyone everything.**  When a whole call is cleared -- the ClearCall
+   service, or the switch clearing the lone connection a departure left (both through
+   ``Input.CLEAR_CALL``) -- the devices in the call when that clearing begins are frozen as
+   its audience: each of them is told of every ConnectionCleared of the clearing and of its
+   CallCleared, including the parties cleared before the others.
+5. **CallCleared** goes to the devices told of the ConnectionCleared of the call's last
+   connection: the audience of rule 4, or -- when the last connection left by itself (a
+   caller alone in its call hanging up) -- that device.  A call that ends by merging into
+   another (transfer, conference) reports no CallCleared; its parties are told of the
+   Transferred/Conferenced, which lists the devices of both calls.
+6. **Consultation** calls are calls of their own: the parties of the held call are told of
+   the Held, not of the consultation call's ServiceInitiated, Originated, Delivered ...
+7. **Device maintenance** events (OutOfService, BackInService) are told to their device
+   only; the clearing of its connections follows rules 1-5 (cause maintenance or
+   resourcesNotAvailable).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypedDict
 
 from pycti.errors import CstaError, ErrorValue
 from pycti.switch.commands import (
@@ -28,20 +67,26 @@ from pycti.switch.commands import (
     StopRinging,
 )
 from pycti.switch.events import (
+    BackInService,
     CallCleared,
     ConnectionCleared,
     CstaEvent,
     Delivered,
+    Established,
     EventCause,
     Failed,
+    Held,
     Originated,
+    OutOfService,
     Queued,
+    Retrieved,
     ServiceInitiated,
 )
 from pycti.switch.ids import ConnectionID, IdSequence
+from pycti.switch.numbers import NumberRole, parse_number
 from pycti.switch.states import ConnectionState, Input, transition
 
-__all__ = ["CallModel", "Destination", "DeviceKind", "err"]
+__all__ = ["CallModel", "Destination", "DeviceKind", "EventHeader", "err"]
 
 _S = ConnectionState
 
@@ -49,6 +94,16 @@ _S = ConnectionState
 BUSY_STATES = frozenset({_S.INITIATED, _S.ALERTING, _S.CONNECTED, _S.FAIL})
 #: A station with a connection in one of these states may not take a second active call.
 ACTIVE_STATES = frozenset({_S.INITIATED, _S.CONNECTED, _S.FAIL})
+
+
+class EventHeader(TypedDict):
+    """The fields every event of a call starts with (:meth:`CallModel.header`)."""
+
+    time: float
+    cause: EventCause
+    involved_devices: frozenset[str]
+    calling_device: str
+    called_device: str
 
 
 def err(error_value: ErrorValue, detail: str) -> CstaError:
@@ -104,9 +159,10 @@ class Call:
         "called",
         "calling",
         "clear_cause",
+        "clearing",
         "conns",
+        "final_devices",
         "id",
-        "last_devices",
         "last_redirection",
         "lost",
         "merged",
@@ -125,7 +181,10 @@ class Call:
         self.merged = False  # joined into another call by transfer/conference
         self.pending_answer: str | None = None  # incoming trunk not yet taken off-hook
         self.clear_cause = EventCause.NORMAL_CLEARING
-        self.last_devices: frozenset[str] = frozenset()
+        #: The audience of a whole-call clearing under way (delivery rule 4), else None.
+        self.clearing: frozenset[str] | None = None
+        #: Who is told of the CallCleared: the audience of the last ConnectionCleared (rule 5).
+        self.final_devices: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +211,8 @@ class CallModel:
         self.group_alerting: dict[str, dict[ConnectionID, Connection]] = {}
         self.default_route: str | None = None
         self._touched: dict[str, Call] = {}
+        #: ``now`` of the latest input that finished (for inputs that may omit it).
+        self.last_now = 0.0
 
     # -- lookups and checks (pure, raise CstaError) -----------------------------------------
     def device(self, device_id: object, error_value: ErrorValue = ErrorValue.INVALID_DEVICE_ID) -> Device:
@@ -245,9 +306,11 @@ class CallModel:
             if busy or (dev.kind is DeviceKind.STATION and self.has_state(dev, BUSY_STATES)):
                 return Destination(dev, fail_cause=EventCause.BUSY, number=number)
             return Destination(dev, number=number)
+        roles = {r.error_value: r for r in NumberRole}
+        external = parse_number(number, role=roles.get(error_value, NumberRole.DESTINATION))
         if self.idle_trunks:
             trunk = self.devices[next(iter(self.idle_trunks))]
-            return Destination(None, trunk=trunk, number=number)
+            return Destination(None, trunk=trunk, number=str(external))
         cause = EventCause.TRUNKS_BUSY if self.trunk_count else EventCause.DEST_NOT_OBTAINABLE
         return Destination(None, fail_cause=cause, number=number)
 
@@ -279,8 +342,24 @@ class CallModel:
 
     @staticmethod
     def devs(call: Call, *extra: str) -> frozenset[str]:
-        """Devices an event about ``call`` concerns."""
-        return frozenset(call.conns).union(extra) if extra else frozenset(call.conns)
+        """Devices told of an event of ``call`` now: its parties (or, while the call is being
+        cleared as a whole, the clearing's audience) plus the subject devices ``extra``.
+        See the delivery rules in the module docstring."""
+        told = call.clearing if call.clearing is not None else frozenset(call.conns)
+        return told.union(extra) if extra else told
+
+    def header(
+        self, call: Call, now: float, cause: EventCause, *subjects: str, told: frozenset[str] | None = None
+    ) -> EventHeader:
+        """The common fields of an event of ``call`` happening now: who is told (``told``,
+        else :meth:`devs` of the call and ``subjects``) and the call's calling/called device."""
+        return EventHeader(
+            time=now,
+            cause=cause,
+            involved_devices=self.devs(call, *subjects) if told is None else told,
+            calling_device=call.calling,
+            called_device=call.called,
+        )
 
     def new_call(self, calling: str, called: str) -> Call:
         """Allocate the next call id."""
@@ -296,11 +375,7 @@ class CallModel:
         conn = self.create(call, dev, Input.INITIATE)
         self.emit(
             ServiceInitiated(
-                time=now,
-                cause=cause,
-                involved_devices=self.devs(call),
-                calling_device=call.calling,
-                called_device=call.called,
+                **self.header(call, now, cause),
                 initiated_connection=conn.cid,
                 initiating_device=dev.id,
                 local_connection_info=ConnectionState.INITIATED,
@@ -349,21 +424,20 @@ class CallModel:
         """
         old = conn.state
         call, dev = conn.call, conn.device
-        devs = frozenset(call.conns)
+        if inp is Input.CLEAR_CALL and call.clearing is None:
+            call.clearing = frozenset(call.conns)  # delivery rule 4
+        head = self.header(call, now, cause)
         self.change(conn, inp)
         del call.conns[dev.id]
         del dev.conns[call.id]
         call.lost = True
         call.clear_cause = cause
-        call.last_devices = call.last_devices | devs
+        if not call.conns:
+            call.final_devices = head["involved_devices"]  # delivery rule 5
         if report:
             self.emit(
                 ConnectionCleared(
-                    time=now,
-                    cause=cause,
-                    involved_devices=devs,
-                    calling_device=call.calling,
-                    called_device=call.called,
+                    **head,
                     dropped_connection=conn.cid,
                     releasing_device=dev.id,
                     local_connection_info=_S.NULL,
@@ -399,6 +473,68 @@ class CallModel:
             self.command(AnswerLine(device=call.pending_answer))
             call.pending_answer = None
 
+    def establish(self, conn: Connection, now: float, cause: EventCause) -> None:
+        """``conn`` has just been answered (it is connected): take an incoming trunk
+        off-hook and report Established."""
+        call = conn.call
+        self.answered(call)
+        self.emit(
+            Established(
+                **self.header(call, now, cause),
+                established_connection=conn.cid,
+                answering_device=conn.device.id,
+                last_redirection_device=call.last_redirection,
+                local_connection_info=_S.CONNECTED,
+            )
+        )
+
+    def hold(self, conn: Connection, inp: Input, now: float, cause: EventCause) -> None:
+        """Put ``conn`` on hold through ``inp`` (hold, alternate, consultation): Held."""
+        self.change(conn, inp)
+        call = conn.call
+        self.emit(
+            Held(
+                **self.header(call, now, cause),
+                held_connection=conn.cid,
+                holding_device=conn.device.id,
+                local_connection_info=_S.HOLD,
+            )
+        )
+
+    def retrieve(self, conn: Connection, inp: Input, now: float, cause: EventCause) -> None:
+        """Take ``conn`` off hold through ``inp`` (retrieve, alternate, reconnect): Retrieved."""
+        self.change(conn, inp)
+        call = conn.call
+        self.emit(
+            Retrieved(
+                **self.header(call, now, cause),
+                retrieved_connection=conn.cid,
+                retrieving_device=conn.device.id,
+                local_connection_info=_S.CONNECTED,
+            )
+        )
+
+    def out_of_service(self, dev: Device, now: float, cause: EventCause) -> None:
+        """Take ``dev`` out of service: OutOfService (when it was in service), then each of
+        its connections is cleared with ``cause`` (nothing is sent to its port)."""
+        if dev.in_service:
+            dev.in_service = False
+            self.emit(OutOfService(time=now, cause=cause, involved_devices=frozenset((dev.id,)), device=dev.id))
+        self.idle_trunks.pop(dev.id, None)
+        for conn in list(dev.conns.values()):
+            self.remove(conn, Input.PORT_FAILURE, now, cause)
+
+    def back_in_service(self, dev: Device, now: float) -> None:
+        """Put ``dev`` back in service (BackInService when it was out): it makes and takes
+        calls again; an idle trunk is offered for outbound calls again."""
+        if not dev.in_service:
+            dev.in_service = True
+            self.emit(
+                BackInService(time=now, cause=EventCause.NORMAL, involved_devices=frozenset((dev.id,)), device=dev.id)
+            )
+        if dev.kind is DeviceKind.TRUNK and not dev.conns:
+            self.idle_trunks[dev.id] = None
+
     def originate(
         self, call: Call, calling: Connection, dest: Destination, now: float, cause: EventCause
     ) -> None:
@@ -406,12 +542,8 @@ class CallModel:
         self.change(calling, Input.ORIGINATE)
         self.emit(
             Originated(
-                time=now,
-                cause=cause,
-                involved_devices=self.devs(call),
+                **self.header(call, now, cause),
                 originated_connection=calling.cid,
-                calling_device=call.calling,
-                called_device=call.called,
                 local_connection_info=_S.CONNECTED,
             )
         )
@@ -435,13 +567,9 @@ class CallModel:
             failing = dest.device.id if dest.device is not None else dest.number
             self.emit(
                 Failed(
-                    time=now,
-                    cause=dest.fail_cause,
-                    involved_devices=self.devs(call, failing) if dest.device else self.devs(call),
+                    **self.header(call, now, dest.fail_cause, *((failing,) if dest.device else ())),
                     failed_connection=calling.cid,
                     failing_device=failing,
-                    calling_device=call.calling,
-                    called_device=call.called,
                     last_redirection_device=call.last_redirection,
                     local_connection_info=_S.FAIL,
                 )
@@ -454,13 +582,9 @@ class CallModel:
             waiting = len(target.conns)
             self.emit(
                 Queued(
-                    time=now,
-                    cause=EventCause.ENTERING_DISTRIBUTION if cause is EventCause.NEW_CALL else cause,
-                    involved_devices=self.devs(call),
+                    **self.header(call, now, EventCause.ENTERING_DISTRIBUTION if cause is EventCause.NEW_CALL else cause),
                     queued_connection=conn.cid,
                     queue=target.id,
-                    calling_device=call.calling,
-                    called_device=call.called,
                     last_redirection_device=call.last_redirection,
                     number_queued=waiting,
                     calls_in_front=waiting - 1,
@@ -471,15 +595,14 @@ class CallModel:
         conn = self.create(call, target, Input.DELIVER)
         if target.kind is DeviceKind.TRUNK:
             self.command(SeizeTrunk(trunk=target.id, number=dest.number))
+        head = self.header(call, now, cause)
+        if target.kind is DeviceKind.TRUNK:
+            head["called_device"] = dest.number
         self.emit(
             Delivered(
-                time=now,
-                cause=cause,
-                involved_devices=self.devs(call),
+                **head,
                 connection=conn.cid,
                 alerting_device=target.id,
-                calling_device=call.calling,
-                called_device=call.called if target.kind is not DeviceKind.TRUNK else dest.number,
                 last_redirection_device=call.last_redirection,
                 local_connection_info=_S.ALERTING,
             )
@@ -498,11 +621,7 @@ class CallModel:
             if not call.merged:
                 self.emit(
                     CallCleared(
-                        time=now,
-                        cause=call.clear_cause,
-                        involved_devices=call.last_devices,
-                        calling_device=call.calling,
-                        called_device=call.called,
+                        **self.header(call, now, call.clear_cause, told=call.final_devices),
                         cleared_call=call.id,
                     )
                 )
@@ -510,6 +629,7 @@ class CallModel:
     def finish(self, now: float) -> None:
         """End of an input: settle every touched call, then send MediaTopology changes
         (calls that lost parties first, so a device is never in two topologies)."""
+        self.last_now = now
         touched = list(self._touched.values())
         for call in touched:
             self.settle(call, now)

@@ -22,9 +22,7 @@ from pycti.switch.events import (
     Conferenced,
     ConnectionListEntry,
     Diverted,
-    Established,
     EventCause,
-    Held,
     Transferred,
 )
 from pycti.switch.ids import ConnectionID
@@ -59,19 +57,7 @@ def consultation_call(m: CallModel, existing: ConnectionID, consulted: str, now:
     dest = m.resolve(consulted, ErrorValue.INVALID_CALLED_DEVICE_ID, caller=dev)
 
     if conn.state is _S.CONNECTED:
-        m.change(conn, Input.CONSULTATION_EXISTING)
-        m.emit(
-            Held(
-                time=now,
-                cause=EventCause.CONSULTATION,
-                involved_devices=m.devs(conn.call),
-                calling_device=conn.call.calling,
-                called_device=conn.call.called,
-                held_connection=conn.cid,
-                holding_device=dev.id,
-                local_connection_info=_S.HOLD,
-            )
-        )
+        m.hold(conn, Input.CONSULTATION_EXISTING, now, EventCause.CONSULTATION)
     new = m.initiate(dev, consulted, now, EventCause.CONSULTATION)
     m.originate(new.call, new, dest, now, EventCause.CONSULTATION)
     return new.cid
@@ -93,13 +79,15 @@ def _join_pair(
     return h, a
 
 
+def _staying(call: Call) -> list[ConnectionListEntry]:
+    """ConnectionList rows of the parties that stay in ``call`` (same id before and after)."""
+    return [ConnectionListEntry(new_connection=c.cid, old_connection=c.cid, endpoint=d) for d, c in call.conns.items()]
+
+
 def _merge(m: CallModel, into: Call, source: Call) -> tuple[tuple[ConnectionListEntry, ...], str]:
     """Move every connection of ``source`` into ``into``; return the ConnectionList of the
     resulting call (old and new ids) and the first party added."""
-    entries = [
-        ConnectionListEntry(new_connection=c.cid, old_connection=c.cid, endpoint=d)
-        for d, c in into.conns.items()
-    ]
+    entries = _staying(into)
     added = ""
     for d, c in list(source.conns.items()):
         moved = m.move(c, into)
@@ -119,27 +107,37 @@ def transfer_call(m: CallModel, held: ConnectionID, active: ConnectionID, now: f
     Returns the transferred-to party's connection in the resulting call.
     """
     h, a = _join_pair(m, held, active, Input.TRANSFER_HELD, Input.TRANSFER_ACTIVE)
-    dev = h.device
     involved = m.devs(h.call).union(a.call.conns)
     m.remove(h, Input.TRANSFER_HELD, now, EventCause.TRANSFER, report=False)
     m.remove(a, Input.TRANSFER_ACTIVE, now, EventCause.TRANSFER, report=False)
     entries, added = _merge(m, h.call, a.call)
+    _transferred(m, EventCause.TRANSFER, now, involved, h, a.cid, added, entries)
+    return ConnectionID(h.call.id, added)
+
+
+def _transferred(
+    m: CallModel,
+    cause: EventCause,
+    now: float,
+    involved: frozenset[str],
+    primary: Connection,
+    secondary: ConnectionID | None,
+    to: str,
+    entries: tuple[ConnectionListEntry, ...],
+) -> None:
+    """Report that ``primary``'s device left by a transfer (Transferred) to ``involved``:
+    the devices of the call(s) before the departure (delivery rule 1 of core_model)."""
     m.emit(
         Transferred(
-            time=now,
-            cause=EventCause.TRANSFER,
-            involved_devices=involved,
-            calling_device=h.call.calling,
-            called_device=h.call.called,
-            primary_old_call=h.cid,
-            secondary_old_call=a.cid,
-            transferring_device=dev.id,
-            transferred_to_device=added,
+            **m.header(primary.call, now, cause, told=involved),
+            primary_old_call=primary.cid,
+            secondary_old_call=secondary,
+            transferring_device=primary.device.id,
+            transferred_to_device=to,
             transferred_connections=entries,
             local_connection_info=_S.NULL,
         )
     )
-    return ConnectionID(h.call.id, added)
 
 
 def conference_call(m: CallModel, held: ConnectionID, active: ConnectionID, now: float) -> ConnectionID:
@@ -157,11 +155,7 @@ def conference_call(m: CallModel, held: ConnectionID, active: ConnectionID, now:
     entries, added = _merge(m, h.call, a.call)
     m.emit(
         Conferenced(
-            time=now,
-            cause=EventCause.CONFERENCE,
-            involved_devices=involved,
-            calling_device=h.call.calling,
-            called_device=h.call.called,
+            **m.header(h.call, now, EventCause.CONFERENCE, told=involved),
             primary_old_call=h.cid,
             secondary_old_call=a.cid,
             conferencing_device=dev.id,
@@ -195,26 +189,9 @@ def single_step_transfer_call(
 
     involved = m.devs(call, target.id)
     m.remove(conn, Input.SINGLE_STEP_TRANSFER, now, EventCause.SINGLE_STEP_TRANSFER, report=False)
-    entries = [
-        ConnectionListEntry(new_connection=c.cid, old_connection=c.cid, endpoint=d)
-        for d, c in call.conns.items()
-    ]
+    entries = _staying(call)
     entries.append(ConnectionListEntry(new_connection=new_cid, old_connection=None, endpoint=target.id))
-    m.emit(
-        Transferred(
-            time=now,
-            cause=EventCause.SINGLE_STEP_TRANSFER,
-            involved_devices=involved,
-            calling_device=call.calling,
-            called_device=call.called,
-            primary_old_call=conn.cid,
-            secondary_old_call=None,
-            transferring_device=dev.id,
-            transferred_to_device=target.id,
-            transferred_connections=tuple(entries),
-            local_connection_info=_S.NULL,
-        )
-    )
+    _transferred(m, EventCause.SINGLE_STEP_TRANSFER, now, involved, conn, None, target.id, tuple(entries))
     call.last_redirection = dev.id
     m.deliver(call, dest, now, EventCause.SINGLE_STEP_TRANSFER)
     return new_cid
@@ -243,19 +220,15 @@ def _divert(m: CallModel, conn: Connection, to: str, inp: Input, cause: EventCau
     """Take ``conn`` out of its call toward ``to`` (Diverted; the diverting device becomes the
     call's last redirection device)."""
     call, dev = conn.call, conn.device
-    involved = m.devs(call, to)
+    head = m.header(call, now, cause, to)  # before the departure: the diverting device is told
     m.remove(conn, inp, now, cause, report=False)
     call.last_redirection = dev.id
     m.emit(
         Diverted(
-            time=now,
-            cause=cause,
-            involved_devices=involved,
+            **head,
             connection=conn.cid,
             diverting_device=dev.id,
             new_destination=to,
-            calling_device=call.calling,
-            called_device=call.called,
             last_redirection_device=dev.id,
             local_connection_info=_S.NULL,
         )
@@ -274,26 +247,13 @@ def _pickup_requester(m: CallModel, requesting: str) -> Device:
 
 def _pickup(m: CallModel, picked: Connection, req: Device, now: float) -> ConnectionID:
     """Move an alerting call from ``picked``'s device to ``req``, answered."""
-    call, dev = picked.call, picked.device
+    call = picked.call
     m.require(req.id not in call.conns, ErrorValue.NOT_DIFFERENT_DEVICES, f"{req.id} is already in {call.id}")
     _divert(m, picked, req.id, Input.PICKED_UP, EventCause.CALL_PICKUP, now)
     new = m.create(call, req, Input.JOIN)
     if req.kind is DeviceKind.STATION:
         m.command(AnswerLine(device=req.id))
-    m.answered(call)
-    m.emit(
-        Established(
-            time=now,
-            cause=EventCause.CALL_PICKUP,
-            involved_devices=m.devs(call),
-            established_connection=new.cid,
-            answering_device=req.id,
-            calling_device=call.calling,
-            called_device=call.called,
-            last_redirection_device=dev.id,
-            local_connection_info=_S.CONNECTED,
-        )
-    )
+    m.establish(new, now, EventCause.CALL_PICKUP)  # lastRedirectionDevice: the picked device
     return new.cid
 
 

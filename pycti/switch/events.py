@@ -1,11 +1,19 @@
-"""CSTA events of the pycti call model (ECMA-269 clause 15-17; names and parameters as in the
-ECMA-285 ASN.1 modules, in snake_case).
+"""CSTA events of the pycti call model (ECMA-269 clause 15-17 and 20; names and parameters as
+in the ECMA-285 ASN.1 modules, in snake_case).
 
 Every event is a frozen, slotted, keyword-only dataclass carrying ``time`` (seconds: the
-``now`` of the input that produced it), ``cause`` (:class:`EventCause`) and
-``involved_devices``: the devices whose monitors report the event (the devices with a
-connection in the call when the event happened, plus the subject devices).  A provider routes
-an event to a device monitor when the device is in :meth:`CstaEvent.devices`.
+``now`` of the input that produced it), ``cause`` (:class:`EventCause`),
+``involved_devices`` -- the devices whose monitors report the event, chosen by the delivery
+rules documented at the top of :mod:`pycti.switch.core_model` -- and
+``monitor_cross_ref_id``: ``None`` as the core emits an event; a provider delivering it on
+a device monitor hands out ``dataclasses.replace(event, monitor_cross_ref_id=xref)``
+(ECMA-269 events carry the monitorCrossRefID of the monitor they are reported on).  A
+provider routes an event to a device monitor when the device is in
+:meth:`CstaEvent.devices`.
+
+Call-control events (clause 17) concern a call; the device maintenance events
+:class:`OutOfService` and :class:`BackInService` (clause 20) concern one device and carry no
+call.
 
 Device fields (``calling_device``, ``called_device`` ...) hold the device identifier or, for a
 party outside the switch, the number as given (a trunk call's ``calling_device`` is the
@@ -22,6 +30,7 @@ from pycti.switch.ids import ConnectionID
 from pycti.switch.states import ConnectionState
 
 __all__ = [
+    "BackInService",
     "CallCleared",
     "Conferenced",
     "ConnectionCleared",
@@ -35,6 +44,7 @@ __all__ = [
     "Failed",
     "Held",
     "Originated",
+    "OutOfService",
     "Queued",
     "Retrieved",
     "ServiceInitiated",
@@ -184,10 +194,11 @@ class ConnectionListEntry:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CstaEvent:
-    """Base of all call-control events.
+    """Base of all events (call control and device maintenance).
 
     ``time`` is in seconds (the ``now`` passed with the input); ``involved_devices`` are the
-    devices the event concerns (see the module docstring).
+    devices the event concerns (see the module docstring); ``monitor_cross_ref_id`` is the
+    monitor the event is delivered on (``None`` until a provider delivers it).
     """
 
     time: float
@@ -197,6 +208,9 @@ class CstaEvent:
     #: ``None`` where not known.  Every event carries them, so a monitor need not track calls.
     calling_device: str | None = None
     called_device: str | None = None
+    #: ECMA-269 monitorCrossRefID of the monitor this copy is delivered on; ``None`` when not
+    #: (yet) delivered.  Set per monitor with ``dataclasses.replace``.
+    monitor_cross_ref_id: str | None = None
 
     def devices(self) -> frozenset[str]:
         """All devices this event concerns: route it to monitors of any of them."""
@@ -362,3 +376,19 @@ class DigitsDetected(CstaEvent):
     connection: ConnectionID
     device: str
     digits: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutOfService(CstaEvent):
+    """``device`` has gone out of service (ECMA-269 OutOfService, a device maintenance event):
+    taken out for maintenance (cause maintenance) or its port failed (cause
+    resourcesNotAvailable).  It takes no calls until :class:`BackInService`."""
+
+    device: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackInService(CstaEvent):
+    """``device`` is in service again (ECMA-269 BackInService): it makes and takes calls."""
+
+    device: str

@@ -27,12 +27,12 @@ async def test_call_recorded_to_stereo_wav_one_party_per_channel(provider, tmp_p
     p = provider
     conn_a, conn_b = await _two_party(p, "8001", "8002")
     path = tmp_path / "call.wav"
-    rec = p.record(conn_a.call_id, str(path))
+    rec = await p.record(conn_a.call_id, str(path))
     b = p.driver.board
     b.script(p.engine.port_of["8001"], [Tone(f1_hz=600.0, f2_hz=0.0, level_dbm0=-10.0, on_ms=1000, off_ms=0, total_ms=1000)])
     b.script(p.engine.port_of["8002"], [Tone(f1_hz=1500.0, f2_hz=0.0, level_dbm0=-10.0, on_ms=1000, off_ms=0, total_ms=1000)])
     await ticks(p, 40)
-    p.engine.media.stop_recording(rec)
+    await p.stop_recording(rec)
     with wave.open(str(path)) as w:
         assert w.getnchannels() == 2 and w.getframerate() == 8000 and w.getsampwidth() == 2
         x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)

@@ -164,8 +164,9 @@ def test_port_fails_mid_call(rig, bystander) -> None:
     rig.drain()
     core.port_failed("S1", rig.tick())
     events, commands = rig.drain()
-    assert rig.names(events) == ["ConnectionCleared", "ConnectionCleared", "CallCleared"]
-    assert events[0].releasing_device == "S1" and events[0].cause is E.RESOURCES_NOT_AVAILABLE
+    assert rig.names(events) == ["OutOfService", "ConnectionCleared", "ConnectionCleared", "CallCleared"]
+    assert events[0].device == "S1" and events[0].cause is E.RESOURCES_NOT_AVAILABLE
+    assert events[1].releasing_device == "S1" and events[1].cause is E.RESOURCES_NOT_AVAILABLE
     assert ReleaseLine(device="T1") in commands
     assert all(getattr(c, "device", None) != "S1" for c in commands)  # nothing sent to a dead port
     assert not core.is_in_service("S1")
@@ -174,7 +175,7 @@ def test_port_fails_mid_call(rig, bystander) -> None:
     events, _ = rig.drain()
     assert events[-1].cause is E.DEST_OUT_OF_ORDER and rig.conn_state(r0) is S.FAIL
     refused(rig, lambda: core.make_call("S1", "S2", rig.tick()), ErrorValue.CALLING_DEVICE_OUT_OF_SERVICE, "system")
-    core.set_in_service("S1")
+    core.set_in_service("S1", rig.tick())
     assert core.line_offhook("S1", rig.tick())
     untouched(rig, bystander)
 
@@ -185,8 +186,8 @@ def test_trunk_failure_and_reuse(rig, bystander) -> None:
     rig.drain()
     core.set_out_of_service("T1", rig.tick())
     events, _ = rig.drain()
-    assert rig.names(events) == ["ConnectionCleared", "ConnectionCleared", "CallCleared"]
-    assert events[0].cause is E.MAINTENANCE
+    assert rig.names(events) == ["OutOfService", "ConnectionCleared", "ConnectionCleared", "CallCleared"]
+    assert all(e.cause is E.MAINTENANCE for e in events[:3])
     refused(
         rig,
         lambda: core.incoming_call("T1", calling_number="1", called_number="S1", now=rig.tick()),

@@ -50,7 +50,7 @@ DEVICE_INPUTS = {
     "digits_detected": lambda c, d, n, t: c.digits_detected(d, n or "7", t),
     "group_pickup_call": lambda c, d, n, t: c.group_pickup_call(d, t),
     "port_failed": lambda c, d, n, t: c.port_failed(d, t),
-    "set_in_service": lambda c, d, n, t: c.set_in_service(d),
+    "set_in_service": lambda c, d, n, t: c.set_in_service(d, t),
 }
 DEVICE_CHOICES = {
     "line_offhook": STATIONS,

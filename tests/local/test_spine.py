@@ -1,0 +1,294 @@
+"""Spine II end to end on real sim boards: several drivers in one switch, dialling through the
+dial plan with dial tone and timers, DNIS routing, call waiting and glare, failures that stay
+local, provider lifecycle and media contracts."""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import pycti
+from pycti.drivers.sim import SimDriver
+from pycti.drivers.sim_ops import CidMode, OffHook, Ring, Silence, Speech, Tone, dtmf_ops
+from pycti.dsp.callerid import CallerId, encode_mdmf
+from pycti.dsp.callerid_fsk import fsk_callerid_signal
+from pycti.errors import CstaError, ErrorValue
+from pycti.local.config import SwitchConfig
+from pycti.local.provider import ProviderClosed
+from pycti.provider import PlayOutcome
+from pycti.switch import events as ev
+from pycti.switch.dialplan import DialPlan
+from pycti.switch.timers import TimerConfig
+
+from .conftest import next_event, spectrum_peak_hz, ticks
+
+
+def _ring(number: str, name: str | None = None, **kw: int) -> Ring:
+    cid = fsk_callerid_signal(encode_mdmf(CallerId(number=number, name=name, month=12, day=3, hour=9, minute=0)))
+    return Ring(on_ms=1000, off_ms=4000, max_ms=kw.get("max_ms", 30_000), cid_samples=cid,
+                cid_mode=CidMode.AFTER_FIRST_RING)
+
+
+def _tone(hz: float, ms: int) -> Tone:
+    return Tone(f1_hz=hz, f2_hz=0.0, level_dbm0=-12.0, on_ms=ms, off_ms=0, total_ms=ms)
+
+
+def _heard(p, device: str, store: list) -> None:
+    ch = p.engine.port_of[device]
+    p.add_tick_listener(lambda now: store.append(p.engine._outbound[ch].copy()))
+
+
+def _loud(frames: list) -> np.ndarray:
+    """The frames that carry a signal, joined (whole frames, so the waveform stays intact)."""
+    loud = [f.astype(np.float64) for f in frames if np.sqrt(np.mean(f.astype(np.float64) ** 2)) > 300]
+    assert loud, "nothing was heard"
+    return np.concatenate(loud)
+
+
+async def test_two_boards_one_switch_call_crosses_them_with_audio_both_ways():
+    trunks, stations = SimDriver(2, 0, seed=1), SimDriver(0, 2, seed=2)
+    cfg = SwitchConfig(trunks=0, stations=0, routes=("IVR",), default_route="8001")
+    async with pycti.open(cfg, drivers=[trunks, stations]) as p:
+        assert p.engine.port_of["T00"] == 0 and p.engine.port_of["8001"] == 2
+        mon = p.monitor("8001")
+        trunks.board.script(0, [_ring("13800138000"), _tone(1000.0, 3000), Speech(ms=2000)])
+        d = await next_event(mon, ev.Delivered)
+        assert d.calling_device == "13800138000"
+        assert stations.board.state(0).ringing  # the phone on the other board rings
+        stations.hook(0, True)
+        await next_event(mon, ev.Established)
+        stations.board.script(0, [_tone(600.0, 2000)])
+        at_station: list = []
+        at_trunk: list = []
+        _heard(p, "8001", at_station)
+        _heard(p, "T00", at_trunk)
+        await ticks(p, 60)
+        assert abs(spectrum_peak_hz(_loud(at_station)) - 1000.0) < 30
+        assert abs(spectrum_peak_hz(_loud(at_trunk)) - 600.0) < 30
+
+
+async def test_station_dials_an_extension_hears_dial_tone_and_the_call_is_answered():
+    async with pycti.open(trunks=1, stations=3) as p:
+        a, b = p.engine.port_of["8001"], p.engine.port_of["8002"]
+        mon_a, mon_b = p.monitor("8001"), p.monitor("8002")
+        heard: list = []
+        _heard(p, "8001", heard)
+        p.driver.board.script(a, [OffHook(), Silence(ms=600), *dtmf_ops("8002"), Silence(ms=8000)])
+        await next_event(mon_a, ev.ServiceInitiated)
+        await ticks(p, 20)
+        assert abs(spectrum_peak_hz(_loud(heard)) - 450.0) < 20  # CN dial tone
+        d = await next_event(mon_b, ev.Delivered)
+        assert d.calling_device == "8001" and d.called_device == "8002"
+        assert p.driver.board.state(b).ringing
+        p.driver.hook(b, True)
+        e = await next_event(mon_a, ev.Established)
+        assert e.answering_device == "8002"
+
+
+async def test_dial_plan_routes_to_a_route_and_invalid_digits_fail():
+    plan = DialPlan.from_dict({"0": "route:IVR", "80XX": "station:8001"})
+    async with pycti.open(trunks=1, stations=3, dial_plan=plan) as p:
+        mon_ivr, mon_b = p.monitor("IVR"), p.monitor("8002")
+        p.driver.board.script(p.engine.port_of["8002"], [OffHook(), Silence(ms=500), *dtmf_ops("0"), Silence(ms=3000)])
+        d = await next_event(mon_ivr, ev.Delivered)
+        assert d.calling_device == "8002"
+        mon_c = p.monitor("8003")
+        p.driver.board.script(p.engine.port_of["8003"], [OffHook(), Silence(ms=500), *dtmf_ops("5"), Silence(ms=3000)])
+        f = await next_event(mon_c, ev.Failed)
+        assert f.cause is ev.EventCause.DEST_NOT_OBTAINABLE
+        del mon_b
+
+
+async def test_first_digit_timeout_clears_an_idle_offhook_station():
+    timers = TimerConfig(first_digit_ms=3000)
+    async with pycti.open(trunks=1, stations=2, timers=timers) as p:
+        mon = p.monitor("8001")
+        p.driver.board.script(p.engine.port_of["8001"], [OffHook(), Silence(ms=20_000)])
+        s = await next_event(mon, ev.ServiceInitiated)
+        c = await next_event(mon, ev.ConnectionCleared)
+        assert c.time - s.time == pytest.approx(3.0, abs=0.1)
+
+
+async def test_inter_digit_timeout_sends_an_external_number_to_a_trunk():
+    timers = TimerConfig(inter_digit_ms=2000)
+    async with pycti.open(trunks=1, stations=2, timers=timers) as p:
+        mon = p.monitor("8001")
+        p.driver.board.script(p.engine.port_of["8001"], [OffHook(), Silence(ms=500), *dtmf_ops("5551234"), Silence(ms=10_000)])
+        d = await next_event(mon, ev.Delivered)
+        assert d.alerting_device == "T00" and d.called_device == "5551234"
+        assert p.driver.line_state(0) in ("dialling", "outgoing")
+
+
+async def test_ring_no_answer_forwards_to_the_configured_device():
+    timers = TimerConfig(ring_no_answer_ms=6000)
+    async with pycti.open(trunks=1, stations=3, timers=timers, no_answer_forward="8003") as p:
+        mon = p.monitor("8003")
+        await p.make_call("8001", "8002")
+        d = await next_event(mon, ev.Delivered)
+        assert d.alerting_device == "8003"
+        assert d.time == pytest.approx(6.0, abs=0.1)
+
+
+async def test_dnis_routes_an_incoming_call_and_is_kept_as_the_called_device():
+    class DidLines(SimDriver):
+        pass
+
+    drv = DidLines(1, 2)
+    drv.sim.called_number = lambda port: "4008001"  # type: ignore[method-assign]
+    cfg = SwitchConfig(trunks=0, stations=0, routes=("IVR", "SALES"), dnis={"4008001": "SALES"})
+    async with pycti.open(cfg, drivers=[drv]) as p:
+        mon = p.monitor("SALES")
+        drv.board.script(0, [_ring("13900139000", name="ZHANG WEI"), Speech(ms=3000)])
+        d = await next_event(mon, ev.Delivered)
+        assert d.called_device == "4008001"
+        assert p.engine.callers["T00"].name == "ZHANG WEI"
+
+
+def test_dnis_to_an_unknown_device_is_refused_at_start():
+    with pytest.raises(ValueError, match="NOWHERE"):
+        pycti.open(trunks=1, stations=1, dnis={"123": "NOWHERE"})
+
+
+async def test_call_waiting_does_not_take_the_station_out_of_service():
+    async with pycti.open(trunks=1, stations=3) as p:
+        a, b = "8001", "8002"
+        mon_b = p.monitor(b)
+        c1 = await p.make_call(a, b)
+        await next_event(mon_b, ev.Delivered)
+        p.driver.hook(p.engine.port_of[b], True)
+        await next_event(mon_b, ev.Established)
+        await p.make_call("8003", b)  # b is busy in a call: the second call must not kill it
+        await ticks(p, 10)
+        assert p.engine.core.is_in_service(b)
+        states = [s for _, s in await p.snapshot_device(b)]
+        assert len(states) >= 1
+        assert c1.call_id in p.engine.core.calls()
+
+
+async def test_glare_lifting_the_handset_as_it_rings_answers_the_call():
+    async with pycti.open(trunks=1, stations=2) as p:
+        b = p.engine.port_of["8002"]
+        mon = p.monitor("8002")
+        p.driver.hook(b, True)  # lifted; the OFFHOOK is not polled before the ring starts
+        await p.make_call("8001", "8002")
+        e = await next_event(mon, ev.Established)
+        assert e.answering_device == "8002"
+        assert p.engine.core.is_in_service("8002")
+
+
+async def test_failed_port_comes_back_in_service_when_repaired():
+    async with pycti.open(trunks=1, stations=2) as p:
+        port = p.engine.port_of["8002"]
+        p.driver.board.set_failed(port, True)
+        await ticks(p, 3)
+        assert not p.engine.core.is_in_service("8002")
+        p.driver.board.set_failed(port, False)
+        await ticks(p, 3)
+        assert p.engine.core.is_in_service("8002")
+        await p.make_call("8001", "8002")
+
+
+async def test_bad_numbers_are_refused_before_anything_is_seized():
+    async with pycti.open(trunks=1, stations=2) as p:
+        with pytest.raises(CstaError) as info:
+            await p.make_call("8001", "NOPE")
+        assert info.value.error_value is ErrorValue.INVALID_CALLED_DEVICE_ID
+        assert p.driver.line_state(0) == "idle" and not p.engine.core.calls()
+        conn = await p.make_call("8001", "+8613800138000")  # a number, dialled as 00 86 ...
+        assert conn.device_id == "8001"
+        await ticks(p, 5)
+        assert p.driver.line_state(0) in ("dialling", "outgoing")
+
+
+async def test_a_failing_tick_listener_is_removed_and_the_switch_goes_on():
+    async with pycti.open(trunks=1, stations=2) as p:
+        notices = p.notices()
+
+        def bad(now: float) -> None:
+            raise RuntimeError("listener bug")
+
+        p.add_tick_listener(bad)
+        await ticks(p, 3)
+        n = await asyncio.wait_for(notices.__anext__(), 5)
+        assert n.kind == "listener_failed"
+        await p.make_call("8001", "8002")  # still serving
+
+
+async def test_closed_provider_refuses_everything_and_wakes_waiters():
+    p = pycti.open(trunks=1, stations=2)
+    async with p:
+        sleeper = asyncio.ensure_future(p.sleep(1000))
+        await ticks(p, 2)
+    with pytest.raises(ProviderClosed):
+        await sleeper
+    with pytest.raises(ProviderClosed):
+        await p.sleep(1)
+    with pytest.raises(ProviderClosed):
+        p.monitor("8001")
+    with pytest.raises(ProviderClosed):
+        async with p:
+            pass
+
+
+async def test_play_contract_and_outcomes():
+    async with pycti.open(trunks=1, stations=3) as p:
+        conn = await p.make_call("8001", "8002")
+        p.driver.hook(p.engine.port_of["8002"], True)
+        await ticks(p, 3)
+        for bad in (np.zeros(80, np.float64), np.zeros(80, np.int32), [0, 1, 2], None):
+            with pytest.raises(ValueError):
+                await p.play(conn, bad)  # type: ignore[arg-type]
+        from pycti.switch.ids import ConnectionID
+
+        with pytest.raises(CstaError):
+            await p.stop_playing(ConnectionID("C99", "8001"))
+        with pytest.raises(CstaError):
+            await p.stop_playing(None)  # type: ignore[arg-type]
+        beep = np.full(800, 1000, np.int16)
+        assert await p.play(conn, beep) is PlayOutcome.COMPLETED
+        long = np.full(8000 * 20, 1000, np.int16)
+        task = asyncio.ensure_future(p.play(conn, long))
+        await ticks(p, 10)
+        await p.clear_call(conn.call_id)
+        assert await task is PlayOutcome.CALL_CLEARED
+
+
+async def test_recording_stops_when_its_call_clears(tmp_path):
+    async with pycti.open(trunks=1, stations=3) as p:
+        conn = await p.make_call("8001", "8002")
+        p.driver.hook(p.engine.port_of["8002"], True)
+        await ticks(p, 3)
+        rec = await p.record(conn.call_id, tmp_path / "a.wav")
+        await ticks(p, 25)
+        await p.pause_recording(rec)
+        assert rec.paused
+        await ticks(p, 25)
+        await p.pause_recording(rec, False)
+        await ticks(p, 25)
+        await p.clear_call(conn.call_id)
+        await ticks(p, 2)
+        assert not rec.active
+        with wave.open(str(tmp_path / "a.wav")) as w:
+            n1 = w.getnframes()
+        assert n1 == pytest.approx(50 * 160, abs=2 * 160)  # the paused half is not in the file
+        conn2 = await p.make_call("8001", "8002")  # the station's next call is not captured
+        p.driver.hook(p.engine.port_of["8002"], True)
+        await ticks(p, 20)
+        with wave.open(str(tmp_path / "a.wav")) as w:
+            assert w.getnframes() == n1
+        del conn2
+
+
+async def test_switch_runs_blas_on_one_thread():
+    async with pycti.open(trunks=1, stations=1):
+        blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        assert blas and all(i["num_threads"] == 1 for i in blas)
+
+
+def test_script_events_are_bounded():
+    drv = SimDriver(1, 1)
+    assert drv.script_events.maxlen is not None
