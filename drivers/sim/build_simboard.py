@@ -20,7 +20,7 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join(HERE, "simboard.h")
-SOURCES = ("simboard.c", "sim_script.c", "sim_signal.c")
+SOURCES = ("simboard.c", "sim_script.c", "sim_signal.c", "sim_co.c")
 
 INSTALL_HINT = (
     "pycti needs a C compiler and the Python headers to build its simulated board: "

@@ -59,6 +59,30 @@ typedef struct sim_speech {
 void sim_speech_start(sim_speech *sp, uint64_t *rng, double level_dbm0);
 void sim_speech_render(sim_speech *sp, uint64_t *rng, int16_t *out, int n);
 
+/* ---- DTMF detection (sim_co.c) ---- */
+#define SIM_DTMF_N 102   /* Goertzel window, samples (12.75 ms) */
+#define SIM_DTMF_HOP 51  /* two windows staggered by half a window */
+
+typedef struct sim_dtmf_acc {
+    double s1[8], s2[8];   /* Goertzel states of the 4 row and 4 column frequencies */
+    double energy;         /* sum of x^2 over the window */
+    int n;                 /* samples in the window so far; < 0: still waiting to start */
+} sim_dtmf_acc;
+
+typedef struct sim_dtmf_det {
+    double coeff[8];       /* 2 cos(2 pi f / fs) */
+    sim_dtmf_acc acc[2];
+    int cur;               /* ASCII of the digit now on, or 0 */
+    int cand, cand_n;      /* last window's verdict and how many windows in a row had it */
+    int miss_n;            /* windows in a row without the current digit */
+} sim_dtmf_det;
+
+void sim_dtmf_reset(sim_dtmf_det *d);
+/* Feed one sample: returns the digit's ASCII code when a digit starts, -1 when the
+ * current digit ends, else 0. */
+int sim_dtmf_step(sim_dtmf_det *d, int16_t x);
+int sim_number_valid(const char *s, int cap);
+
 /* ---- board and ports ---- */
 typedef struct sim_port {
     int is_station;
@@ -84,7 +108,25 @@ typedef struct sim_port {
     int64_t prompt_quiet;
     sim_speech speech;
     uint64_t rng;
+    /* DNIS */
+    char number[SIM_NUMBER_CAP]; /* the trunk's own called number */
+    char called[SIM_NUMBER_CAP]; /* called number of the incoming call now */
+    /* CO side of an outgoing call */
+    int dial_state;              /* SIM_DIALSTATE_* */
+    int answered;
+    char dialled[SIM_NUMBER_CAP];
+    int n_dialled;
+    int64_t dial_timer;          /* samples since seizure or the last digit's end */
+    int64_t dial_tone_pos;       /* samples of the dial/reorder tone sent */
+    sim_dtmf_det det;
 } sim_port;
+
+typedef struct sim_route {
+    char number[SIM_NUMBER_CAP]; /* "" for the default route */
+    sim_op *ops;
+    int16_t *pool;
+    int n_ops;
+} sim_route;
 
 struct sim_board {
     int n_trunks, n_ports;
@@ -97,9 +139,23 @@ struct sim_board {
     /* events raised during an exchange are collected here and sorted by sample */
     sim_event *batch, *batch_tmp;
     int batch_n, in_exchange;
+    /* outbound routes (at most SIM_MAX_ROUTES) and digit collection timeouts */
+    sim_route *routes;
+    int n_routes, routes_cap;
+    int32_t inter_digit_ms, first_digit_ms;
 };
 
 void sim_emit(sim_board *b, int type, int port, int arg, int64_t sample);
+/* Copy ops and their sample buffers (validated for a port of that kind) into new memory. */
+int sim_ops_copy(const sim_op *ops, int n_ops, int is_station, sim_op **out_ops,
+                 int16_t **out_pool);
+void sim_port_clear_script(sim_port *p);
+/* CO side of outgoing calls (sim_co.c). */
+void sim_co_seize(sim_port *p);
+void sim_co_release(sim_port *p);
+int sim_co_run(sim_board *b, int pi, sim_port *p, const int16_t *in, int16_t *out, int n,
+               int64_t t0);
+void sim_routes_free(sim_board *b);
 int sim_op_valid(const sim_op *op, int is_station, int n_ops);
 void sim_op_start(sim_board *b, int pi, sim_port *p, int64_t t);
 void sim_goto_op(sim_board *b, int pi, sim_port *p, int next, int64_t t);

@@ -45,6 +45,8 @@ void sim_op_start(sim_board *b, int pi, sim_port *p, int64_t t)
         p->ring_first = 0;
         p->ring_shift = 0;
         p->cid_start = INT64_MAX / 2; /* no caller ID */
+        /* DNIS: the script's called number, else the trunk's own */
+        strcpy(p->called, r->called[0] ? r->called : p->number);
         if (r->cid_len > 0 && r->cid_mode == SIM_CID_BEFORE_FIRST_RING) {
             p->cid_start = 0;
             p->ring_first = r->cid_len + CID_BEFORE_RING_GAP_SAMPLES;
@@ -68,6 +70,10 @@ void sim_op_start(sim_board *b, int pi, sim_port *p, int64_t t)
         p->prompt_frame_n = 0;
         p->prompt_heard = 0;
         p->prompt_quiet = 0;
+        break;
+    case SIM_OP_PROGRESS:
+        sim_tone_init(&p->tone, op->u.progress.f1_hz, op->u.progress.f2_hz,
+                      op->u.progress.level_dbm0, op->u.progress.on_ms, op->u.progress.off_ms);
         break;
     case SIM_OP_HANGUP:
         sim_tone_init(&p->tone, BUSY_TONE_HZ, 0.0, BUSY_TONE_DBM0, BUSY_TONE_ON_MS,
@@ -139,6 +145,7 @@ static int run_ring(sim_board *b, int pi, sim_port *p, const sim_op_ring *r,
         if (max > 0 && e >= max) {
             if (p->ring_burst)
                 sim_emit(b, SIM_EV_RING_OFF, pi, 0, t + i);
+            p->called[0] = '\0'; /* the call ended unanswered */
             sim_end_script(b, pi, p, SIM_DONE_GAVE_UP, t + i);
             return i;
         }
@@ -201,6 +208,12 @@ void sim_port_run(sim_board *b, int pi, sim_port *p, const int16_t *in, int16_t 
     int pos = 0;
     while (pos < n) {
         if (!p->running) {
+            if (p->dial_state == SIM_DIALSTATE_DIAL_TONE ||
+                p->dial_state == SIM_DIALSTATE_COLLECTING ||
+                p->dial_state == SIM_DIALSTATE_REORDER) { /* the CO answers a seizure */
+                pos += sim_co_run(b, pi, p, in + pos, out + pos, n - pos, b->now + pos);
+                continue;
+            }
             memset(out + pos, 0, (size_t)(n - pos) * sizeof *out);
             return;
         }
@@ -267,6 +280,22 @@ void sim_port_run(sim_board *b, int pi, sim_port *p, const int16_t *in, int16_t 
             sim_station_set_hook(b, pi, p, op->type == SIM_OP_OFFHOOK, t);
             done = 1;
             break;
+        case SIM_OP_PROGRESS: {
+            const sim_op_progress *g = &op->u.progress;
+            if (g->cycles > 0) {
+                int64_t cycle = (int64_t)(g->on_ms + g->off_ms) * SIM_SAMPLES_PER_MS;
+                k = fixed_span(p, cycle * g->cycles, left, &done);
+            } else {
+                k = left; /* until the board goes on hook */
+            }
+            sim_tone_render(&p->tone, p->elapsed, o, k);
+            break;
+        }
+        case SIM_OP_ANSWER: /* on a real line: battery (polarity) reversal */
+            p->answered = 1;
+            sim_emit(b, SIM_EV_ANSWER, pi, 0, t);
+            done = 1;
+            break;
         default: /* rejected at load time */
             sim_end_script(b, pi, p, SIM_DONE_COMPLETED, t);
             break;
@@ -287,7 +316,8 @@ int sim_op_valid(const sim_op *op, int is_station, int n_ops)
         const sim_op_ring *r = &op->u.ring;
         if (is_station || r->on_ms <= 0 || r->off_ms < 0 || r->max_ms < 0 || r->cid_len < 0 ||
             (r->cid_len > 0 && !r->cid_samples) || r->cid_mode < SIM_CID_NONE ||
-            r->cid_mode > SIM_CID_AFTER_FIRST_RING)
+            r->cid_mode > SIM_CID_AFTER_FIRST_RING ||
+            !sim_number_valid(r->called, (int)sizeof r->called))
             return 0;
         return 1;
     }
@@ -315,6 +345,14 @@ int sim_op_valid(const sim_op *op, int is_station, int n_ops)
     case SIM_OP_OFFHOOK:
     case SIM_OP_ONHOOK:
         return is_station;
+    case SIM_OP_PROGRESS: {
+        const sim_op_progress *g = &op->u.progress;
+        return !is_station && g->f1_hz > 0.0 && g->f1_hz < SIM_FS_HZ / 2 && g->f2_hz >= 0.0 &&
+               g->f2_hz < SIM_FS_HZ / 2 && g->on_ms > 0 && g->off_ms >= 0 &&
+               g->on_ms <= INT32_MAX - g->off_ms && g->cycles >= 0 && g->level_dbm0 <= 20.0;
+    }
+    case SIM_OP_ANSWER:
+        return !is_station;
     default:
         return 0;
     }

@@ -94,7 +94,7 @@ void sim_tone_render(sim_tone_gen *g, int64_t e0, int16_t *out, int n)
         int64_t e = e0 + i;
         int64_t m = g->off_samples > 0 ? e % cycle : e; /* sample index inside the burst */
         int64_t run;
-        if (m >= g->on_samples) { /* silent part of the cadence */
+        if (g->off_samples > 0 && m >= g->on_samples) { /* silent part of the cadence */
             run = cycle - m < n - i ? cycle - m : n - i;
             memset(out + i, 0, (size_t)run * sizeof *out);
             i += (int)run;

@@ -90,6 +90,8 @@ sim_board *sim_board_new(int n_trunks, int n_stations, uint64_t seed)
         sim_board_free(b);
         return NULL;
     }
+    b->inter_digit_ms = 3000;
+    b->first_digit_ms = 10000;
     for (int i = 0; i < b->n_ports; i++) {
         b->ports[i].is_station = i >= n_trunks;
         b->ports[i].rng = sim_rng_seed(seed, (uint64_t)i);
@@ -97,7 +99,7 @@ sim_board *sim_board_new(int n_trunks, int n_stations, uint64_t seed)
     return b;
 }
 
-static void clear_script(sim_port *p)
+void sim_port_clear_script(sim_port *p)
 {
     free(p->ops);
     free(p->pool);
@@ -116,11 +118,12 @@ void sim_board_free(sim_board *board)
         return;
     if (board->ports)
         for (int i = 0; i < board->n_ports; i++)
-            clear_script(&board->ports[i]);
+            sim_port_clear_script(&board->ports[i]);
     free(board->ports);
     free(board->events);
     free(board->batch);
     free(board->batch_tmp);
+    sim_routes_free(board);
     free(board);
 }
 
@@ -179,17 +182,14 @@ int sim_board_poll(sim_board *board, sim_event *events, int max_events)
 
 /* ---------------------------------------------------------- port control ---- */
 
-int sim_port_script(sim_board *board, int port, const sim_op *ops, int n_ops)
+int sim_ops_copy(const sim_op *ops, int n_ops, int is_station, sim_op **out_ops,
+                 int16_t **out_pool)
 {
-    sim_port *p;
-    int rc = get_port(board, port, &p);
-    if (rc)
-        return rc;
     if (n_ops < 0 || (n_ops > 0 && !ops))
         return SIM_EINVAL;
     size_t pool_len = 0;
     for (int i = 0; i < n_ops; i++) {
-        if (!sim_op_valid(&ops[i], p->is_station, n_ops))
+        if (!sim_op_valid(&ops[i], is_station, n_ops))
             return SIM_EINVAL;
         if (ops[i].type == SIM_OP_RING)
             pool_len += (size_t)ops[i].u.ring.cid_len;
@@ -218,7 +218,26 @@ int sim_port_script(sim_board *board, int port, const sim_op *ops, int n_ops)
             used += (size_t)ops[i].u.play.n;
         }
     }
-    clear_script(p);
+    *out_ops = new_ops;
+    *out_pool = pool;
+    return SIM_OK;
+}
+
+int sim_port_script(sim_board *board, int port, const sim_op *ops, int n_ops)
+{
+    sim_port *p;
+    int rc = get_port(board, port, &p);
+    if (rc)
+        return rc;
+    sim_op *new_ops = NULL;
+    int16_t *pool = NULL;
+    rc = sim_ops_copy(ops, n_ops, p->is_station, &new_ops, &pool);
+    if (rc)
+        return rc;
+    sim_port_clear_script(p);
+    p->called[0] = '\0';
+    if (!p->is_station && p->dial_state != SIM_DIALSTATE_IDLE)
+        p->dial_state = SIM_DIALSTATE_ROUTED; /* the new script takes over the call */
     p->ops = new_ops;
     p->pool = pool;
     p->n_ops = n_ops;
@@ -243,8 +262,15 @@ int sim_port_hook(sim_board *board, int port, int offhook)
     if (p->offhook == offhook)
         return SIM_OK;
     p->offhook = offhook;
-    if (!p->running)
+    if (!offhook) { /* the call ends */
+        p->called[0] = '\0';
+        sim_co_release(p);
+    }
+    if (!p->running) {
+        if (offhook) /* an outgoing call: dial tone */
+            sim_co_seize(p);
         return SIM_OK;
+    }
     int type = p->ops[p->op_idx].type;
     if (offhook && type == SIM_OP_RING) { /* answer: ring trip, the call goes on */
         if (p->ring_burst)
@@ -294,7 +320,9 @@ int sim_port_set_failed(sim_board *board, int port, int failed)
     sim_port *p = &board->ports[port];
     failed = failed != 0;
     if (failed && !p->failed) {
-        clear_script(p);
+        sim_port_clear_script(p);
+        sim_co_release(p);
+        p->called[0] = '\0';
         p->offhook = 0;
         p->station_ring = 0;
         sim_emit(board, SIM_EV_PORT_FAILED, port, 0, board->now);
@@ -327,6 +355,8 @@ int sim_port_state(const sim_board *board, int port, sim_port_info *out)
     out->script_index = p->op_idx;
     out->script_len = p->n_ops;
     out->nudge_pending = p->nudge_pending;
+    out->dial_state = p->dial_state;
+    out->answered = p->answered;
     if (p->is_station) {
         out->ringing = p->station_ring;
         out->ring_burst = p->station_ring &&
@@ -337,4 +367,52 @@ int sim_port_state(const sim_board *board, int port, sim_port_info *out)
         out->ring_burst = p->ring_burst;
     }
     return SIM_OK;
+}
+
+/* ------------------------------------------------------------- numbers ---- */
+
+static int copy_number(const char *src, char *buf, int cap)
+{
+    if (!buf || cap < 1)
+        return SIM_EINVAL;
+    int len = (int)strlen(src);
+    int k = len < cap - 1 ? len : cap - 1;
+    memcpy(buf, src, (size_t)k);
+    buf[k] = '\0';
+    return len;
+}
+
+static const sim_port *get_trunk(const sim_board *b, int port)
+{
+    if (!b || port < 0 || port >= b->n_trunks)
+        return NULL;
+    return &b->ports[port];
+}
+
+int sim_port_set_number(sim_board *board, int port, const char *number)
+{
+    if (!get_trunk(board, port))
+        return SIM_EINVAL;
+    if (number && !sim_number_valid(number, SIM_NUMBER_CAP))
+        return SIM_EINVAL;
+    strcpy(board->ports[port].number, number ? number : "");
+    return SIM_OK;
+}
+
+int sim_port_number(const sim_board *board, int port, char *buf, int cap)
+{
+    const sim_port *p = get_trunk(board, port);
+    return p ? copy_number(p->number, buf, cap) : SIM_EINVAL;
+}
+
+int sim_port_called_number(const sim_board *board, int port, char *buf, int cap)
+{
+    const sim_port *p = get_trunk(board, port);
+    return p ? copy_number(p->called, buf, cap) : SIM_EINVAL;
+}
+
+int sim_port_dialled_number(const sim_board *board, int port, char *buf, int cap)
+{
+    const sim_port *p = get_trunk(board, port);
+    return p ? copy_number(p->dialled, buf, cap) : SIM_EINVAL;
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,15 +34,46 @@ __all__ = [
     "Hangup",
     "OffHook",
     "OnHook",
+    "ProgressTone",
+    "Answer",
     "SimOp",
     "DTMF_FREQS_HZ",
+    "NUMBER_DIGITS",
+    "MAX_NUMBER_LEN",
+    "check_number",
     "dtmf_ops",
+    "ringback",
+    "busy_tone",
+    "reorder_tone",
+    "sit_ops",
+    "callee_answers",
+    "callee_busy",
+    "callee_no_answer",
+    "callee_rejects",
+    "callee_greeting",
+    "callee_fax",
 ]
 
 _INT32_MAX = 2**31 - 1
 _NYQUIST_HZ = 4000.0
 #: Highest level an op accepts; louder signals clip anyway.
 _MAX_LEVEL_DBM0 = 20.0
+#: Characters a telephone number may hold: the 16 DTMF digits.
+NUMBER_DIGITS = "0123456789*#ABCD"
+#: Longest number the board handles (its C buffers hold this many digits and a NUL).
+MAX_NUMBER_LEN = lib.SIM_NUMBER_CAP - 1
+
+
+def check_number(name: str, value: Any) -> str:
+    """``value`` as a number string (upper-cased): 1 to MAX_NUMBER_LEN characters of
+    0-9 * # A-D.  ValueError otherwise."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string of DTMF digits, got {value!r}")
+    v = value.upper()
+    if not v or len(v) > MAX_NUMBER_LEN or any(ch not in NUMBER_DIGITS for ch in v):
+        raise ValueError(
+            f"{name} must be 1 to {MAX_NUMBER_LEN} of the digits 0-9 * # A-D, got {value!r}")
+    return v
 
 
 class CidMode(enum.IntEnum):
@@ -101,6 +133,11 @@ class Ring:
     gets RING_ON/RING_OFF events.  ``cid_samples`` (FSK or DTMF audio prepared by the caller)
     go toward the board as ``cid_mode`` says.  After ``max_ms`` unanswered (0 = never) the
     caller gives up: SCRIPT_DONE with arg GAVE_UP.
+
+    ``called`` is the number the caller dialled (DNIS); it overrides the trunk's own number
+    (:meth:`~pycti.drivers.simboard.SimBoard.set_trunk_number`).  The board reports it through
+    :meth:`~pycti.drivers.simboard.SimBoard.called_number` from the op's start (at or before
+    the first RING_ON) until the call ends.
     """
 
     on_ms: int = 1000
@@ -108,8 +145,11 @@ class Ring:
     max_ms: int = 0
     cid_samples: np.ndarray | None = None
     cid_mode: CidMode = CidMode.NONE
+    called: str | None = None
 
     def __post_init__(self) -> None:
+        if self.called is not None:
+            object.__setattr__(self, "called", check_number("called", self.called))
         _count("on_ms", self.on_ms, minimum=1)
         _count("off_ms", self.off_ms)
         _count("max_ms", self.max_ms)
@@ -127,6 +167,7 @@ class Ring:
         r.cid_samples = _buffer(cid, keep)
         r.cid_len = cid.size
         r.cid_mode = int(self.cid_mode)
+        r.called = (self.called or "").encode("ascii")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -289,9 +330,55 @@ class OnHook:
         cop.type = lib.SIM_OP_ONHOOK
 
 
-SimOp = Ring | Tone | Speech | Silence | Play | WaitPrompt | WaitNudge | Mark | Hangup | OffHook | OnHook
-OP_TYPES = (Ring, Tone, Speech, Silence, Play, WaitPrompt, WaitNudge, Mark, Hangup, OffHook, OnHook)
-TRUNK_ONLY_OPS = (Ring, Hangup)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgressTone:
+    """Trunk only: a cadenced call-progress tone (``f2_hz`` = 0 for a single tone, each at
+    ``level_dbm0``), ``on_ms`` / ``off_ms`` (``off_ms`` = 0: steady), for ``cycles`` cadence
+    cycles, or with ``cycles`` = 0 until the board goes on hook.  See :func:`ringback`,
+    :func:`busy_tone` and :func:`reorder_tone` for the CO's own tones."""
+
+    f1_hz: float
+    f2_hz: float = 0.0
+    level_dbm0: float = -10.0
+    on_ms: int
+    off_ms: int = 0
+    cycles: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < float(self.f1_hz) < _NYQUIST_HZ:
+            raise ValueError(f"f1_hz must be in (0, {_NYQUIST_HZ}), got {self.f1_hz!r}")
+        if not 0.0 <= float(self.f2_hz) < _NYQUIST_HZ:
+            raise ValueError(f"f2_hz must be 0 or in (0, {_NYQUIST_HZ}), got {self.f2_hz!r}")
+        _level("level_dbm0", self.level_dbm0)
+        _count("on_ms", self.on_ms, minimum=1)
+        _count("off_ms", self.off_ms)
+        _count("cycles", self.cycles)
+        if self.on_ms + self.off_ms > _INT32_MAX:
+            raise ValueError(f"on_ms + off_ms must be <= {_INT32_MAX}")
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_PROGRESS
+        g = cop.u.progress
+        g.f1_hz, g.f2_hz, g.level_dbm0 = self.f1_hz, self.f2_hz, self.level_dbm0
+        g.on_ms, g.off_ms, g.cycles = self.on_ms, self.off_ms, self.cycles
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    """Trunk only, for outbound scripts: the called party answers.  The board gets an
+    ANSWER event: on a real analog trunk that is the CO's battery (polarity) reversal, the
+    only answer signal a loop-start line gives.  Put it after the ringback, so the ringback
+    has stopped and audio-based answer detection works too.  Takes no time."""
+
+    def _encode(self, cop: Any, keep: list[object]) -> None:
+        cop.type = lib.SIM_OP_ANSWER
+
+
+SimOp = (Ring | Tone | Speech | Silence | Play | WaitPrompt | WaitNudge | Mark | Hangup | OffHook
+         | OnHook | ProgressTone | Answer)
+OP_TYPES = (Ring, Tone, Speech, Silence, Play, WaitPrompt, WaitNudge, Mark, Hangup, OffHook, OnHook,
+            ProgressTone, Answer)
+TRUNK_ONLY_OPS = (Ring, Hangup, ProgressTone, Answer)
 STATION_ONLY_OPS = (OffHook, OnHook)
 
 #: DTMF frequencies (low group, high group) in Hz, ITU-T Q.23, from pycti.dsp's table.
@@ -313,3 +400,83 @@ def dtmf_ops(
                  total_ms=on_ms + off_ms)
         )
     return ops
+
+
+# ---- call-progress tones and outbound scripts --------------------------------------------
+# The simulated CO's tones follow YD/T 1124 (China): 450 Hz at -10 dBm0; ringback 1 s on, 4 s
+# off; congestion ("reorder") 700/700 ms; busy 350/350 ms at -13 dBm0 like Hangup's.
+
+_CO_HZ = 450.0
+
+
+def ringback(rings: int = 0) -> ProgressTone:
+    """Ringback tone (450 Hz, 1 s on / 4 s off) for ``rings`` cadence cycles; 0 = until the
+    board goes on hook (no answer)."""
+    return ProgressTone(f1_hz=_CO_HZ, on_ms=1000, off_ms=4000, cycles=_count("rings", rings))
+
+
+def busy_tone(cycles: int = 0) -> ProgressTone:
+    """Busy tone (450 Hz, 350/350 ms, -13 dBm0) for ``cycles``; 0 = until on hook."""
+    return ProgressTone(f1_hz=_CO_HZ, level_dbm0=-13.0, on_ms=350, off_ms=350,
+                        cycles=_count("cycles", cycles))
+
+
+def reorder_tone(cycles: int = 0) -> ProgressTone:
+    """Reorder / congestion tone (450 Hz, 700/700 ms) for ``cycles``; 0 = until on hook."""
+    return ProgressTone(f1_hz=_CO_HZ, on_ms=700, off_ms=700, cycles=_count("cycles", cycles))
+
+
+def sit_ops(*, level_dbm0: float = -20.0) -> list[SimOp]:
+    """One special information tone (ITU-T Q.35): 950, 1400, 1800 Hz of 330 ms each, then
+    1 s of silence."""
+    return [*(Tone(f1_hz=f, level_dbm0=level_dbm0, on_ms=330, total_ms=330)
+              for f in (950.0, 1400.0, 1800.0)), Silence(ms=1000)]
+
+
+def callee_answers(rings: int, then: Sequence[SimOp] = ()) -> list[SimOp]:
+    """Outbound script: ringback for ``rings`` (>= 1) cadence cycles, answer (ANSWER event,
+    ringback stops), then ``then`` (e.g. Speech, Play, Hangup)."""
+    if _count("rings", rings) < 1:
+        raise ValueError(f"rings must be >= 1 to answer, got {rings}")
+    return [ringback(rings), Answer(), *then]
+
+
+def callee_busy() -> list[SimOp]:
+    """Outbound script: the called line is busy: busy tone until the board goes on hook."""
+    return [busy_tone()]
+
+
+def callee_no_answer() -> list[SimOp]:
+    """Outbound script: ringback until the board gives up and goes on hook."""
+    return [ringback(0)]
+
+
+def callee_rejects(*, sit: bool = False, reorder_cycles: int = 3) -> list[SimOp]:
+    """Outbound script: the network rejects the call: a SIT (if ``sit``), reorder tone for
+    ``reorder_cycles`` (>= 1), then the CO drops the loop (LOOP_DROP where the port reports
+    it) and stays silent until on hook."""
+    if _count("reorder_cycles", reorder_cycles) < 1:
+        raise ValueError(f"reorder_cycles must be >= 1, got {reorder_cycles}")
+    return [*(sit_ops() if sit else []), reorder_tone(reorder_cycles),
+            Hangup(busy_tone=False, loop_drop=True)]
+
+
+def callee_greeting(greeting: np.ndarray | Sequence[SimOp], *, rings: int = 2,
+                    hangup: bool = True) -> list[SimOp]:
+    """Outbound script: answer after ``rings``, play ``greeting`` (8 kHz int16 samples, or
+    ops such as Speech), then hang up (busy tone and loop drop) if ``hangup``."""
+    body: list[SimOp] = [Play(samples=greeting)] if isinstance(greeting, np.ndarray) else [*greeting]
+    return callee_answers(rings, [*body, *([Hangup()] if hangup else [])])
+
+
+def callee_fax(*, rings: int = 1, calling: bool = False, ms: int = 3300) -> list[SimOp]:
+    """Outbound script: a fax machine answers after ``rings``: CED (2100 Hz, T.30) for
+    ``ms``; or, with ``calling``, CNG (1100 Hz, 0.5 s on / 3 s off) for about ``ms``.  Then
+    silence until on hook."""
+    ms = _count("ms", ms, minimum=1)
+    if calling:
+        tone: SimOp = ProgressTone(f1_hz=1100.0, level_dbm0=-13.0, on_ms=500, off_ms=3000,
+                                   cycles=max(1, -(-ms // 3500)))
+    else:
+        tone = Tone(f1_hz=2100.0, level_dbm0=-13.0, on_ms=ms, total_ms=ms)
+    return callee_answers(rings, [tone, WaitNudge()])
