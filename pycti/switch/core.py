@@ -83,7 +83,7 @@ class SwitchCore:
         for ev in events:
             if isinstance(ev, Delivered):
                 dev = self._m.devices.get(ev.alerting_device)
-                if dev is not None and dev.kind is DeviceKind.STATION:
+                if dev is not None and dev.kind in (DeviceKind.STATION, DeviceKind.TRUNK):
                     self._dial.ringing(ev.connection, ev.time)
         return events
 
@@ -118,8 +118,9 @@ class SwitchCore:
                         self._route_dialled(conn, decided.digits, decided.number, now)
                         m.finish(now)
                 elif kind == TimerKind.RING_NO_ANSWER and conn.state is _S.ALERTING:
-                    if self.no_answer_forward is not None and self.no_answer_forward != conn.device.id:
-                        self.deflect_call(cid, self.no_answer_forward, now)
+                    forward = self.no_answer_forward if conn.device.kind is DeviceKind.STATION else None
+                    if forward is not None and forward != conn.device.id:
+                        self.deflect_call(cid, forward, now)
                     else:
                         self.clear_connection(cid, now)
             except CstaError:

@@ -292,3 +292,65 @@ async def test_switch_runs_blas_on_one_thread():
 def test_script_events_are_bounded():
     drv = SimDriver(1, 1)
     assert drv.script_events.maxlen is not None
+
+
+# ---------------------------------------------------------------- outbound through the sim CO
+from pycti.drivers.sim_ops import callee_answers, callee_busy, callee_no_answer, callee_rejects  # noqa: E402
+
+
+async def _outbound(ops, number="5550100", timers=None):
+    kw = {"timers": timers} if timers is not None else {}
+    p = pycti.open(trunks=1, stations=2, **kw)
+    await p.__aenter__()
+    p.driver.board.route_outbound(number, ops)
+    mon = p.monitor("8001")
+    await p.make_call("8001", number)
+    return p, mon
+
+
+async def test_outbound_call_answered_after_rings_reaches_established():
+    p, mon = await _outbound(callee_answers(2, [Speech(ms=4000)]))
+    try:
+        alerting = await next_event(mon, ev.Delivered)
+        assert alerting.alerting_device == "T00"
+        e = await next_event(mon, ev.Established)
+        assert e.answering_device == "T00"
+        assert p.driver.board.dialled_number(0) == "5550100"
+        assert e.time > 5.0  # two ring cycles of 1 s on / 4 s off
+    finally:
+        await p.aclose()
+
+
+@pytest.mark.parametrize(("ops", "cause"), [
+    (callee_busy(), ev.EventCause.BUSY),
+    (callee_rejects(), ev.EventCause.DEST_NOT_OBTAINABLE),
+])
+async def test_outbound_call_busy_or_rejected_ends_with_its_cause(ops, cause):
+    p, mon = await _outbound(ops)
+    try:
+        cleared = await next_event(mon, ev.ConnectionCleared)
+        assert cleared.cause is cause
+        assert p.driver.line_state(0) == "idle"
+    finally:
+        await p.aclose()
+
+
+async def test_outbound_call_not_answered_is_released_by_the_ring_no_answer_timer():
+    p, mon = await _outbound(callee_no_answer(), timers=TimerConfig(ring_no_answer_ms=8000))
+    try:
+        await next_event(mon, ev.Delivered)
+        await next_event(mon, ev.ConnectionCleared)
+        await ticks(p, 5)
+        assert p.driver.line_state(0) == "idle" and not p.driver.board.state(0).offhook
+    finally:
+        await p.aclose()
+
+
+async def test_board_dnis_per_trunk_group_routes_the_call():
+    cfg = SwitchConfig(trunks=2, stations=1, routes=("IVR", "SALES"), dnis={"4008001": "SALES"})
+    async with pycti.open(cfg) as p:
+        p.driver.board.set_trunk_number([0, 1], "4008001")
+        mon = p.monitor("SALES")
+        p.driver.board.script(1, [_ring("13700137000"), Speech(ms=3000)])
+        d = await next_event(mon, ev.Delivered)
+        assert d.called_device == "4008001" and d.calling_device == "13700137000"
