@@ -17,7 +17,7 @@ def register(commands: Any, bench_commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..local.bench import measure_call_rate
+    from ..local.bench import measure_call_rate, measure_dialled_rate
     from ..media.bench import measure_tick_cost
 
     print(f"media plane: {args.channels} channels bridged in pairs, DTMF detection on every inbound stream")
@@ -28,4 +28,7 @@ def run(args: argparse.Namespace) -> int:
     rate = measure_call_rate(args.calls)
     print("call setups+teardowns (MakeCall, AnswerCall, ClearCall through switch + sim board, virtual time):")
     print(f"  {rate['calls_per_cpu_s']:.0f} per CPU-second")
+    dialled = measure_dialled_rate(max(args.calls // 3, 64))
+    print("station-dialled calls (off-hook, digits through the dial plan, answer, hang-up on the board):")
+    print(f"  {dialled['calls_per_cpu_s']:.0f} per CPU-second")
     return 0
