@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..clock import Clock, RealClock
-from ..drivers.base import Driver
+from ..drivers.base import CallerIdentity, Driver
 from ..errors import CstaError, ErrorValue, PyctiError
 from ..media.recorder import Recorder
 from ..monitor import EventStream
@@ -74,7 +74,7 @@ class CallRecording(Recording):
 def _check_audio(audio: object) -> np.ndarray | str:
     """Validate play()'s audio argument: a 1-D int16 array or a path."""
     if isinstance(audio, (str, os.PathLike)):
-        return os.fspath(audio) if isinstance(audio, os.PathLike) else audio  # type: ignore[return-value]
+        return os.fspath(audio) if isinstance(audio, os.PathLike) else audio
     if not isinstance(audio, np.ndarray):
         raise ValueError(f"play() takes a 1-D int16 numpy array at 8 kHz or a file path, got {type(audio).__name__}")
     if audio.dtype != np.int16:
@@ -143,9 +143,9 @@ class LocalProvider(MediaProvider):
             if not fut.done():
                 fut.set_exception(closed)
         self._timers.clear()
-        for fut, _ in self._plays.values():
-            if not fut.done():
-                fut.set_exception(closed)
+        for play_fut, _ in self._plays.values():
+            if not play_fut.done():
+                play_fut.set_exception(closed)
         self._plays.clear()
         self.engine.close()
         if self._failure is not None:
@@ -196,9 +196,9 @@ class LocalProvider(MediaProvider):
             for _, _, fut in self._timers:
                 if not fut.done():
                     fut.set_exception(err)
-            for fut, _ in self._plays.values():
-                if not fut.done():
-                    fut.set_exception(err)
+            for play_fut, _ in self._plays.values():
+                if not play_fut.done():
+                    play_fut.set_exception(err)
 
     def add_tick_listener(self, fn: Callable[[float], None]) -> None:
         """Call ``fn(now)`` after every tick (simulation harnesses use this).  A listener that
@@ -280,6 +280,11 @@ class LocalProvider(MediaProvider):
         stream.xref = xref  # type: ignore[attr-defined]
         self._monitors.setdefault(device, set()).add(stream)
         return stream
+
+    def caller_of(self, trunk: str) -> CallerIdentity | None:
+        """Who calls on ``trunk`` now, as the line told it (number, name, and whether the
+        number was withheld or unavailable); None when the trunk has no incoming call."""
+        return self.engine.callers.get(trunk)
 
     def notices(self, *, maxsize: int = 10_000) -> EventStream[Notice]:
         """An async iterator of the switch's :class:`~pycti.local.engine.Notice` values:

@@ -354,3 +354,136 @@ async def test_board_dnis_per_trunk_group_routes_the_call():
         p.driver.board.script(1, [_ring("13700137000"), Speech(ms=3000)])
         d = await next_event(mon, ev.Delivered)
         assert d.called_device == "4008001" and d.calling_device == "13700137000"
+
+
+# ---------------------------------------------------------------- more of the driver seam
+from pycti.drivers import base as drv  # noqa: E402
+from pycti.drivers.base import PortInfo, PortKind, Presentation  # noqa: E402
+
+
+async def test_withheld_number_is_marked_and_the_name_kept():
+    async with pycti.open(trunks=1, stations=1, routes=("IVR",)) as p:
+        mon = p.monitor("IVR")
+        cid = fsk_callerid_signal(encode_mdmf(CallerId(number_absence="private", name="LI NA",
+                                                       month=12, day=3, hour=9, minute=0)))
+        p.driver.board.script(0, [Ring(on_ms=1000, off_ms=4000, max_ms=30_000, cid_samples=cid,
+                                       cid_mode=CidMode.AFTER_FIRST_RING), Speech(ms=3000)])
+        d = await next_event(mon, ev.Delivered)
+        who = p.caller_of("T00")
+        assert who is not None and who.presentation is Presentation.WITHHELD
+        assert who.number is None and who.name == "LI NA"
+        assert d.calling_device not in ("P", "O")
+
+
+class _DspStations(SimDriver):
+    """Stations whose hardware detects DTMF itself: digits arrive as DigitsReceived."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 2)
+        self.injected: list[drv.DriverEvent] = []
+
+    def ports(self) -> list[PortInfo]:
+        return [PortInfo(port=i.port, kind=i.kind, has_dsp=True) for i in super().ports()]
+
+    def poll(self) -> list[drv.DriverEvent]:
+        out = super().poll() + self.injected
+        self.injected = []
+        return out
+
+
+async def test_ports_with_their_own_dsp_get_no_switch_detector_and_send_digits_out_of_band():
+    stations = _DspStations()
+    cfg = SwitchConfig(trunks=0, stations=0, routes=())
+    async with pycti.open(cfg, drivers=[SimDriver(0, 1), stations]) as p:
+        assert p.engine._dtmf_channels == [0]  # only the plain station's channel
+        mon = p.monitor("8002")
+        stations.hook(0, True)  # 8002 lifts and "keys" 8001 on its own DSP
+        await ticks(p, 2)
+        stations.injected = [drv.DigitsReceived(port=0, digits=d) for d in "8001"]
+        d = await next_event(mon, ev.Delivered)
+        assert d.alerting_device == "8001"
+
+
+class _Elastic:
+    """A driver whose one trunk port exists only while its call does (as SIP channels do)."""
+
+    def __init__(self) -> None:
+        self.queue: list[drv.DriverEvent] = []
+
+    async def __aenter__(self) -> "_Elastic":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def capacity(self) -> int:
+        return 1
+
+    def ports(self) -> list[PortInfo]:
+        return []
+
+    def media_clock(self) -> None:
+        return None
+
+    def exchange(self, outbound: np.ndarray) -> np.ndarray:
+        return np.zeros_like(outbound)
+
+    def poll(self) -> list[drv.DriverEvent]:
+        out, self.queue = self.queue, []
+        return out
+
+    def dial(self, port: int, number: str) -> None: ...
+    def answer(self, port: int) -> None: ...
+    def release(self, port: int, cause: drv.ReleaseCause = drv.ReleaseCause.NORMAL) -> None: ...
+    def ring(self, port: int, caller: drv.CallerIdentity | None = None) -> None: ...
+    def stop_ring(self, port: int) -> None: ...
+    def send_digits(self, port: int, digits: str) -> bool:
+        return True
+    def set_media_direction(self, port: int, direction: drv.MediaDirection) -> None: ...
+
+
+async def test_ports_come_and_go_at_run_time():
+    elastic = _Elastic()
+    cfg = SwitchConfig(trunks=0, stations=0, routes=("IVR",))
+    async with pycti.open(cfg, drivers=[SimDriver(0, 1), elastic]) as p:
+        assert "SIP1" not in p.engine.core.devices()
+        elastic.queue = [drv.PortAdded(port=0, info=PortInfo(port=0, kind=PortKind.TRUNK, name="SIP1")),
+                         drv.IncomingCall(port=0, caller=drv.CallerIdentity(number="+8613800138000"),
+                                          called="IVR")]
+        mon = p.monitor("IVR")
+        d = await next_event(mon, ev.Delivered)
+        assert d.calling_device == "+8613800138000"
+        elastic.queue = [drv.PortRemoved(port=0)]
+        await next_event(mon, ev.ConnectionCleared)
+        await ticks(p, 2)
+        assert "SIP1" not in p.engine.core.devices()
+
+
+async def test_detector_failure_and_lost_driver_events_become_notices():
+    async with pycti.open(trunks=1, stations=1) as p:
+        notices = p.notices()
+
+        class Broken:
+            def process(self, block: np.ndarray) -> list:
+                raise RuntimeError("detector bug")
+
+        p.engine.media.add_detector("broken", Broken())
+        n = await asyncio.wait_for(notices.__anext__(), 5)
+        assert n.kind == "detector_failed" and "detector bug" in n.text
+        lost = p.driver.sim.events_lost
+        p.driver.sim.events_lost = lambda: lost() + 7  # the board's queue overflowed by 7
+        n = await asyncio.wait_for(notices.__anext__(), 5)
+        assert n.kind == "events_lost" and "7" in n.text
+        await p.make_call("8001", "5550000")  # calls go on
+
+
+async def test_play_pending_at_close_raises_provider_closed():
+    p = pycti.open(trunks=1, stations=2)
+    async with p:
+        conn = await p.make_call("8001", "8002")
+        p.driver.hook(p.engine.port_of["8002"], True)
+        await ticks(p, 3)
+        task = asyncio.ensure_future(p.play(conn, np.full(8000 * 30, 500, np.int16)))
+        await ticks(p, 3)
+    with pytest.raises(ProviderClosed):
+        await task
