@@ -206,24 +206,26 @@ class EventsLost(DriverEvent):
 
 
 # ---------------------------------------------------------------------- switch -> driver errors
-class RequestRefused(DriverError):
+class _PortRequestError(DriverError):
+    """A request on one port did not happen; ``port``, ``request`` and ``reason`` say which and why."""
+
+    verb = "failed"
+
+    def __init__(self, port: int, request: str, reason: str) -> None:
+        super().__init__(f"{request} on port {port} {self.verb}: {reason}")
+        self.port = port
+        self.request = request
+        self.reason = reason
+
+
+class RequestRefused(_PortRequestError):
     """The port cannot do this now (wrong state: already ringing, on-hook ...); it stays in service."""
 
-    def __init__(self, port: int, request: str, reason: str) -> None:
-        super().__init__(f"{request} on port {port} refused: {reason}")
-        self.port = port
-        self.request = request
-        self.reason = reason
+    verb = "refused"
 
 
-class PortDead(DriverError):
+class PortDead(_PortRequestError):
     """The port's hardware is gone; the switch takes it out of service until PortRestored."""
-
-    def __init__(self, port: int, request: str, reason: str) -> None:
-        super().__init__(f"{request} on port {port} failed: {reason}")
-        self.port = port
-        self.request = request
-        self.reason = reason
 
 
 @runtime_checkable

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..dsp.dtmf_gen import DTMF_DIGITS, digit_frequencies
 
-from ._simboard import ffi, lib  # type: ignore[import-not-found]  # compiled by cffi
+from ._simboard import ffi, lib  # compiled by cffi; typed by _simboard.pyi
 
 __all__ = [
     "CidMode",
@@ -170,6 +170,17 @@ class Ring:
         r.called = (self.called or "").encode("ascii")
 
 
+
+def _check_cadenced_tone(f1_hz: float, f2_hz: float, level_dbm0: float, on_ms: int, off_ms: int) -> None:
+    """The checks Tone and ProgressTone share: frequencies, level, cadence."""
+    if not 0.0 < float(f1_hz) < _NYQUIST_HZ:
+        raise ValueError(f"f1_hz must be in (0, {_NYQUIST_HZ}), got {f1_hz!r}")
+    if not 0.0 <= float(f2_hz) < _NYQUIST_HZ:
+        raise ValueError(f"f2_hz must be 0 or in (0, {_NYQUIST_HZ}), got {f2_hz!r}")
+    _level("level_dbm0", level_dbm0)
+    _count("on_ms", on_ms, minimum=1)
+    _count("off_ms", off_ms)
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tone:
     """A single (``f2_hz`` = 0) or dual tone, each at ``level_dbm0``, cadenced ``on_ms`` /
@@ -184,13 +195,7 @@ class Tone:
     total_ms: int
 
     def __post_init__(self) -> None:
-        if not 0.0 < float(self.f1_hz) < _NYQUIST_HZ:
-            raise ValueError(f"f1_hz must be in (0, {_NYQUIST_HZ}), got {self.f1_hz!r}")
-        if not 0.0 <= float(self.f2_hz) < _NYQUIST_HZ:
-            raise ValueError(f"f2_hz must be 0 or in (0, {_NYQUIST_HZ}), got {self.f2_hz!r}")
-        _level("level_dbm0", self.level_dbm0)
-        _count("on_ms", self.on_ms, minimum=1)
-        _count("off_ms", self.off_ms)
+        _check_cadenced_tone(self.f1_hz, self.f2_hz, self.level_dbm0, self.on_ms, self.off_ms)
         _count("total_ms", self.total_ms)
 
     def _encode(self, cop: Any, keep: list[object]) -> None:
@@ -345,13 +350,7 @@ class ProgressTone:
     cycles: int = 0
 
     def __post_init__(self) -> None:
-        if not 0.0 < float(self.f1_hz) < _NYQUIST_HZ:
-            raise ValueError(f"f1_hz must be in (0, {_NYQUIST_HZ}), got {self.f1_hz!r}")
-        if not 0.0 <= float(self.f2_hz) < _NYQUIST_HZ:
-            raise ValueError(f"f2_hz must be 0 or in (0, {_NYQUIST_HZ}), got {self.f2_hz!r}")
-        _level("level_dbm0", self.level_dbm0)
-        _count("on_ms", self.on_ms, minimum=1)
-        _count("off_ms", self.off_ms)
+        _check_cadenced_tone(self.f1_hz, self.f2_hz, self.level_dbm0, self.on_ms, self.off_ms)
         _count("cycles", self.cycles)
         if self.on_ms + self.off_ms > _INT32_MAX:
             raise ValueError(f"on_ms + off_ms must be <= {_INT32_MAX}")
