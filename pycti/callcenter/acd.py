@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CstaError, ErrorValue
-from ..provider import Provider
+from ..provider import MediaProvider
 from ..switch import events as ev
 from ..switch.ids import ConnectionID
 from .calllog import CallLog
@@ -71,7 +71,7 @@ class _Queue:
 class Acd:
     """Distributes queued calls to agents."""
 
-    def __init__(self, provider: Provider, queues: Iterable[str], agents: Iterable[AgentConfig],
+    def __init__(self, provider: MediaProvider, queues: Iterable[str], agents: Iterable[AgentConfig],
                  *, wrap_up_s: float = 5.0, calllog: CallLog | None = None,
                  hold_audio: np.ndarray | None = None) -> None:
         self._p = provider

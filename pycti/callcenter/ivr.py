@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CstaError
-from ..provider import Provider
+from ..provider import MediaProvider
 from ..switch import events as ev
 from ..switch.ids import ConnectionID
 from .calllog import CallLog
@@ -38,7 +38,7 @@ class MenuConfig:
 class MenuIvr:
     """Runs :class:`MenuConfig` on every call delivered to its route device."""
 
-    def __init__(self, provider: Provider, config: MenuConfig, prompt: np.ndarray,
+    def __init__(self, provider: MediaProvider, config: MenuConfig, prompt: np.ndarray,
                  calllog: CallLog | None = None) -> None:
         if not config.options:
             raise ValueError("an IVR menu needs at least one option")

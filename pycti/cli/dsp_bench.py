@@ -43,7 +43,8 @@ _VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2
 def _resonator(x: np.ndarray, f_hz: float, bw_hz: float) -> np.ndarray:
     r = np.exp(-np.pi * bw_hz / _FS)
     a = [1.0, -2.0 * r * np.cos(2 * np.pi * f_hz / _FS), r * r]
-    return lfilter([1.0 - r], a, x)
+    y: np.ndarray = lfilter([1.0 - r], a, x)
+    return y
 
 
 def speech_like(duration_ms: int, *, rng: np.random.Generator, level_dbm0: float = -18.0,
@@ -82,7 +83,8 @@ def babble(duration_ms: int, *, rng: np.random.Generator, talkers: int = 5,
     """Several ``speech_like`` talkers summed (cafeteria babble) at ``level_dbm0``."""
     x = sum(speech_like(duration_ms, rng=rng).astype(np.float64) for _ in range(talkers))
     x *= dbm0_to_peak(level_dbm0) / np.sqrt(2.0) / max(np.sqrt(np.mean(x * x)), 1e-9)
-    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+    y: np.ndarray = np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+    return y
 
 
 def dtmf_tones_or_none() -> Callable[..., np.ndarray] | None:

@@ -58,7 +58,7 @@ def detect_digits(samples: np.ndarray) -> str:
     return "".join(e.digit for e in sorted(events, key=lambda e: e.start_sample))
 
 
-def detect_tones(samples: np.ndarray, *, country: str = "CN") -> list[str]:
+def detect_tones(samples: np.ndarray, *, country: str | tuple[str, ...] = "CN") -> list[str]:
     """Fax and call-progress tone names in mono ``samples``, by first onset, each once."""
     from pycti.dsp.fax_tones import CallToneDetector
 

@@ -135,7 +135,8 @@ class _Pending:
 def _tone(freq_hz: float, ms: int, level_dbm0: float) -> np.ndarray:
     n = int(ms * 8)
     amp = 32768.0 * 10 ** ((level_dbm0 - 3.17) / 20) * np.sqrt(2)
-    return np.rint(amp * np.sin(2 * np.pi * freq_hz * np.arange(n) / 8000.0)).astype(np.int16)
+    samples: np.ndarray = np.rint(amp * np.sin(2 * np.pi * freq_hz * np.arange(n) / 8000.0)).astype(np.int16)
+    return samples
 
 
 def _caller_from_cid(cid: Any) -> CallerIdentity:

@@ -34,7 +34,7 @@ from typing import Any, Self
 import numpy as np
 
 from ..errors import DriverError
-from ._simboard import ffi, lib  # type: ignore[import-not-found]  # compiled by cffi
+from ._simboard import ffi, lib  # compiled by cffi; typed by _simboard.pyi
 from . import sim_ops as _ops
 from .sim_ops import (
     DTMF_FREQS_HZ,
@@ -434,7 +434,8 @@ class SimBoard:
 
     def _read_number(self, fn: Any, call: str, port: int) -> str:
         n = _check(fn(self._b(), port, self._number_buf, lib.SIM_NUMBER_CAP), call, port)
-        return ffi.string(self._number_buf, n).decode("ascii")
+        raw: bytes = ffi.string(self._number_buf, n)
+        return raw.decode("ascii")
 
     def route_outbound(self, number: str | None, ops: Sequence[SimOp]) -> None:
         """Answer outgoing calls to ``number`` (None: every number without a route of its

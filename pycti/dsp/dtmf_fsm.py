@@ -166,7 +166,8 @@ class DigitMachine:
         at = ch.take(last)
         self._run_digit[at] = d.take(last)
         self._run_len[at] = run_len.take(last) + 1
-        return (run_len == self.hits_required - 1).nonzero()[0]
+        reached: np.ndarray = (run_len == self.hits_required - 1).nonzero()[0]
+        return reached
 
     # ------------------------------------------------------------------ digits
     def advance(self, hits: Hits, batch: BatchEnergies) -> EndedDigits | None:
@@ -239,13 +240,15 @@ class DigitMachine:
         at = (self._back_rows[:m] + age)[:, None] + _AND_NEXT
         cover = np.minimum(back.ravel().take(at, mode="clip") / ref[:, None], 1.0)
         filled = cover[:, 0] + np.where(by_energy < np.minimum(by_floor, lb), cover[:, 1], 0.0)
-        return np.rint(HALF_SAMPLES * (b.j0 + 1 + b.window - age - filled))
+        start: np.ndarray = np.rint(HALF_SAMPLES * (b.j0 + 1 + b.window - age - filled))
+        return start
 
     def _end_samples(self, history: np.ndarray, chans: np.ndarray, last: np.ndarray, ref: np.ndarray, j0: int) -> np.ndarray:
         """First sample after the tones on ``chans`` whose last present half is window ``last``'s first."""
         at = chans * history.shape[1] + last + (self.lookback - 1)  # the last present half, then the next
         cover = np.minimum(history.ravel().take(at[:, None] + _AND_NEXT) / ref[:, None], 1.0)
-        return np.rint(HALF_SAMPLES * ((j0 - 1) + last + (cover[:, 0] + cover[:, 1]))).astype(np.int64)
+        start: np.ndarray = np.rint(HALF_SAMPLES * ((j0 - 1) + last + (cover[:, 0] + cover[:, 1]))).astype(np.int64)
+        return start
 
     def _grid(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-window columns ``(n, 1)``: the window, the window less ``end_halves``, 8 x the window."""

@@ -133,4 +133,5 @@ def dtmf_tones(
     gen.start(0, digits, on_ms=on_ms, off_ms=off_ms, level_dbm0=level_dbm0, twist_db=twist_db)
     on = round(on_ms * fs_hz / 1000)
     off = round(off_ms * fs_hz / 1000)
-    return gen.read(len(digits) * (on + off))[0]
+    signal: np.ndarray = gen.read(len(digits) * (on + off))[0]
+    return signal

@@ -101,7 +101,8 @@ def _pair_table(single: np.ndarray) -> np.ndarray:
     """uint32 table: index c0 | c1 << 8 -> the int16 pair (decode(c0), decode(c1)) in memory order."""
     idx = np.arange(65536)
     bits = single.view(np.uint16).astype(np.uint32)
-    return bits[idx & 0xFF] | (bits[idx >> 8] << 16)
+    table: np.ndarray = bits[idx & 0xFF] | (bits[idx >> 8] << 16)
+    return table
 
 
 _ULAW_ENCODE = {convention: _build_ulaw_encode(convention) for convention in ("audioop", "g191")}

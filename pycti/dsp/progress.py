@@ -130,7 +130,8 @@ def _compiled(pattern: TonePattern) -> _CompiledPattern:
 
 
 def _to_int16(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+    y: np.ndarray = np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+    return y
 
 
 def render_pattern(pattern: TonePattern, duration_ms: int, *, level_dbm0: float = -13.0,

@@ -67,17 +67,18 @@ class Q24Row:
     false_digits: int
 
 
-def _tone_pair(low_hz: float, high_hz: float, low_dbm0: float, high_dbm0: float, n: int, rng) -> np.ndarray:
+def _tone_pair(low_hz: float, high_hz: float, low_dbm0: float, high_dbm0: float, n: int, rng: np.random.Generator) -> np.ndarray:
     t = np.arange(n) / FS_HZ
     ph = rng.uniform(0, 2 * np.pi, 2)
-    return dbm0_to_peak(low_dbm0) * np.sin(2 * np.pi * low_hz * t + ph[0]) + dbm0_to_peak(high_dbm0) * np.sin(
+    pair: np.ndarray = dbm0_to_peak(low_dbm0) * np.sin(2 * np.pi * low_hz * t + ph[0]) + dbm0_to_peak(high_dbm0) * np.sin(
         2 * np.pi * high_hz * t + ph[1]
     )
+    return pair
 
 
 def _digit_signal(
     digit: str,
-    rng,
+    rng: np.random.Generator,
     *,
     on_ms: float = 60.0,
     low_dev: float = 0.0,
@@ -95,10 +96,11 @@ def _digit_signal(
 
 
 def _i16(x: np.ndarray) -> np.ndarray:
-    return np.rint(x).clip(-32768, 32767).astype(np.int16)
+    y: np.ndarray = np.rint(x).clip(-32768, 32767).astype(np.int16)
+    return y
 
 
-def _frequency(rng) -> list[Q24Vector]:
+def _frequency(rng: np.random.Generator) -> list[Q24Vector]:
     out = []
     modes = {"same": (1, 1), "opposite": (1, -1), "low-only": (1, 0), "high-only": (0, 1)}
     for d in DTMF_DIGITS:
@@ -119,7 +121,7 @@ def _frequency(rng) -> list[Q24Vector]:
     return out
 
 
-def _twist(rng) -> list[Q24Vector]:
+def _twist(rng: np.random.Generator) -> list[Q24Vector]:
     out = []
     cases = [(t, True) for t in (0, 2, 4, 6, 8)] + [(t, False) for t in (10, 12)]
     cases += [(-t, True) for t in (2, 4)] + [(-t, False) for t in (6, 8)]
@@ -139,7 +141,7 @@ def _twist(rng) -> list[Q24Vector]:
     return out
 
 
-def _level(rng) -> list[Q24Vector]:
+def _level(rng: np.random.Generator) -> list[Q24Vector]:
     out = []
     for d in DTMF_DIGITS:
         for lvl in (-3.0, -5.0, -10.0, -15.0, -20.0, -25.0, -45.0, -50.0):
@@ -155,7 +157,7 @@ def _level(rng) -> list[Q24Vector]:
     return out
 
 
-def _timing(rng) -> list[Q24Vector]:
+def _timing(rng: np.random.Generator) -> list[Q24Vector]:
     out = []
     for rep in range(3):
         for d in DTMF_DIGITS:
@@ -179,7 +181,7 @@ def _timing(rng) -> list[Q24Vector]:
     return out
 
 
-def _noise(rng) -> list[Q24Vector]:
+def _noise(rng: np.random.Generator) -> list[Q24Vector]:
     out = []
     for rep in range(10):
         for d in DTMF_DIGITS:
@@ -202,7 +204,7 @@ def _noise(rng) -> list[Q24Vector]:
 _VOWEL_FORMANTS_HZ = ((730, 1090, 2440), (270, 2290, 3010), (300, 870, 2240), (530, 1840, 2480), (570, 840, 2410), (660, 1720, 2410))
 
 
-def _voice(rng, n: int, f0: float) -> np.ndarray:
+def _voice(rng: np.random.Generator, n: int, f0: float) -> np.ndarray:
     """A voiced vowel sequence: harmonics of a wandering F0 shaped by formant resonances."""
     t = np.arange(n) / FS_HZ
     f0_track = f0 * (1 + 0.08 * np.sin(2 * np.pi * rng.uniform(2, 6) * t + rng.uniform(0, 6)) + 0.03 * rng.standard_normal() )
@@ -214,18 +216,22 @@ def _voice(rng, n: int, f0: float) -> np.ndarray:
         gain = sum(1.0 / (1 + ((fk - fm) / (60 + 0.1 * fm)) ** 2) for fm in formants) / k**0.5
         x += gain * np.sin(k * phase + rng.uniform(0, 2 * np.pi))
     syllables = 0.5 * (1 - np.cos(2 * np.pi * rng.uniform(3, 6) * t)) ** 0.5
-    return x * syllables
+    y: np.ndarray = x * syllables
+    return y
 
 
-def _note(rng, n: int, f_hz: float, harmonics: int = 6) -> np.ndarray:
+def _note(rng: np.random.Generator, n: int, f_hz: float, harmonics: int = 6) -> np.ndarray:
     t = np.arange(n) / FS_HZ
     decay = np.exp(-t * rng.uniform(1, 4))
-    return sum(np.sin(2 * np.pi * k * f_hz * t + rng.uniform(0, 6)) * decay / k for k in range(1, harmonics + 1) if k * f_hz < 3900)
+    # start at zeros (not sum's int 0): the same sums, and an array even when no harmonic fits
+    y: np.ndarray = sum((np.sin(2 * np.pi * k * f_hz * t + rng.uniform(0, 6)) * decay / k for k in range(1, harmonics + 1) if k * f_hz < 3900), np.zeros(n))
+    return y
 
 
 def _scale(x: np.ndarray, level_dbm0: float) -> np.ndarray:
     rms = float(np.sqrt(np.mean(x**2))) or 1.0
-    return x * dbm0_to_peak(level_dbm0) / np.sqrt(2) / rms
+    scaled: np.ndarray = x * dbm0_to_peak(level_dbm0) / np.sqrt(2) / rms
+    return scaled
 
 
 def _cadence(n: int, on_s: float, off_s: float) -> np.ndarray:
@@ -238,7 +244,7 @@ def _mix(signals: Iterable[np.ndarray]) -> np.ndarray:
     return functools.reduce(np.add, signals)
 
 
-def _talkoff(rng) -> list[Q24Vector]:
+def _talkoff(rng: np.random.Generator) -> list[Q24Vector]:
     n = FS_HZ  # one second each
     t = np.arange(n) / FS_HZ
     out: list[tuple[str, np.ndarray]] = []
@@ -277,7 +283,7 @@ def _talkoff(rng) -> list[Q24Vector]:
     scaled: list[tuple[str, np.ndarray]] = []
     for level in (-5.0, -13.0, -20.0):
         for name, freqs, cad in progress:
-            x = sum(np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) for f in freqs)
+            x = sum((np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) for f in freqs), np.zeros(n))
             if cad:
                 x = x * _cadence(n, *cad)
             # level is per tone: the sum of k equal tones is 10*log10(k) dB louder
@@ -286,7 +292,7 @@ def _talkoff(rng) -> list[Q24Vector]:
     return [Q24Vector(klass="talkoff", name=name, signal=_i16(x), expected="", tolerance="no digit") for name, x in scaled]
 
 
-_BUILDERS: dict[str, Callable] = {
+_BUILDERS: dict[str, Callable[[np.random.Generator], list[Q24Vector]]] = {
     "frequency": _frequency,
     "twist": _twist,
     "level": _level,

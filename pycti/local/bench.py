@@ -13,6 +13,7 @@ board and media-plane work of a switch in virtual time.
 
 from __future__ import annotations
 
+import functools
 import time
 
 from ..switch.dialplan import DialPlan
@@ -89,7 +90,7 @@ def measure_dialled_rate(calls: int = 1000, *, stations: int = 64) -> dict[str, 
             step()
             for a, b in callers:
                 for digit in devices[b]:
-                    engine.service(lambda t, d=devices[a], g=digit: core.digits_detected(d, g, t))
+                    engine.service(functools.partial(core.digits_detected, devices[a], digit))
             step()
             for _, b in callers:
                 board.hook(engine.port_of[devices[b]], True)

@@ -62,7 +62,8 @@ def _dial_tone(country: str) -> np.ndarray:
     t = np.arange(8000) / 8000.0
     amp = 32768.0 * 10 ** ((level - 3.17) / 20) * np.sqrt(2) / len(freqs)
     x = sum(np.sin(2 * np.pi * f * t) for f in freqs)
-    return np.rint(amp * x).astype(np.int16)
+    tone: np.ndarray = np.rint(amp * x).astype(np.int16)
+    return tone
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

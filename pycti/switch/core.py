@@ -579,7 +579,7 @@ class SwitchCore:
         second: ConnectionID,
         first_input: Input,
         second_input: Input,
-        errors: tuple[str, str] = (ErrorValue.INVALID_HELD_CONNECTION_ID, ErrorValue.INVALID_ACTIVE_CONNECTION_ID),
+        errors: tuple[ErrorValue, ErrorValue] = (ErrorValue.INVALID_HELD_CONNECTION_ID, ErrorValue.INVALID_ACTIVE_CONNECTION_ID),
     ) -> tuple[Connection, Connection]:
         m = self._m
         a = m.conn(first, errors[0])
