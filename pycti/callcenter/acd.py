@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CstaError, ErrorValue
+from ..errors import PyctiError
 from ..provider import MediaProvider
 from ..switch import events as ev
 from ..switch.ids import ConnectionID
@@ -84,10 +85,16 @@ class Acd:
         self._wrapups: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
-        await asyncio.gather(
-            *(self._watch_queue(q) for q in self.queues),
-            *(self._watch_agent(a) for a in self.agents),
-        )
+        """Watch the queues and agents until cancelled or the provider closes; pending
+        wrap-up timers end with it."""
+        try:
+            await asyncio.gather(
+                *(self._watch_queue(q) for q in self.queues),
+                *(self._watch_agent(a) for a in self.agents),
+            )
+        finally:
+            for task in list(self._wrapups):
+                task.cancel()
 
     # ------------------------------------------------------------ queues
     async def _watch_queue(self, name: str) -> None:
@@ -166,7 +173,10 @@ class Acd:
                     task.add_done_callback(self._wrapups.discard)
 
     async def _wrap_up(self, agent: Agent) -> None:
-        await self._p.sleep(self.wrap_up_s)
+        try:
+            await self._p.sleep(self.wrap_up_s)
+        except PyctiError:  # the provider closed while the agent wrapped up: nothing to do
+            return
         if agent.state is AgentState.WORK_AFTER_CALL:
             agent.state, agent.since_s = AgentState.READY, self._p.now()
             await self.dispatch()

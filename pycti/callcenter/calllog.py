@@ -1,7 +1,8 @@
 """Collects call detail records from CSTA events at the trunks, plus notes from IVR and ACD.
 
 The collector monitors every trunk device through the Provider API: the first Delivered of a
-call opens a record (arrival time, caller number), ``note()`` lets the IVR and ACD add what they
+call opens a record (arrival time, caller number, the called number or DNIS where the line
+gave one), ``note()`` lets the IVR and ACD add what they
 know (menu choice, queue, answer, agent), and CallCleared closes the record into the store.
 Calls that change identity (a transfer that makes a new call) are followed through the
 Transferred event's connection list.
@@ -69,6 +70,7 @@ class CallLog:
                     "call_id": key,
                     "trunk": trunk,
                     "caller_number": e.calling_device,
+                    "called": e.called_device or None,  # the DNIS; "" when the line gave none
                     "arrived_s": e.time,
                     "outcome": "ivr",
                 }

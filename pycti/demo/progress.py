@@ -26,11 +26,13 @@ class ProgressBar:
         self.abandoned = 0
         self._tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
         self._last_decile = -1
+        self.last_s = 0.0  #: switch time of the latest finished call
 
     def update(self, rec: CallRecord, now_s: float) -> None:
         self.done += 1
         self.answered += rec.outcome == "answered"
         self.abandoned += rec.outcome == "abandoned"
+        self.last_s = now_s
         self._draw(now_s)
 
     def _draw(self, now_s: float, end: bool = False) -> None:

@@ -5,7 +5,8 @@ Everything is drawn from one seeded generator, so a seed fixes the whole run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -30,14 +31,29 @@ class DemoConfig:
     realtime: bool = False
     db_path: str = "pycti-demo.db"
     sl_threshold_s: float = 20.0
+    tick_ms: int = 20  #: the switch's media tick; events within one tick race as they would on a real switch
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{f.name} must be a finite number, got {value!r}")
         if self.calls < 1:
             raise ValueError("calls must be >= 1")
+        if self.seed < 0:
+            raise ValueError("seed must be >= 0")
+        if self.tick_ms < 1:
+            raise ValueError("tick_ms must be >= 1")
         if self.trunks < 1 or self.agents < 1:
             raise ValueError("trunks and agents must be >= 1")
         if self.calls_per_min <= 0:
             raise ValueError("the arrival rate must be > 0 calls per minute")
+        if self.talk_mean_s <= 0 or self.talk_sigma < 0 or self.patience_mean_s <= 0:
+            raise ValueError("talk and patience times must be > 0 (talk_sigma >= 0)")
+        if self.wrap_up_s < 0 or self.sl_threshold_s < 0:
+            raise ValueError("wrap_up_s and sl_threshold_s must be >= 0")
+        if not 0 <= self.sales_share <= 1 or not 0 <= self.no_digit_share <= 1:
+            raise ValueError("sales_share and no_digit_share must be within 0..1")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
