@@ -26,13 +26,14 @@ from threadpoolctl import threadpool_limits
 
 from ..drivers import base as drv
 from ..drivers.analog import DetectorFailed as AdapterDetectorFailed
-from ..drivers.base import Driver, PortInfo, PortKind, ReleaseCause
+from ..drivers.base import Driver, MediaDirection, PortInfo, PortKind, ReleaseCause
 from ..dsp.dtmf import DtmfDetector
 from ..errors import CstaError, ErrorValue
 from ..media.plane import DetectorFailed, MediaPlane
 from ..switch import commands as cmd
 from ..switch.core import DeviceKind, SwitchCore
-from ..switch.events import EventCause
+from ..switch.events import EventCause, Held, Retrieved
+from ..switch.ids import ConnectionID
 from .config import SwitchConfig
 
 __all__ = ["SwitchEngine", "Notice"]
@@ -134,6 +135,7 @@ class SwitchEngine:
         self.events: list[Any] = []  #: CSTA events not yet taken by the provider
         self.media_events: list[Any] = []  #: PlayDone etc. for the provider
         self.notices: list[Notice] = []  #: problems not yet taken by the provider
+        self.removed: list[str] = []  #: devices whose ports went away, not yet taken by the provider
         #: the latest problems met while stepping (also logged; never raised into the tick loop)
         self.errors: deque[str] = deque(maxlen=1000)
 
@@ -162,6 +164,7 @@ class SwitchEngine:
         self._guarded(lambda: self.core.port_failed(dev, self.now))
         self._after_core()
         self.core.remove_device(dev)
+        self.removed.append(dev)
         del self.port_of[dev]
         self.device_of[ch] = None
         self._slot[ch] = None
@@ -212,7 +215,10 @@ class SwitchEngine:
             return
         ch = self.offsets[k] + ev.port
         if isinstance(ev, drv.PortAdded):
-            self._add_port(k, ev.info)
+            try:
+                self._add_port(k, ev.info)
+            except (ValueError, CstaError) as exc:  # beyond capacity, a name already taken ...
+                self._notice("driver", f"driver {k}: PortAdded refused: {exc}")
             return
         dev = self.device_of[ch] if 0 <= ch < self.n_ports else None
         if dev is None:
@@ -292,7 +298,32 @@ class SwitchEngine:
     def _after_core(self) -> None:
         for c in self.core.take_commands():
             self._command(c)
-        self.events.extend(self.core.take_events())
+        events = self.core.take_events()
+        for e in events:
+            if isinstance(e, Held):
+                self._media_direction(e.held_connection, MediaDirection.SENDONLY)
+            elif isinstance(e, Retrieved):
+                self._media_direction(e.retrieved_connection, MediaDirection.SENDRECV)
+        self.events.extend(events)
+
+    def _media_direction(self, conn: ConnectionID, direction: MediaDirection) -> None:
+        """Tell the drivers of the other parties of ``conn``'s call which way audio flows now
+        (a SIP leg re-INVITEs: sendonly while the holder holds, sendrecv when retrieved)."""
+        try:
+            parties = [d for d, _, _ in self.core.snapshot_call(conn.call_id) if d != conn.device_id]
+        except CstaError:
+            return
+        for dev in parties:
+            ch = self.port_of.get(dev)
+            slot = self._slot[ch] if ch is not None else None
+            if slot is None:
+                continue
+            try:
+                self.drivers[slot.driver].set_media_direction(slot.port, direction)
+            except drv.RequestRefused as exc:
+                self._notice("request_refused", f"set_media_direction({dev}): {exc}", dev)
+            except OSError as exc:
+                self._notice("port_dead", f"set_media_direction({dev}): {exc}", dev)
 
     def _command(self, c: cmd.Command) -> None:
         if isinstance(c, cmd.MediaTopology):

@@ -117,6 +117,8 @@ class LocalProvider(MediaProvider):
         if self._entered:
             raise PyctiError("this provider is already running")
         self._entered = True
+        for d in self.drivers:
+            await d.__aenter__()
         clocks = [c for c in (d.media_clock() for d in self.drivers if hasattr(d, "media_clock")) if c is not None]
         self._clock = clocks[0] if clocks else (RealClock() if self.config.realtime else None)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="pycti-tick-loop")
@@ -147,6 +149,11 @@ class LocalProvider(MediaProvider):
             if not play_fut.done():
                 play_fut.set_exception(closed)
         self._plays.clear()
+        for d in self.drivers:
+            try:
+                await d.__aexit__(None, None, None)
+            except Exception:  # noqa: BLE001 - one driver failing to close must not keep the others open
+                log.exception("closing driver %r failed", d)
         self.engine.close()
         if self._failure is not None:
             raise PyctiError(f"the switch's tick loop failed: {self._failure!r}") from self._failure
@@ -244,13 +251,17 @@ class LocalProvider(MediaProvider):
             for n in notices:
                 for s in self._notices:
                     s.put(n)
-        if not eng.events:
-            return
-        events, eng.events = eng.events, []
-        for ev in events:
-            self._route(ev)
-            if type(ev).__name__ == "CallCleared":
-                self._call_ended(ev.cleared_call)
+        if eng.events:
+            events, eng.events = eng.events, []
+            for ev in events:
+                self._route(ev)
+                if type(ev).__name__ == "CallCleared":
+                    self._call_ended(ev.cleared_call)
+        if eng.removed:  # their last events (OutOfService ...) are delivered: end their streams
+            for dev in eng.removed:
+                for stream in list(self._monitors.pop(dev, set())):
+                    stream.close()
+            eng.removed.clear()
 
     def _route(self, ev: Any) -> None:
         for dev in ev.devices():

@@ -487,3 +487,35 @@ async def test_play_pending_at_close_raises_provider_closed():
         await ticks(p, 3)
     with pytest.raises(ProviderClosed):
         await task
+
+
+class _Recording(SimDriver):
+    """A sim driver that notes its lifecycle and the media directions it is told."""
+
+    def __init__(self, *a: int) -> None:
+        super().__init__(*a)
+        self.log: list[object] = []
+
+    async def __aenter__(self) -> "_Recording":
+        self.log.append("open")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.log.append("close")
+        await super().__aexit__(*exc)
+
+    def set_media_direction(self, port: int, direction: drv.MediaDirection) -> None:
+        self.log.append((port, direction))
+
+
+async def test_drivers_are_entered_and_told_of_hold_and_retrieve():
+    d = _Recording(0, 2)
+    async with pycti.open(SwitchConfig(trunks=0, stations=0), drivers=[d]) as p:
+        assert d.log == ["open"]
+        conn = await p.make_call("8001", "8002")
+        d.hook(1, True)
+        await ticks(p, 3)
+        await p.hold_call(conn)
+        await p.retrieve_call(conn)
+        assert d.log[1:] == [(1, drv.MediaDirection.SENDONLY), (1, drv.MediaDirection.SENDRECV)]
+    assert d.log[-1] == "close"
