@@ -25,7 +25,7 @@ from pycti.errors import CstaError, ErrorValue
 from pycti.switch.commands import AnswerLine, Command, DialTone, SendDigits
 from pycti.switch.dialling import DigitCollector, TimerKind
 from pycti.switch.dialplan import DialPlan
-from pycti.switch.timers import TimerConfig
+from pycti.switch.timers import TimerConfig, TimerSet
 from pycti.switch.core_model import (
     ACTIVE_STATES,
     BUSY_STATES,
@@ -36,7 +36,9 @@ from pycti.switch.core_model import (
     DeviceKind,
 )
 from pycti.switch.events import (
+    ConnectionCleared,
     CstaEvent,
+    Established,
     Delivered,
     DigitsDetected,
     EventCause,
@@ -73,6 +75,9 @@ class SwitchCore:
             could_be_device=lambda d: any(k != d and k.startswith(d) for k in m.devices),
         )
         self.no_answer_forward = no_answer_forward
+        self._timer_config = timers or TimerConfig()
+        self._talked: set[ConnectionID] = set()  # station connections that were answered
+        self._wrap_up: TimerSet[str] = TimerSet()  # station -> end of its wrap-up
         self._monitor_ids = IdSequence("M")
         self._monitors: dict[str, str] = {}  # cross-ref id -> device id
 
@@ -80,7 +85,20 @@ class SwitchCore:
     def take_events(self) -> list[CstaEvent]:
         """Return and forget the CSTA events produced so far, oldest first."""
         events, self._m.events = self._m.events, []
+        wrap = bool(self._timer_config.wrap_up_ms)
         for ev in events:
+            if not wrap:
+                pass
+            elif isinstance(ev, Established):
+                if ev.established_connection.device_id in self._m.devices:
+                    self._talked.add(ev.established_connection)
+            elif isinstance(ev, ConnectionCleared) and ev.dropped_connection in self._talked:
+                self._talked.discard(ev.dropped_connection)
+                dev = self._m.devices.get(ev.dropped_connection.device_id)
+                end = TimerConfig.deadline(ev.time, self._timer_config.wrap_up_ms)
+                if dev is not None and dev.kind is DeviceKind.STATION and end is not None:
+                    self._m.wrapping_up.add(dev.id)
+                    self._wrap_up.set(dev.id, end)
             if isinstance(ev, Delivered):
                 dev = self._m.devices.get(ev.alerting_device)
                 if dev is not None and dev.kind in (DeviceKind.STATION, DeviceKind.TRUNK):
@@ -95,13 +113,18 @@ class SwitchCore:
     # -- timers ---------------------------------------------------------------------------
     def next_timer(self) -> float | None:
         """When the core next needs :meth:`handle_timer` (seconds), None if never."""
-        return self._dial.next_deadline()
+        due = [t for t in (self._dial.next_deadline(), self._wrap_up.next_deadline()) if t is not None]
+        return min(due) if due else None
 
     def handle_timer(self, now: float) -> None:
         """Run the timers due at ``now``: first-digit timeout (the initiated connection is
         cleared), inter-digit timeout (what was dialled is routed or fails), ring no answer
-        (deflected to ``no_answer_forward``, or the ringing connection leaves the call)."""
+        (deflected to ``no_answer_forward``, or the ringing connection leaves the call), end
+        of wrap-up (a station that finished a call is offered calls again: during
+        ``wrap_up_ms`` it counts as busy)."""
         m = self._m
+        for station in self._wrap_up.pop_expired(now):
+            m.wrapping_up.discard(station)  # wrap-up over: the station takes calls again
         for kind, cid in self._dial.expired(now):
             conn = m.calls[cid.call_id].conns.get(cid.device_id) if cid.call_id in m.calls else None
             if conn is None:

@@ -210,6 +210,7 @@ class CallModel:
         self.trunk_count = 0
         self.group_alerting: dict[str, dict[ConnectionID, Connection]] = {}
         self.default_route: str | None = None
+        self.wrapping_up: set[str] = set()  # stations in wrap-up after a call: busy to new calls
         self._touched: dict[str, Call] = {}
         #: ``now`` of the latest input that finished (for inputs that may omit it).
         self.last_now = 0.0
@@ -303,7 +304,7 @@ class CallModel:
             if not dev.in_service:
                 return Destination(dev, fail_cause=EventCause.DEST_OUT_OF_ORDER, number=number)
             busy = dev is caller or (exclude is not None and number in exclude.conns)
-            if busy or (dev.kind is DeviceKind.STATION and self.has_state(dev, BUSY_STATES)):
+            if busy or (dev.kind is DeviceKind.STATION and (self.has_state(dev, BUSY_STATES) or dev.id in self.wrapping_up)):
                 return Destination(dev, fail_cause=EventCause.BUSY, number=number)
             return Destination(dev, number=number)
         roles = {r.error_value: r for r in NumberRole}

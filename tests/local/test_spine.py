@@ -519,3 +519,22 @@ async def test_drivers_are_entered_and_told_of_hold_and_retrieve():
         await p.retrieve_call(conn)
         assert d.log[1:] == [(1, drv.MediaDirection.SENDONLY), (1, drv.MediaDirection.SENDRECV)]
     assert d.log[-1] == "close"
+
+
+async def test_wrap_up_keeps_a_station_busy_then_it_takes_calls_again():
+    async with pycti.open(trunks=1, stations=3, timers=TimerConfig(wrap_up_ms=5000)) as p:
+        conn = await p.make_call("8001", "8002")
+        p.driver.hook(p.engine.port_of["8002"], True)
+        await ticks(p, 3)
+        await p.clear_call(conn.call_id)
+        p.driver.hook(p.engine.port_of["8002"], False)
+        await ticks(p, 3)
+        mon = p.monitor("8003")
+        await p.make_call("8003", "8002")
+        f = await next_event(mon, ev.Failed)
+        assert f.cause is ev.EventCause.BUSY  # 8002 is wrapping up
+        await p.clear_call(f.failed_connection.call_id)
+        await p.sleep(5.0)
+        await p.make_call("8003", "8002")
+        d = await next_event(mon, ev.Delivered)
+        assert d.alerting_device == "8002"
