@@ -117,6 +117,7 @@ class _Line:
     waiting: bool = False  # call waiting: the phone is off-hook, we play a tone instead of ringing
     offhook: bool = False
     failed: bool = False
+    echoes: list[bool] = field(default_factory=list)  # hook changes the switch made, whose events are still to come
 
 
 @dataclass(slots=True)
@@ -340,9 +341,14 @@ class AnalogAdapter:
                 self._emit(Answered(port=port, sample=ev.sample))
 
     def _station_event(self, port: int, line: _Line, sig: LineSignal, sample: int) -> None:
+        if sig in (LineSignal.OFFHOOK, LineSignal.ONHOOK) and line.echoes:
+            if line.echoes[0] == (sig is LineSignal.OFFHOOK):
+                line.echoes.pop(0)  # the board reporting a hook change the switch made
+                return
+            line.echoes.clear()  # the phone's own move came in between: trust the line again
         if sig is LineSignal.OFFHOOK:
             if line.offhook:
-                return  # the switch lifted it (answer hands-free): already known
+                return
             line.offhook = True
             if line.ringing and not line.waiting:
                 line.ringing = False
@@ -354,7 +360,7 @@ class AnalogAdapter:
                 self._emit(Seized(port=port, sample=sample))
         elif sig is LineSignal.ONHOOK:
             if not line.offhook:
-                return  # the switch put it on-hook (release): already known
+                return
             line.offhook = False
             self._stop_waiting(port, line)
             self._emit(Released(port=port, sample=sample, cause=ReleaseCause.NORMAL))
@@ -465,6 +471,7 @@ class AnalogAdapter:
             if not line.offhook:
                 self._hook(port, True, "answer")
                 line.offhook = True
+                line.echoes.append(True)
             return
         if line.state not in (_T.OFFERED, _T.RINGING):
             raise RequestRefused(port, "answer", f"no incoming call (the line is {line.state.value})")
@@ -482,6 +489,7 @@ class AnalogAdapter:
             if line.offhook:
                 self._hook(port, False, "release")
                 line.offhook = False
+                line.echoes.append(False)
             return
         self._reset(port)
         self._hook(port, False, "release")

@@ -233,12 +233,12 @@ class SwitchEngine:
         elif isinstance(ev, drv.Seized):
             self._guarded(lambda: core.line_offhook(dev, now))
         elif isinstance(ev, drv.Answered):
-            if core.devices()[dev] is DeviceKind.TRUNK:
+            if self._is_trunk(ch):
                 self._guarded(lambda: core.far_end_answered(dev, now))
             else:
                 self._guarded(lambda: core.line_offhook(dev, now))
         elif isinstance(ev, drv.Released):
-            if core.devices()[dev] is DeviceKind.TRUNK:
+            if self._is_trunk(ch):
                 self.callers.pop(dev, None)
                 self._guarded(lambda: core.far_end_released(dev, now, _CAUSES[ev.cause]))
             else:
@@ -252,6 +252,10 @@ class SwitchEngine:
             self._guarded(lambda: core.set_in_service(dev, now))
         elif isinstance(ev, drv.PortRemoved):
             self._remove_port(ch)
+
+    def _is_trunk(self, ch: int) -> bool:
+        slot = self._slot[ch]
+        return slot is not None and slot.info.kind is PortKind.TRUNK
 
     def _route_for(self, called: str | None) -> str | None:
         """The device an incoming call for ``called`` goes to (DNIS routing), None for the
