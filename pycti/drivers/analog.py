@@ -541,5 +541,11 @@ class AnalogAdapter:
             raise RequestRefused(port, "set_media_direction", "no such port")
 
     def line_state(self, port: int) -> str:
-        """Where the adapter thinks port ``port`` stands (for diagnostics and tests)."""
-        return self._line[port].state.value
+        """Where the adapter thinks port ``port`` stands (for diagnostics and tests): a trunk's
+        call state, or for a station ``call_waiting`` / ``ringing`` / ``offhook`` / ``onhook``."""
+        line = self._line[port]
+        if self._kind[port] is PortKind.TRUNK:
+            return line.state.value
+        if line.waiting:
+            return "call_waiting"
+        return "ringing" if line.ringing else "offhook" if line.offhook else "onhook"

@@ -157,16 +157,21 @@ async def test_call_waiting_does_not_take_the_station_out_of_service():
     async with pycti.open(trunks=1, stations=3) as p:
         a, b = "8001", "8002"
         mon_b = p.monitor(b)
-        c1 = await p.make_call(a, b)
-        await next_event(mon_b, ev.Delivered)
+        await p.make_call(a, b)
+        d1 = await next_event(mon_b, ev.Delivered)
         p.driver.hook(p.engine.port_of[b], True)
         await next_event(mon_b, ev.Established)
-        await p.make_call("8003", b)  # b is busy in a call: the second call must not kill it
-        await ticks(p, 10)
+        await p.hold_call(d1.connection)  # b holds its call, handset still up
+        await p.make_call("8003", b)  # the board cannot ring an off-hook phone: call waiting
+        d2 = await next_event(mon_b, ev.Delivered, lambda e: e.calling_device == "8003")
+        await ticks(p, 20)
         assert p.engine.core.is_in_service(b)
-        states = [s for _, s in await p.snapshot_device(b)]
-        assert len(states) >= 1
-        assert c1.call_id in p.engine.core.calls()
+        assert p.driver.line_state(p.engine.port_of[b]) == "call_waiting"  # a tone in the earpiece
+        await p.answer_call(d2.connection)
+        e = await next_event(mon_b, ev.Established, lambda e: e.established_connection == d2.connection)
+        assert e.answering_device == b
+        states = {c.call_id: s for c, s in await p.snapshot_device(b)}
+        assert states[d1.connection.call_id].name == "HOLD"
 
 
 async def test_glare_lifting_the_handset_as_it_rings_answers_the_call():
