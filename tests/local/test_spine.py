@@ -543,3 +543,69 @@ async def test_wrap_up_keeps_a_station_busy_then_it_takes_calls_again():
         await p.make_call("8003", "8002")
         d = await next_event(mon, ev.Delivered)
         assert d.alerting_device == "8002"
+
+
+async def test_conference_recording_holds_every_party(tmp_path):
+    async with pycti.open(trunks=0, stations=3) as p:
+        c1 = await p.make_call("8001", "8002")
+        p.driver.hook(p.engine.port_of["8002"], True)
+        await ticks(p, 3)
+        await p.hold_call(c1)
+        c2 = await p.make_call("8001", "8003")
+        p.driver.hook(p.engine.port_of["8003"], True)
+        await ticks(p, 3)
+        conf = await p.conference_call(c1, c2)
+        await ticks(p, 3)
+        rec = await p.record(conf.call_id, tmp_path / "conf.wav")
+        assert set(rec.devices) == {"8001", "8002", "8003"}
+        await ticks(p, 10)
+        await p.stop_recording(rec)
+        with wave.open(str(tmp_path / "conf.wav")) as w:
+            assert w.getnchannels() == 3
+
+
+async def test_a_recording_that_cannot_be_written_is_a_notice_and_the_call_goes_on(tmp_path):
+    async with pycti.open(trunks=0, stations=2) as p:
+        notices = p.notices()
+        conn = await p.make_call("8001", "8002")
+        p.driver.hook(p.engine.port_of["8002"], True)
+        await ticks(p, 3)
+        rec = await p.record(conn.call_id, tmp_path / "r.wav")
+        import os
+
+        os.close(rec.recorder._fd)  # the disk goes away under the recorder
+        rec.recorder._fd = os.open(os.devnull, os.O_RDONLY)
+        n = await asyncio.wait_for(notices.__anext__(), 10)
+        assert n.kind == "recording_failed"
+        assert conn.call_id in p.engine.core.calls()
+
+
+class _Clocked(SimDriver):
+    """A driver whose media runs on its own clock (as a card's frame interrupt would)."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 2)
+        from pycti.clock import VirtualClock
+
+        self.clock = VirtualClock()
+        self.waits = 0
+
+    def media_clock(self):  # type: ignore[override]
+        driver = self
+
+        class Counting:
+            def now(self) -> float:
+                return driver.clock.now()
+
+            async def sleep_until(self, t_s: float) -> None:
+                driver.waits += 1
+                await driver.clock.sleep_until(t_s)
+
+        return Counting()
+
+
+async def test_a_driver_may_supply_the_media_clock():
+    d = _Clocked()
+    async with pycti.open(SwitchConfig(trunks=0, stations=0), drivers=[d]) as p:
+        await ticks(p, 10)
+        assert d.waits >= 10
