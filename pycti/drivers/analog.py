@@ -32,7 +32,7 @@ import numpy as np
 
 from ..clock import Clock
 from ..dsp.dtmf import dtmf_tones
-from ..dsp.progress import ProgressToneDetector
+from ..dsp.progress import ProgressToneDetector, progress_tone
 from .base import (
     Alerting,
     Answered,
@@ -83,14 +83,14 @@ class AnalogConfig:
     digit_off_ms: int = 80
     international_prefix: str = "00"  #: what a leading '+' is dialled as
     answer_supervision: bool = True  #: True: battery reversal means answered; False: answered once dialled
-    call_waiting_period_ms: int = 10_000  #: how often the call-waiting tone repeats
+    call_waiting_period_ms: int = 4400  #: one cadence of the call-waiting tone (CN: 400 on, 4000 off)
 
     def __post_init__(self) -> None:
         if self.caller_id not in ("fsk", "dtmf", "none"):
             raise ValueError(f"caller_id must be 'fsk', 'dtmf' or 'none', got {self.caller_id!r}")
         for name in ("rings_before_offer", "dial_delay_ms", "digit_on_ms", "digit_off_ms", "call_waiting_period_ms"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < (1 if name in ("rings_before_offer", "digit_on_ms") else 0):
+            if not isinstance(value, int) or value < (1 if name in ("rings_before_offer", "digit_on_ms", "call_waiting_period_ms") else 0):
                 raise ValueError(f"{name} must be a non-negative whole number, got {value!r}")
         if not set(self.international_prefix) <= _DIALLABLE:
             raise ValueError(f"international_prefix must be DTMF digits, got {self.international_prefix!r}")
@@ -131,13 +131,6 @@ class _Pending:
     wait: int = 0  # samples before it starts (dial-tone delay)
     after: Any = None  # called once it has all gone out
     done: bool = field(default=False)
-
-
-def _tone(freq_hz: float, ms: int, level_dbm0: float) -> np.ndarray:
-    n = int(ms * 8)
-    amp = 32768.0 * 10 ** ((level_dbm0 - 3.17) / 20) * np.sqrt(2)
-    samples: np.ndarray = np.rint(amp * np.sin(2 * np.pi * freq_hz * np.arange(n) / 8000.0)).astype(np.int16)
-    return samples
 
 
 def _caller_from_cid(cid: Any) -> CallerIdentity:
@@ -197,7 +190,11 @@ class AnalogAdapter:
                 receiver = DtmfCallerIdReceiver(len(self.trunk_ports))
             if receiver is not None:
                 self._cid = _IdleLinesOnly(receiver, len(self.trunk_ports))
-        self._cw_tone = np.concatenate([_tone(450.0, 300, -15.0), np.zeros(2400, np.int16), _tone(450.0, 300, -15.0)])
+        # one cadence of the call-waiting tone (the tables have it for CN; others borrow it)
+        try:
+            self._cw_tone = progress_tone(cfg.country, "CALL_WAITING", cfg.call_waiting_period_ms)
+        except KeyError:
+            self._cw_tone = progress_tone("CN", "CALL_WAITING", cfg.call_waiting_period_ms)
         self._opened = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -510,8 +507,7 @@ class AnalogAdapter:
 
     def _start_waiting(self, port: int, line: _Line) -> None:
         line.waiting = True
-        period = self.config.call_waiting_period_ms * 8
-        self._pending[port] = _Pending(samples=self._cw_tone, mix=True, repeat_every=period)
+        self._pending[port] = _Pending(samples=self._cw_tone, mix=True, repeat_every=len(self._cw_tone))
 
     def _stop_waiting(self, port: int, line: _Line) -> None:
         if line.waiting:

@@ -30,10 +30,8 @@ _SIGNALS = {
     SimEventType.OFFHOOK: LineSignal.OFFHOOK,
     SimEventType.ONHOOK: LineSignal.ONHOOK,
     SimEventType.PORT_FAILED: LineSignal.PORT_FAILED,
+    SimEventType.ANSWER: LineSignal.REVERSAL,  #: the CO's battery reversal on answer
 }
-_REVERSAL = getattr(SimEventType, "REVERSAL", getattr(SimEventType, "POLARITY_REVERSAL", None))
-if _REVERSAL is not None:
-    _SIGNALS[_REVERSAL] = LineSignal.REVERSAL
 
 #: How many script events :attr:`SimDriver.script_events` keeps when nobody drains it.
 SCRIPT_EVENTS_MAX = 10_000
@@ -106,11 +104,7 @@ class SimLines:
         self._call("ring", port, self.board.ring_station, on)
 
     def called_number(self, port: int) -> str | None:
-        fn = getattr(self.board, "called_number", None)
-        if fn is None:
-            return None
-        number = fn(port)
-        return str(number) if number else None
+        return self.board.called_number(port) or None
 
     def events_lost(self) -> int:
         return int(self.board.event_overflow)

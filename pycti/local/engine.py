@@ -28,6 +28,7 @@ from ..drivers import base as drv
 from ..drivers.analog import DetectorFailed as AdapterDetectorFailed
 from ..drivers.base import Driver, MediaDirection, PortInfo, PortKind, ReleaseCause
 from ..dsp.dtmf import DtmfDetector
+from ..dsp.progress import progress_tone
 from ..errors import CstaError, ErrorValue
 from ..media.plane import DetectorFailed, MediaPlane
 from ..switch import commands as cmd
@@ -51,20 +52,6 @@ _CAUSES = {
     ReleaseCause.UNREACHABLE: EventCause.DEST_NOT_OBTAINABLE,
     ReleaseCause.NETWORK_FAILURE: EventCause.NETWORK_OUT_OF_ORDER,
 }
-
-
-def _dial_tone(country: str) -> np.ndarray:
-    """One second of the country's dial tone (continuous), to loop."""
-    from ..dsp.progress_tables import rows_for
-
-    rows = [r for r in rows_for(country) if r.tone == "DIAL"]
-    freqs = rows[0].freqs_hz if rows else (425.0,)
-    level = rows[0].level_dbm0 if rows else -10.0
-    t = np.arange(8000) / 8000.0
-    amp = 32768.0 * 10 ** ((level - 3.17) / 20) * np.sqrt(2) / len(freqs)
-    x = sum(np.sin(2 * np.pi * f * t) for f in freqs)
-    tone: np.ndarray = np.rint(amp * x).astype(np.int16)
-    return tone
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,7 +108,9 @@ class SwitchEngine:
             if target not in self.core.devices():
                 raise ValueError(f"dnis: {number!r} routes to {target!r}, which is no device of this switch")
         self.media = MediaPlane(self.n_ports, frame_samples=config.tick_samples)
-        self._dial_tone = _dial_tone(config.country)
+        # one second of the country's dial tone (steady), looped while a station dials
+        self._dial_tone = progress_tone(config.country, "DIAL", 1000)
+        self._dial_tone.flags.writeable = False  # shared by every dialling channel
         self._dtmf_channels = [ch for ch, s in enumerate(self._slot) if s is not None and not s.info.has_dsp]
         if self._dtmf_channels:
             self.media.add_detector("dtmf", DtmfDetector(len(self._dtmf_channels)),
@@ -337,7 +326,7 @@ class SwitchEngine:
             ch = self.port_of.get(c.device)
             if ch is not None:
                 if c.on:
-                    self.media.play(ch, self._dial_tone, loop=True)
+                    self.media.send_tone(ch, self._dial_tone)
                 else:
                     self.media.stop_playing(ch)
             return

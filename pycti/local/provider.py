@@ -27,9 +27,10 @@ import numpy as np
 from ..clock import Clock, RealClock
 from ..drivers.base import CallerIdentity, Driver
 from ..errors import CstaError, ErrorValue, PyctiError
-from ..media.recorder import Recorder
+from ..media.recorder import Recorder, RecordingFailed
 from ..monitor import EventStream
 from ..provider import CallSnapshotEntry, DeviceSnapshotEntry, MediaProvider, PlayOutcome, Recording
+from ..switch.events import CallCleared
 from ..switch.ids import ConnectionID
 from .config import SwitchConfig
 from .engine import Notice, SwitchEngine
@@ -243,7 +244,7 @@ class LocalProvider(MediaProvider):
                 if entry is not None and not entry[0].done():
                     reason = getattr(ev, "reason", "completed")
                     entry[0].set_result(PlayOutcome.COMPLETED if reason == "completed" else PlayOutcome.STOPPED)
-                if type(ev).__name__ == "RecordingFailed":
+                if isinstance(ev, RecordingFailed):
                     eng.notices.append(Notice(time=eng.now, kind="recording_failed", text=str(ev)))
             eng.media_events.clear()
         if eng.notices:
@@ -255,7 +256,7 @@ class LocalProvider(MediaProvider):
             events, eng.events = eng.events, []
             for ev in events:
                 self._route(ev)
-                if type(ev).__name__ == "CallCleared":
+                if isinstance(ev, CallCleared):
                     self._call_ended(ev.cleared_call)
         if eng.removed:  # their last events (OutOfService ...) are delivered: end their streams
             for dev in eng.removed:
@@ -428,8 +429,9 @@ class LocalProvider(MediaProvider):
     async def record(self, call_id: str, path: str | os.PathLike[str], *,
                      devices: Sequence[str] | None = None) -> CallRecording:
         self._check_open()
-        if not isinstance(call_id, str) or call_id not in self.engine.core.calls():
-            raise CstaError(ErrorValue.INVALID_CALL_ID, f"no call {call_id!r} to record")
+        if not isinstance(call_id, str):
+            raise CstaError(ErrorValue.INVALID_CALL_ID, f"record needs a call id, got {type(call_id).__name__}")
+        self.engine.core.snapshot_call(call_id)  # CstaError(invalidCallID) for an unknown call
         parties = self.engine.parties.get(call_id, ())
         chosen = tuple(devices) if devices is not None else tuple(d for d in parties if d in self.engine.port_of)
         for d in chosen:

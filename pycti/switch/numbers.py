@@ -39,10 +39,8 @@ __all__ = [
     "E164_MIN_DIGITS",
     "MAX_DIAL_CHARACTERS",
     "SEPARATORS",
-    "CallerIdentity",
     "DialString",
     "NumberRole",
-    "Presentation",
     "parse_number",
     "validate_dialled",
 ]
@@ -234,90 +232,3 @@ def validate_dialled(text: object, *, role: NumberRole = NumberRole.CALLED) -> s
     if why is not None:
         raise CstaError(role.error_value, f"bad dialled digits {text!r}: {why}")
     return text
-
-
-class Presentation(enum.Enum):
-    """Whether the caller's number may be shown (calling line identification presentation).
-
-    The values are the absence codes of Bellcore/ETSI FSK caller ID for a number not shown:
-    ``'P'`` private (the caller withheld it), ``'O'`` out of area (the network does not have
-    it); ``None`` when it is shown.
-    """
-
-    AVAILABLE = None
-    WITHHELD = "P"
-    UNAVAILABLE = "O"
-
-    @property
-    def absence_code(self) -> str | None:
-        """``'P'``, ``'O'`` or None (number shown)."""
-        code: str | None = self.value
-        return code
-
-    @property
-    def absence_reason(self) -> str | None:
-        """The reason as :mod:`pycti.dsp.callerid` spells it: ``"private"``,
-        ``"unavailable"`` or None."""
-        return {None: None, "P": "private", "O": "unavailable"}[self.value]
-
-    @classmethod
-    def from_absence_code(cls, code: str | None) -> Presentation:
-        """The member for ``'P'``, ``'O'`` or None; ValueError for anything else."""
-        for member in cls:
-            if member.value == code:
-                return member
-        raise ValueError(f"caller ID absence code must be 'P', 'O' or None, got {code!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class CallerIdentity:
-    """Who is calling: number, name and whether the number may be presented.
-
-    ``number`` is the canonical text of a valid number (``str(parse_number(...))``) or None;
-    ``name`` the caller's name or None.  The name is kept whatever the number's presentation
-    (a caller can withhold the number and still be named).  Consistency:
-    ``AVAILABLE`` needs a number, ``UNAVAILABLE`` has none, ``WITHHELD`` may keep the number
-    the switch knows -- :meth:`presented` hides it.  A bad number is refused with
-    invalidCallingDeviceID, other inconsistencies with invalidParameterValue.
-    """
-
-    number: str | None
-    name: str | None = None
-    presentation: Presentation = Presentation.AVAILABLE
-
-    def __post_init__(self) -> None:
-        bad = ErrorValue.INVALID_PARAMETER_VALUE
-        if not isinstance(self.presentation, Presentation):
-            raise CstaError(bad, f"presentation must be a Presentation, got {self.presentation!r}")
-        if self.number is not None:
-            parse_number(self.number, role=NumberRole.CALLING)  # strict: the text is canonical
-        if self.name is not None:
-            if not isinstance(self.name, str):
-                raise CstaError(bad, f"name must be a str or None, got {type(self.name).__name__} {self.name!r}")
-            if not self.name or not self.name.isprintable():
-                raise CstaError(bad, f"name {self.name!r} must be non-empty printable text (use None for no name)")
-        if self.presentation is Presentation.AVAILABLE and self.number is None:
-            raise CstaError(bad, "presentation AVAILABLE needs a number; use UNAVAILABLE when there is none")
-        if self.presentation is Presentation.UNAVAILABLE and self.number is not None:
-            raise CstaError(bad, f"presentation UNAVAILABLE but number {self.number!r} given; use WITHHELD")
-
-    @property
-    def presented_number(self) -> str | None:
-        """The number as the called party may see it: None unless AVAILABLE."""
-        return self.number if self.presentation is Presentation.AVAILABLE else None
-
-    def presented(self) -> CallerIdentity:
-        """This identity as shown to the called party: a withheld number removed, the name
-        and the presentation kept."""
-        if self.presented_number == self.number:
-            return self
-        return CallerIdentity(None, self.name, self.presentation)
-
-    @classmethod
-    def from_text(
-        cls, number: str | None, name: str | None = None, presentation: Presentation = Presentation.AVAILABLE
-    ) -> CallerIdentity:
-        """Build from a number as people type it: separators allowed (``"+44 20 7946 0000"``
-        becomes ``"+442079460000"``), role CALLING."""
-        canonical = None if number is None else str(parse_number(number, role=NumberRole.CALLING, separators=True))
-        return cls(canonical, name, presentation)

@@ -12,10 +12,8 @@ from pycti.switch.numbers import (
     E164_MAX_DIGITS,
     E164_MIN_DIGITS,
     MAX_DIAL_CHARACTERS,
-    CallerIdentity,
     DialString,
     NumberRole,
-    Presentation,
     parse_number,
     validate_dialled,
 )
@@ -268,66 +266,3 @@ def test_validate_dialled() -> None:
     with pytest.raises(CstaError) as info:
         validate_dialled("x", role=NumberRole.CALLING)
     assert info.value.error_value is ErrorValue.INVALID_CALLING_DEVICE_ID
-
-
-# -- presentation and caller identity --------------------------------------------------------
-
-
-def test_presentation_codes() -> None:
-    assert Presentation.AVAILABLE.absence_code is None
-    assert Presentation.WITHHELD.absence_code == "P"
-    assert Presentation.UNAVAILABLE.absence_code == "O"
-    assert Presentation.WITHHELD.absence_reason == "private"
-    assert Presentation.UNAVAILABLE.absence_reason == "unavailable"
-    assert Presentation.AVAILABLE.absence_reason is None
-    for p in Presentation:
-        assert Presentation.from_absence_code(p.absence_code) is p
-    with pytest.raises(ValueError, match="'X'"):
-        Presentation.from_absence_code("X")
-
-
-def test_caller_identity_keeps_name() -> None:
-    shown = CallerIdentity("+442079460000", "Alice Smith")
-    assert shown.presented_number == "+442079460000"
-    assert shown.presented() is shown
-    withheld = CallerIdentity("+442079460000", "Alice Smith", Presentation.WITHHELD)
-    assert withheld.number == "+442079460000"  # the switch still knows it
-    assert withheld.presented_number is None
-    assert withheld.presented() == CallerIdentity(None, "Alice Smith", Presentation.WITHHELD)
-    unknown = CallerIdentity(None, "Bob", Presentation.UNAVAILABLE)
-    assert unknown.name == "Bob" and unknown.presented() is unknown
-    assert CallerIdentity(None, None, Presentation.WITHHELD).presented_number is None
-
-
-def test_caller_identity_refusals() -> None:
-    with pytest.raises(CstaError) as info:
-        CallerIdentity("NOPE")
-    assert info.value.error_value is ErrorValue.INVALID_CALLING_DEVICE_ID
-    with pytest.raises(CstaError) as info:
-        CallerIdentity("+44 20 7946 0000")  # the constructor takes canonical text only
-    assert info.value.error_value is ErrorValue.INVALID_CALLING_DEVICE_ID
-    for args in [
-        (None, "Alice"),  # AVAILABLE without a number
-        ("8001", None, Presentation.UNAVAILABLE),
-        ("8001", ""),
-        ("8001", "Al\nice"),
-        ("8001", 42),
-        ("8001", None, "P"),
-    ]:
-        with pytest.raises(CstaError) as info:
-            CallerIdentity(*args)  # type: ignore[arg-type]
-        assert info.value.error_value is ErrorValue.INVALID_PARAMETER_VALUE, args
-
-
-def test_caller_identity_from_text() -> None:
-    ident = CallerIdentity.from_text("+44 20 7946 0000", "Alice")
-    assert ident == CallerIdentity("+442079460000", "Alice")
-    assert CallerIdentity.from_text(None, "Bob", Presentation.UNAVAILABLE).number is None
-    with pytest.raises(CstaError):
-        CallerIdentity.from_text("garbage")
-
-
-def test_caller_identity_frozen() -> None:
-    ident = CallerIdentity("8001")
-    with pytest.raises(AttributeError):
-        ident.name = "x"  # type: ignore[misc]
