@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .monitor import EventStream
+from .switch.agent_states import PendingAgentState, RequestedAgentState
+from .switch.agents import AgentStateEntry
 from .switch.ids import ConnectionID
 from .switch.states import ConnectionState
 
@@ -158,6 +160,22 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def generate_digits(self, connection: ConnectionID, digits: str) -> None:
         """GenerateDigits: send DTMF ``digits`` from the connection's device into its call."""
+
+    # -- agents (ECMA-269 clause 22.2) --------------------------------------------------------
+    @abc.abstractmethod
+    async def set_agent_state(
+        self, device: str, requested: RequestedAgentState, *, agent_id: str | None = None,
+        password: str | None = None, group: str | None = None, reason: str | None = None,
+    ) -> PendingAgentState | None:
+        """SetAgentState at station ``device``: log an agent on (``agent_id``, ``password``,
+        to ``group`` or all its groups) or off, make it ready, not ready (with a ``reason``
+        code) or working after call.  Agent events follow on the monitors of the station and
+        of the agent's groups.  Returns the pending state when the change waits for the
+        agent's call to end."""
+
+    @abc.abstractmethod
+    async def get_agent_state(self, device: str) -> AgentStateEntry:
+        """GetAgentState: the agent logged on at ``device``, its state, groups and reason."""
 
     # -- snapshots --------------------------------------------------------------------------
     @abc.abstractmethod

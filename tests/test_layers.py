@@ -17,6 +17,9 @@ ALLOWED: dict[str, set[str]] = {
     "clock": {"errors"},
     "dsp": {"errors"},
     "switch": {"errors"},
+    "sip": {"errors"},
+    "rtp": {"errors", "dsp"},
+    "fax": {"errors", "dsp"},
     "media": {"errors", "dsp"},
     "drivers": {"errors", "dsp", "clock"},
     "monitor": {"errors"},
@@ -31,6 +34,10 @@ ALLOWED: dict[str, set[str]] = {
 #: Third-party or standard modules a layer must not import at all.
 FORBIDDEN: dict[str, set[str]] = {
     "switch": {"numpy", "asyncio", "scipy", "cffi"},
+    # sans-I/O protocol cores: bytes and `now` in, never a socket, a loop or a clock
+    "sip": {"asyncio", "socket", "selectors", "time", "numpy"},
+    "rtp": {"asyncio", "socket", "selectors", "time"},
+    "fax": {"asyncio", "socket", "selectors", "time"},
     "errors": {"numpy", "asyncio"},
 }
 

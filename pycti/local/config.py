@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..switch.agents import AgentConfig, AgentRules
 from ..switch.dialplan import DialPlan
 from ..switch.timers import TimerConfig
 
@@ -41,6 +42,9 @@ class SwitchConfig:
     dial_plan: DialPlan | None = None
     timers: TimerConfig = field(default_factory=TimerConfig)  #: first/inter-digit, ring-no-answer
     no_answer_forward: str | None = None  #: where a station call goes after ring_no_answer_ms
+    #: ACD agents the switch knows (they log on at any station with SetAgentState)
+    agents: tuple[AgentConfig, ...] = ()
+    agent_rules: AgentRules = field(default_factory=AgentRules)  #: wrap-up and ring-out rules
 
     def __post_init__(self) -> None:
         if self.trunks < 0 or self.stations < 0:

@@ -85,7 +85,10 @@ class SwitchEngine:
         self._blas = threadpool_limits(limits=1, user_api="blas")
         self.default_route = config.default_route or (config.routes[0] if config.routes else None)
         self.core = SwitchCore(default_route=self.default_route, dial_plan=config.dial_plan,
-                               timers=config.timers, no_answer_forward=config.no_answer_forward)
+                               timers=config.timers, no_answer_forward=config.no_answer_forward,
+                               agent_rules=config.agent_rules)
+        for agent in config.agents:
+            self.core.add_agent(agent)
         self.offsets: list[int] = []
         total = 0
         for d in self.drivers:

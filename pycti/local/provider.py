@@ -30,6 +30,8 @@ from ..errors import CstaError, ErrorValue, PyctiError
 from ..media.recorder import Recorder, RecordingFailed
 from ..monitor import EventStream
 from ..provider import CallSnapshotEntry, DeviceSnapshotEntry, MediaProvider, PlayOutcome, Recording
+from ..switch.agent_states import PendingAgentState, RequestedAgentState
+from ..switch.agents import AgentStateEntry
 from ..switch.events import CallCleared
 from ..switch.ids import ConnectionID
 from .config import SwitchConfig
@@ -368,6 +370,17 @@ class LocalProvider(MediaProvider):
 
     async def generate_digits(self, connection: ConnectionID, digits: str) -> None:
         self._svc(lambda now: self.engine.core.generate_digits(connection, digits, now))
+
+    async def set_agent_state(
+        self, device: str, requested: RequestedAgentState, *, agent_id: str | None = None,
+        password: str | None = None, group: str | None = None, reason: str | None = None,
+    ) -> PendingAgentState | None:
+        return self._svc(lambda now: self.engine.core.set_agent_state(
+            device, requested, now, agent_id=agent_id, password=password, group=group, reason=reason))
+
+    async def get_agent_state(self, device: str) -> AgentStateEntry:
+        self._check_open()
+        return self.engine.core.get_agent_state(device)
 
     async def snapshot_device(self, device: str) -> list[DeviceSnapshotEntry]:
         self._check_open()

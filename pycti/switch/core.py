@@ -22,6 +22,8 @@ from __future__ import annotations
 from pycti.switch import core_transfer as _xfer
 from pycti.errors import CstaError, ErrorValue
 
+from pycti.switch.agents import AgentRules, AgentTable
+from pycti.switch.core_agents import AgentServices
 from pycti.switch.commands import AnswerLine, Command, DialTone, SendDigits
 from pycti.switch.dialling import DigitCollector, TimerKind
 from pycti.switch.dialplan import DialPlan
@@ -52,7 +54,7 @@ _S = ConnectionState
 _DIGITS = frozenset("0123456789*#ABCDabcd,")
 
 
-class SwitchCore:
+class SwitchCore(AgentServices):
     """Devices, calls and connections of one switch, driven by services and driver inputs.
 
     Call ids are allocated deterministically (``C1``, ``C2`` ...), monitor cross-reference
@@ -61,11 +63,13 @@ class SwitchCore:
     """
 
     def __init__(self, *, default_route: str | None = None, dial_plan: DialPlan | None = None,
-                 timers: TimerConfig | None = None, no_answer_forward: str | None = None) -> None:
+                 timers: TimerConfig | None = None, no_answer_forward: str | None = None,
+                 agent_rules: AgentRules | None = None) -> None:
         """``dial_plan`` routes what stations dial (without one, a device id completes at
         once and anything else at the inter-digit timeout); ``timers`` sets the first-digit,
         inter-digit and ring-no-answer timeouts; a station that rings unanswered for
-        ``ring_no_answer_ms`` is deflected to ``no_answer_forward``, or else leaves the call."""
+        ``ring_no_answer_ms`` is deflected to ``no_answer_forward``, or else leaves the call;
+        ``agent_rules`` are the ACD agents' wrap-up and ring-out rules."""
         self._m = CallModel()
         self._m.default_route = default_route
         m = self._m
@@ -80,11 +84,15 @@ class SwitchCore:
         self._wrap_up: TimerSet[str] = TimerSet()  # station -> end of its wrap-up
         self._monitor_ids = IdSequence("M")
         self._monitors: dict[str, str] = {}  # cross-ref id -> device id
+        self._agents = AgentTable(agent_rules)
+        self._observed = 0  # events of _m.events the agent machine has seen (AgentServices)
 
     # -- output -------------------------------------------------------------------------
     def take_events(self) -> list[CstaEvent]:
         """Return and forget the CSTA events produced so far, oldest first."""
+        self._sync_agents()
         events, self._m.events = self._m.events, []
+        self._observed = 0
         wrap = bool(self._timer_config.wrap_up_ms)
         for ev in events:
             if not wrap:
@@ -113,7 +121,12 @@ class SwitchCore:
     # -- timers ---------------------------------------------------------------------------
     def next_timer(self) -> float | None:
         """When the core next needs :meth:`handle_timer` (seconds), None if never."""
-        due = [t for t in (self._dial.next_deadline(), self._wrap_up.next_deadline()) if t is not None]
+        self._sync_agents()
+        due = [
+            t
+            for t in (self._dial.next_deadline(), self._wrap_up.next_deadline(), self._agents.next_timer())
+            if t is not None
+        ]
         return min(due) if due else None
 
     def handle_timer(self, now: float) -> None:
@@ -121,8 +134,12 @@ class SwitchCore:
         cleared), inter-digit timeout (what was dialled is routed or fails), ring no answer
         (deflected to ``no_answer_forward``, or the ringing connection leaves the call), end
         of wrap-up (a station that finished a call is offered calls again: during
-        ``wrap_up_ms`` it counts as busy)."""
+        ``wrap_up_ms`` it counts as busy), end of an agent's after-call work."""
         m = self._m
+        self._sync_agents()
+        self._agents.handle_timer(now)
+        m.events.extend(self._agents.take_events())
+        self._observed = len(m.events)
         for station in self._wrap_up.pop_expired(now):
             m.wrapping_up.discard(station)  # wrap-up over: the station takes calls again
         for kind, cid in self._dial.expired(now):

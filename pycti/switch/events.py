@@ -26,10 +26,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from pycti.switch.agent_states import PendingAgentState
 from pycti.switch.ids import ConnectionID
 from pycti.switch.states import ConnectionState
 
 __all__ = [
+    "AgentBusy",
+    "AgentEvent",
+    "AgentLoggedOff",
+    "AgentLoggedOn",
+    "AgentNotReady",
+    "AgentReady",
+    "AgentWorkingAfterCall",
     "BackInService",
     "CallCleared",
     "Conferenced",
@@ -392,3 +400,56 @@ class BackInService(CstaEvent):
     """``device`` is in service again (ECMA-269 BackInService): it makes and takes calls."""
 
     device: str
+
+
+# -- agent events (ECMA-269 clause 21.1: logical device feature events) -------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentEvent(CstaEvent):
+    """Base of the agent state events: the agent ``agent_id`` at station ``agent_device``
+    (ECMA agentDevice), reported on monitors of the station and of the agent's ACD groups;
+    ``acd_group`` is the group the change concerns (the first of the agent's groups when it
+    concerns all).  ``previous_reason`` is the not-ready reason the agent leaves, if it was not
+    ready (pycti extension: reason codes travel as privateData in ECMA-323)."""
+
+    agent_device: str
+    agent_id: str | None = None
+    acd_group: str | None = None
+    previous_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentLoggedOn(AgentEvent):
+    """The agent logged on at ``agent_device`` (SetAgentState loggedOn)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentLoggedOff(AgentEvent):
+    """The agent logged off."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentReady(AgentEvent):
+    """The agent is ready for ACD calls."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentNotReady(AgentEvent):
+    """The agent is not ready; ``reason`` is its reason code (None: none given)."""
+
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentBusy(AgentEvent):
+    """The agent is busy: an ACD call is offered to it or it is on a call;
+    ``pending_agent_state`` is the state it takes when the call ends (ECMA enumeration value)."""
+
+    pending_agent_state: PendingAgentState | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentWorkingAfterCall(AgentEvent):
+    """The agent is in after-call work (wrap-up); ``pending_agent_state`` as for
+    :class:`AgentBusy`."""
+
+    pending_agent_state: PendingAgentState | None = None

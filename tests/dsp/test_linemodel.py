@@ -28,7 +28,7 @@ def tone_frequency(x: np.ndarray, guess_hz: float) -> float:
     # Average the rotation over 100-sample lags (low-passes away the 2*f image).
     z = np.convolve(z, np.ones(40) / 40, mode="valid")
     rot = np.angle(np.sum(z[100:] * np.conj(z[:-100])))
-    return guess_hz + rot * FS / (2 * np.pi * 100)
+    return float(guess_hz + rot * FS / (2 * np.pi * 100))
 
 
 def test_flat_line_is_a_pure_delay() -> None:

@@ -8,6 +8,8 @@ import dataclasses
 import pytest
 
 from pycti.switch import events as ev
+from pycti.switch.agent_states import RequestedAgentState as Req
+from pycti.switch.agents import AgentConfig
 from pycti.switch.commands import SeizeTrunk
 from pycti.switch.ids import ConnectionID
 from pycti.switch.states import ConnectionState as S
@@ -36,13 +38,23 @@ def _every_kind_of_event(rig: Rig) -> list[ev.CstaEvent]:
     core.make_call("S1", "BUSY", rig.tick())
     core.port_failed("S1", rig.tick())
     core.set_in_service("S1", rig.tick())
+    # the agent events: log on (not ready), ready, an ACD call offered (busy), wrap-up, log off
+    core.add_agent(AgentConfig(agent_id="A9", groups=("Q",), wrap_up_ms=1000))
+    core.set_agent_state("S4", Req.LOGGED_ON, rig.tick(), agent_id="A9")
+    core.set_agent_state("S4", Req.READY, rig.tick())
+    _, q = rig.call_from("S1", "Q")
+    core.deflect_call(ConnectionID(q.call_id, "Q"), "S4", rig.tick())
+    core.answer_call(ConnectionID(q.call_id, "S4"), rig.tick())
+    core.clear_call(q.call_id, rig.tick())
+    core.set_agent_state("S4", Req.LOGGED_OFF, rig.tick())
     out.extend(rig.drain()[0])
     return out
 
 
 def _event_classes() -> set[type[ev.CstaEvent]]:
     found = {getattr(ev, name) for name in ev.__all__}
-    return {c for c in found if isinstance(c, type) and issubclass(c, ev.CstaEvent) and c is not ev.CstaEvent}
+    bases = (ev.CstaEvent, ev.AgentEvent)
+    return {c for c in found if isinstance(c, type) and issubclass(c, ev.CstaEvent) and c not in bases}
 
 
 def test_monitor_cross_ref_id_is_the_base_class_last_keyword_field() -> None:
