@@ -1,188 +1,408 @@
-"""A minimal ACD: queues in arrival order, agents with skills, longest-idle agent first.
+"""The ACD: queued calls offered to logged-on, ready agents by a distribution strategy.
 
-It uses only the Provider API, so it runs on the local switch or a remote PBX alike.  A call
-queued at a queue device (Queued event) waits until an agent who serves that queue is ready;
-the ACD then deflects it to the agent's station (DeflectCall).  While it waits, the caller
-hears ``hold_audio`` (music or an announcement) in a loop, if one is given.  Agents go busy when their
-station is alerted, into after-call work when their connection clears, and ready again after
-``wrap_up_s``.  A caller who hangs up while queued is counted as abandoned.
+It uses only the Provider API -- monitors, DeflectCall, AnswerCall, play -- and the agent
+services (SetAgentState and the agent events), so it runs on the local switch, on SIP, or on a
+remote PBX alike.  The switch keeps each agent's state (:mod:`pycti.switch.agents`): agents
+log on at a station with their id and password, become ready, and the switch reports every
+change as an agent event on the monitors of the station and of the agent's queues.  The ACD
+follows those events; it never decides an agent's state itself.
 
-The full call-center layer (priorities, overflow, announcements, not-ready reasons) grows
-from this.
+A call queued at a queue device (Queued) waits, hearing the queue's ``hold_audio``, until an
+agent who is ready, logged on to that queue and skilled enough (level ``min_skill_level``,
+relaxed by ``relax_skill`` as the call waits) is free; the queue's :class:`Strategy` picks the
+agent and the ACD deflects the call to the agent's station.  An offer not answered within
+``offer_timeout_s`` rings out: the ACD takes the call back to its queue, where it keeps its
+place, and does not offer it to that agent again; the switch counts the ring-out against the
+agent (``AgentRules.max_ring_outs``).  Waiting calls are served by caller priority (higher
+first; :meth:`Acd.set_priority` repositions a call at once), then by the time they joined.
+
+Every per-call step -- the hold music, an offer, a ring-out -- runs isolated: when it fails (a
+caller who hung up a moment ago, a station that just went busy) the failure is logged and kept
+in :attr:`Acd.errors`, that call's step is dropped or retried, and the ACD goes on with the
+others.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
-from collections import deque
-from collections.abc import Iterable
+import itertools
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import CstaError, ErrorValue
-from ..errors import PyctiError
+from ..monitor import EventStream
 from ..provider import MediaProvider
 from ..switch import events as ev
+from ..switch.agents import AgentConfig
 from ..switch.ids import ConnectionID
 from .calllog import CallLog
+from .strategies import Candidate, Choice, Strategy, rank
 
-__all__ = ["AgentState", "AgentConfig", "Agent", "Acd"]
+__all__ = ["Acd", "AgentProfile", "AgentView", "QueueConfig", "Strategy", "WaitingCall"]
 
+log = logging.getLogger(__name__)
 
-class AgentState(enum.Enum):
-    """ECMA-269 agent states (the ones this ACD uses)."""
-
-    LOGGED_OUT = "loggedOut"
-    READY = "ready"
-    NOT_READY = "notReady"
-    BUSY = "busy"
-    WORK_AFTER_CALL = "workingAfterCall"
+_GONE = (ErrorValue.INVALID_CONNECTION_STATE, ErrorValue.INVALID_CONNECTION_ID)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AgentConfig:
+class AgentProfile:
+    """An agent as the ACD sees it: skills per queue (level 1-10), answering mode, weight."""
+
     agent_id: str
-    station: str
-    skills: tuple[str, ...]  #: the queues this agent serves
+    skills: Mapping[str, int]
+    password: str | None = None
+    auto_answer: bool = False  #: the ACD answers offered calls at once (headset agents)
+    weight: float = 1.0  #: for WEIGHTED_RANDOM
+    wrap_up_ms: int | None = None  #: the agent's own wrap-up (None: the queue's or default)
+
+    def __post_init__(self) -> None:
+        for queue, level in self.skills.items():
+            if not isinstance(level, int) or not 1 <= level <= 10:
+                raise ValueError(f"agent {self.agent_id}: skill level for {queue} must be 1-10, got {level!r}")
+
+    def switch_agent(self) -> AgentConfig:
+        """The switch's record of this agent (for ``SwitchConfig.agents``)."""
+        return AgentConfig(agent_id=self.agent_id, password=self.password, groups=tuple(self.skills),
+                           wrap_up_ms=self.wrap_up_ms)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueConfig:
+    """One queue's distribution rules."""
+
+    name: str
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    offer_timeout_s: float = 15.0  #: ring-out: an offer unanswered this long comes back
+    min_skill_level: int = 1
+    #: (waited seconds, minimum level) steps: the minimum skill relaxes as the call waits
+    relax_skill: tuple[tuple[float, int], ...] = ()
+    hold_audio: np.ndarray | None = field(default=None, compare=False)
+
+    def min_level(self, waited_s: float) -> int:
+        """The minimum skill level for a call that has waited ``waited_s``."""
+        level = self.min_skill_level
+        for after_s, relaxed in sorted(self.relax_skill):
+            if waited_s >= after_s:
+                level = relaxed
+        return level
 
 
 @dataclass(slots=True)
-class Agent:
-    config: AgentConfig
-    state: AgentState = AgentState.READY
-    since_s: float = 0.0
-    call: ConnectionID | None = None
+class AgentView:
+    """What the ACD knows of an agent, from the agent events and its station's calls."""
+
+    profile: AgentProfile
+    order: int
+    station: str | None = None
+    groups: frozenset[str] = frozenset()
+    ready: bool = False
+    idle_since_s: float = 0.0
     answered: int = 0
+    talk_s: float = 0.0
+    offer: ConnectionID | None = None  #: the call alerting at the station for this agent
+    answered_at_s: float | None = None
 
 
 @dataclass(slots=True)
-class _Waiting:
-    conn: ConnectionID
+class WaitingCall:
+    """A call the ACD holds in a queue."""
+
+    call_id: str
+    conn: ConnectionID  #: the queued connection
+    queue: str
     enqueued_s: float
+    seq: int
+    caller: str | None
+    priority: int = 0
+    offered_to: str | None = None
+    rang_out: set[str] = field(default_factory=set)
+
+    def key(self) -> tuple[int, float, int]:
+        return (-self.priority, self.enqueued_s, self.seq)
 
 
 @dataclass(slots=True)
 class _Queue:
-    name: str
-    waiting: deque[_Waiting] = field(default_factory=deque)
+    config: QueueConfig
+    waiting: list[WaitingCall] = field(default_factory=list)
+    last_offered_order: int = -1
 
 
 class Acd:
-    """Distributes queued calls to agents."""
+    """Distributes queued calls to agents (see the module docstring)."""
 
-    def __init__(self, provider: MediaProvider, queues: Iterable[str], agents: Iterable[AgentConfig],
-                 *, wrap_up_s: float = 5.0, calllog: CallLog | None = None,
-                 hold_audio: np.ndarray | None = None) -> None:
+    def __init__(self, provider: MediaProvider, queues: Iterable[QueueConfig | str],
+                 agents: Iterable[AgentProfile], *, calllog: CallLog | None = None,
+                 hold_audio: np.ndarray | None = None, seed: int = 0) -> None:
+        """``queues``: configs, or names for the defaults (``hold_audio`` is the default
+        music); ``agents``: the profiles of the agents who may log on."""
         self._p = provider
-        self._hold_audio = hold_audio
-        self.queues = {q: _Queue(q) for q in queues}
-        self.agents = {a.station: Agent(a) for a in agents}
-        self.wrap_up_s = wrap_up_s
+        self.queues: dict[str, _Queue] = {}
+        for q in queues:
+            cfg = q if isinstance(q, QueueConfig) else QueueConfig(name=q, hold_audio=hold_audio)
+            if cfg.hold_audio is None and hold_audio is not None:
+                cfg = QueueConfig(name=cfg.name, strategy=cfg.strategy, offer_timeout_s=cfg.offer_timeout_s,
+                                  min_skill_level=cfg.min_skill_level, relax_skill=cfg.relax_skill,
+                                  hold_audio=hold_audio)
+            self.queues[cfg.name] = _Queue(cfg)
+        self.agents: dict[str, AgentView] = {a.agent_id: AgentView(a, i) for i, a in enumerate(agents)}
         self._log = calllog
+        self._rng = random.Random(seed)
+        self._calls: dict[str, WaitingCall] = {}
+        self._last_agent: dict[str, str] = {}  # caller number -> agent who served it last
+        self._seq = itertools.count()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stations: dict[str, asyncio.Task[None]] = {}
         self.errors: list[str] = []
-        self._wrapups: set[asyncio.Task[None]] = set()
+        self.abandoned: list[tuple[float, str | None, str]] = []  #: (time, caller, queue) to call back
 
+    # ------------------------------------------------------------ running
     async def run(self) -> None:
-        """Watch the queues and agents until cancelled or the provider closes; pending
-        wrap-up timers end with it."""
+        """Watch the queues (calls and agent events) until cancelled or the provider closes.
+
+        The queue monitors start before the first await, so events from the moment the task
+        first runs are seen; agents logged on earlier are picked up at their next change."""
+        streams = {q: self._p.monitor(q) for q in self.queues}
         try:
-            await asyncio.gather(
-                *(self._watch_queue(q) for q in self.queues),
-                *(self._watch_agent(a) for a in self.agents),
-            )
+            await asyncio.gather(*(self._watch_queue(q, stream) for q, stream in streams.items()))
         finally:
-            for task in list(self._wrapups):
+            for task in [*self._tasks, *self._stations.values()]:
                 task.cancel()
 
-    # ------------------------------------------------------------ queues
-    async def _watch_queue(self, name: str) -> None:
-        q = self.queues[name]
-        async with self._p.monitor(name) as events:
-            async for e in events:
-                if isinstance(e, ev.Queued) and e.queued_connection.device_id == name:
-                    q.waiting.append(_Waiting(e.queued_connection, e.time))
-                    if self._hold_audio is not None:
-                        await self._p.play(e.queued_connection, self._hold_audio, loop=True)
-                    if self._log is not None:
-                        self._log.note(e.queued_connection.call_id, queue=name, enqueued_s=e.time)
-                    await self.dispatch()
-                elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == name:
-                    self._drop(q, e.dropped_connection)
+    def _spawn(self, what: str, step: Callable[[], Awaitable[None]]) -> None:
+        """Run one per-call step as its own task, isolated (see the module docstring)."""
+        task = asyncio.ensure_future(self._isolated(what, step))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    def _drop(self, q: _Queue, conn: ConnectionID) -> None:
-        """The caller left the queue (hung up): forget the waiting call."""
-        for w in q.waiting:
-            if w.conn == conn:
-                q.waiting.remove(w)
-                return
-
-    async def dispatch(self) -> None:
-        """Give waiting calls to ready agents: oldest call first, longest-idle agent first."""
-        while True:
-            best: tuple[float, _Queue] | None = None
-            for q in self.queues.values():
-                if q.waiting and (best is None or q.waiting[0].enqueued_s < best[0]):
-                    if self._ready_agent(q.name) is not None:
-                        best = (q.waiting[0].enqueued_s, q)
-            if best is None:
-                return
-            q = best[1]
-            agent = self._ready_agent(q.name)
-            assert agent is not None
-            w = q.waiting.popleft()
-            agent.state, agent.since_s = AgentState.BUSY, self._p.now()
-            try:
-                if self._hold_audio is not None:
-                    await self._p.stop_playing(w.conn)
-                await self._p.deflect_call(w.conn, agent.config.station)
-            except CstaError as exc:
-                self.errors.append(f"deflect {w.conn} -> {agent.config.station}: {exc}")
-                agent.state = AgentState.NOT_READY
-                if exc.error_value not in (ErrorValue.INVALID_CONNECTION_STATE, ErrorValue.INVALID_CONNECTION_ID):
-                    q.waiting.appendleft(w)
-                continue
-
-    def _ready_agent(self, queue: str) -> Agent | None:
-        best: Agent | None = None
-        for a in self.agents.values():
-            if a.state is AgentState.READY and queue in a.config.skills:
-                if best is None or a.since_s < best.since_s:
-                    best = a
-        return best
-
-    # ------------------------------------------------------------ agents
-    async def _watch_agent(self, station: str) -> None:
-        agent = self.agents[station]
-        async with self._p.monitor(station) as events:
-            async for e in events:
-                if isinstance(e, ev.Delivered) and e.connection.device_id == station:
-                    agent.state, agent.call = AgentState.BUSY, e.connection
-                elif isinstance(e, ev.Established) and e.established_connection.device_id == station:
-                    agent.call = e.established_connection
-                    agent.answered += 1
-                    if self._log is not None:
-                        self._log.note(e.established_connection.call_id, answered_s=e.time,
-                                       agent=agent.config.agent_id)
-                elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == station:
-                    agent.call = None
-                    agent.state, agent.since_s = AgentState.WORK_AFTER_CALL, e.time
-                    task = asyncio.ensure_future(self._wrap_up(agent))
-                    self._wrapups.add(task)
-                    task.add_done_callback(self._wrapups.discard)
-
-    async def _wrap_up(self, agent: Agent) -> None:
+    async def _isolated(self, what: str, step: Callable[[], Awaitable[None]]) -> None:
         try:
-            await self._p.sleep(self.wrap_up_s)
-        except PyctiError:  # the provider closed while the agent wrapped up: nothing to do
-            return
-        if agent.state is AgentState.WORK_AFTER_CALL:
-            agent.state, agent.since_s = AgentState.READY, self._p.now()
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one call's failure never stops the ACD
+            self._fail(what, exc)
+
+    def _fail(self, what: str, exc: BaseException) -> None:
+        msg = f"{what}: {exc}"
+        log.warning("ACD %s", msg)
+        self.errors.append(msg)
+
+    async def _events(self, stream: EventStream[ev.CstaEvent], handle: Callable[[ev.CstaEvent], Awaitable[None]]) -> None:
+        async with stream as events:
+            async for e in events:
+                try:
+                    await handle(e)
+                except Exception as exc:  # isolated: the next event is handled all the same
+                    self._fail(f"{type(e).__name__} at {sorted(e.devices())}", exc)
+
+    # ------------------------------------------------------------ queues
+    async def _watch_queue(self, name: str, stream: EventStream[ev.CstaEvent]) -> None:
+        async def handle(e: ev.CstaEvent) -> None:
+            if isinstance(e, ev.Queued) and e.queue == name:
+                self._queued(name, e)
+            elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == name:
+                self._left(e.dropped_connection.call_id, e.time, abandoned=True)
+            elif isinstance(e, ev.AgentEvent):
+                self._agent_event(e)
+            else:
+                return
             await self.dispatch()
 
-    def set_ready(self, station: str) -> None:
-        """Make an agent who was not ready available again (call :meth:`dispatch` to hand out
-        waiting calls now)."""
-        agent = self.agents[station]
-        agent.state, agent.since_s = AgentState.READY, self._p.now()
+        await self._events(stream, handle)
+
+    def _queued(self, name: str, e: ev.Queued) -> None:
+        q = self.queues[name]
+        w = self._calls.get(e.queued_connection.call_id)
+        if w is None:  # a new call; one coming back after a ring-out keeps its place
+            w = WaitingCall(e.queued_connection.call_id, e.queued_connection, name, e.time, next(self._seq),
+                            e.calling_device)
+            self._calls[w.call_id] = w
+            if self._log is not None:
+                self._log.note(w.call_id, queue=name, enqueued_s=e.time)
+            if q.config.relax_skill:
+                self._spawn(f"skill relaxing for {w.call_id}", lambda: self._relax(w, q.config))
+        w.conn, w.queue, w.offered_to = e.queued_connection, name, None
+        if w not in q.waiting:
+            q.waiting.append(w)
+            q.waiting.sort(key=WaitingCall.key)
+        if q.config.hold_audio is not None:
+            audio = q.config.hold_audio
+            self._spawn(f"hold music for {w.call_id}", lambda: self._music(w, audio))
+
+    async def _music(self, w: WaitingCall, audio: np.ndarray) -> None:
+        if w.offered_to is not None or self._calls.get(w.call_id) is not w:
+            return  # offered (or gone) before the music could start
+        try:
+            await self._p.play(w.conn, audio, loop=True, wait=False)
+        except CstaError as exc:
+            if exc.error_value in _GONE and w.offered_to is None:
+                # the caller hung up before the music started: the queue's ConnectionCleared
+                # removes the call; nothing to play to
+                return
+            raise
+
+    async def _relax(self, w: WaitingCall, config: QueueConfig) -> None:
+        """Look for agents again each time the call's minimum skill level relaxes."""
+        for after_s, _ in sorted(config.relax_skill):
+            wait_s = w.enqueued_s + after_s - self._p.now()
+            if wait_s > 0:
+                await self._p.sleep(wait_s)
+            if self._calls.get(w.call_id) is not w:
+                return
+            await self.dispatch()
+
+    def _left(self, call_id: str, now: float, *, abandoned: bool) -> None:
+        """The call is no longer the ACD's (the caller hung up, or an agent answered)."""
+        w = self._calls.pop(call_id, None)
+        if w is None:
+            return
+        q = self.queues[w.queue]
+        if w in q.waiting:
+            q.waiting.remove(w)
+        if abandoned:
+            self.abandoned.append((now, w.caller, w.queue))
+
+    def set_priority(self, call_id: str, priority: int) -> None:
+        """Give a waiting call a new priority (higher is served first); it moves at once
+        (call :meth:`dispatch` to hand out calls now)."""
+        w = self._calls.get(call_id)
+        if w is None:
+            raise KeyError(f"call {call_id} is not waiting in a queue")
+        w.priority = priority
+        self.queues[w.queue].waiting.sort(key=WaitingCall.key)
+
+    def position(self, call_id: str) -> int:
+        """1-based place of a waiting call in its queue."""
+        w = self._calls[call_id]
+        return self.queues[w.queue].waiting.index(w) + 1
+
+    # ------------------------------------------------------------ agents
+    def _agent_event(self, e: ev.AgentEvent) -> None:
+        view = self.agents.get(e.agent_id or "")
+        if view is None:
+            return
+        if isinstance(e, ev.AgentLoggedOff):
+            view.ready = False
+            watcher = self._stations.pop(view.station, None) if view.station is not None else None
+            if watcher is not None:
+                watcher.cancel()
+            view.station = None
+            return
+        if view.station is None or isinstance(e, ev.AgentLoggedOn):
+            # logged on (or, the ACD having started late, any change): where, and to which queues
+            view.station, view.groups = e.agent_device, frozenset(e.devices() & self.queues.keys())
+            if view.station not in self._stations:
+                stream = self._p.monitor(view.station)  # before any await: no event missed
+                self._stations[view.station] = asyncio.ensure_future(self._watch_station(view, view.station, stream))
+        if isinstance(e, ev.AgentReady):
+            if not view.ready:
+                view.ready, view.idle_since_s = True, e.time
+        else:
+            view.ready = False
+
+    async def _watch_station(self, view: AgentView, station: str, stream: EventStream[ev.CstaEvent]) -> None:
+        async def handle(e: ev.CstaEvent) -> None:
+            if isinstance(e, ev.Established) and e.established_connection.device_id == station:
+                self._answered(view, e)
+            elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == station:
+                if view.answered_at_s is not None:
+                    view.talk_s += e.time - view.answered_at_s
+                    view.answered_at_s = None
+                if view.offer == e.dropped_connection:  # the caller hung up during the offer
+                    view.offer = None
+                    self._left(e.dropped_connection.call_id, e.time, abandoned=True)
+
+        await self._events(stream, handle)
+
+    def _answered(self, view: AgentView, e: ev.Established) -> None:
+        call_id = e.established_connection.call_id
+        w = self._calls.get(call_id)
+        if view.offer == e.established_connection:
+            view.offer = None
+        if w is None or w.offered_to != view.profile.agent_id:
+            return  # not an ACD call of ours
+        view.answered, view.answered_at_s = view.answered + 1, e.time
+        if w.caller is not None:
+            self._last_agent[w.caller] = view.profile.agent_id
+        self._left(call_id, e.time, abandoned=False)
+        if self._log is not None:
+            self._log.note(call_id, answered_s=e.time, agent=view.profile.agent_id)
+
+    # ------------------------------------------------------------ distribution
+    def _candidates(self, q: _Queue, w: WaitingCall, now: float) -> list[Candidate]:
+        level = q.config.min_level(now - w.enqueued_s)
+        out = []
+        for view in self.agents.values():
+            skill = view.profile.skills.get(q.config.name, 0)
+            if (view.ready and view.offer is None and view.station is not None and q.config.name in view.groups
+                    and skill >= level and view.profile.agent_id not in w.rang_out):
+                out.append(Candidate(view.profile.agent_id, view.order, view.idle_since_s, view.answered,
+                                     view.talk_s, skill, view.profile.weight))
+        return out
+
+    def _next_offer(self, now: float) -> tuple[_Queue, WaitingCall, AgentView] | None:
+        """The waiting call to offer now and its agent: across queues, the highest priority,
+        then the longest waiting call that has a candidate."""
+        best: tuple[tuple[int, float, int], _Queue, WaitingCall, AgentView] | None = None
+        for q in self.queues.values():
+            for w in q.waiting:
+                if w.offered_to is not None:
+                    continue
+                if best is not None and w.key() >= best[0]:
+                    break
+                cands = self._candidates(q, w, now)
+                if cands:
+                    choice = Choice(self._rng, q.last_offered_order, self._last_agent.get(w.caller or ""))
+                    agent = self.agents[rank(q.config.strategy, cands, choice)[0].agent_id]
+                    best = (w.key(), q, w, agent)
+                    break
+        return None if best is None else best[1:]
+
+    async def dispatch(self) -> None:
+        """Offer waiting calls to ready agents until no call has a candidate."""
+        while (found := self._next_offer(self._p.now())) is not None:
+            q, w, agent = found
+            await self._offer(q, w, agent)
+
+    async def _offer(self, q: _Queue, w: WaitingCall, agent: AgentView) -> None:
+        station = agent.station
+        assert station is not None
+        w.offered_to, agent.ready = agent.profile.agent_id, False
+        q.last_offered_order = agent.order
+        try:
+            if q.config.hold_audio is not None:
+                await self._p.stop_playing(w.conn)
+            await self._p.deflect_call(w.conn, station)
+        except CstaError as exc:
+            self._fail(f"offer {w.call_id} to {agent.profile.agent_id} at {station}", exc)
+            if exc.error_value in _GONE:  # the caller has just hung up
+                self._left(w.call_id, self._p.now(), abandoned=True)
+            else:  # the station cannot take it now: this call goes to another agent
+                w.offered_to, agent.ready = None, True
+                w.rang_out.add(agent.profile.agent_id)
+            return
+        offer = ConnectionID(w.call_id, station)
+        agent.offer = offer
+        if w in q.waiting:
+            q.waiting.remove(w)
+        self._spawn(f"offer timer of {w.call_id}", lambda: self._offer_timer(q, w, agent, offer))
+        if agent.profile.auto_answer:
+            self._spawn(f"auto-answer {w.call_id}", lambda: self._p.answer_call(offer))
+
+    async def _offer_timer(self, q: _Queue, w: WaitingCall, agent: AgentView, offer: ConnectionID) -> None:
+        await self._p.sleep(q.config.offer_timeout_s)
+        if agent.offer != offer or self._calls.get(w.call_id) is not w:
+            return  # answered, or the caller hung up
+        w.rang_out.add(agent.profile.agent_id)
+        agent.offer = None
+        try:
+            await self._p.deflect_call(offer, q.config.name)  # back to its place in the queue
+        except CstaError as exc:
+            if exc.error_value not in _GONE:
+                raise

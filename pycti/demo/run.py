@@ -13,12 +13,14 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from ..callcenter.acd import Acd, AgentConfig
+from ..callcenter.acd import Acd, AgentProfile
 from ..callcenter.calllog import CallLog
 from ..callcenter.cdr import CallRecord, CdrStore
 from ..callcenter.ivr import MenuConfig, MenuIvr
 from ..callcenter.stats import Report, summarize
 from ..local.config import SwitchConfig
+from ..switch.agent_states import RequestedAgentState
+from ..switch.agents import AgentRules
 from ..local.provider import LocalProvider
 from .people import Agents, Callers
 from .progress import ProgressBar
@@ -48,13 +50,25 @@ class DemoOutcome:
     nudges_skipped: int = 0  #: agent answers that came after the caller had hung up
 
 
-def _agent_configs(cfg: DemoConfig, switch: SwitchConfig) -> list[AgentConfig]:
+def _agent_profiles(cfg: DemoConfig) -> list[AgentProfile]:
     """Half the agents sell, half support; every fourth does both."""
     out = []
     for i in range(cfg.agents):
         skills = QUEUES if i % 4 == 3 else (QUEUES[i % 2],)
-        out.append(AgentConfig(agent_id=f"A{i + 1:02d}", station=switch.station_device(i), skills=skills))
+        out.append(AgentProfile(agent_id=f"A{i + 1:02d}", skills={q: 5 for q in skills}))
     return out
+
+
+async def _log_on(p: LocalProvider, profiles: list[AgentProfile], switch: SwitchConfig) -> list[str]:
+    """Each agent logs on at its own station and becomes ready; returns the stations."""
+    stations = []
+    for i, profile in enumerate(profiles):
+        station = switch.station_device(i)
+        await p.set_agent_state(station, RequestedAgentState.LOGGED_ON, agent_id=profile.agent_id,
+                                password=profile.password)
+        await p.set_agent_state(station, RequestedAgentState.READY)
+        stations.append(station)
+    return stations
 
 
 def run_label(cfg: DemoConfig) -> str:
@@ -99,9 +113,12 @@ async def run_demo(cfg: DemoConfig, *, progress: TextIO | None = sys.stderr,
 
 async def _simulate(cfg: DemoConfig, store: CdrStore, bar: ProgressBar,
                     out: DemoOutcome) -> tuple[Report, list[str], float]:
+    profiles = _agent_profiles(cfg)
     switch = SwitchConfig(
         trunks=cfg.trunks, stations=cfg.agents, routes=("IVR",), queues=QUEUES,
         seed=cfg.seed, realtime=cfg.realtime, caller_id="fsk", tick_ms=cfg.tick_ms,
+        agents=tuple(a.switch_agent() for a in profiles),
+        agent_rules=AgentRules(default_wrap_up_ms=int(cfg.wrap_up_s * 1000)),
     )
     plans = plan_callers(cfg)
     done = asyncio.Event()
@@ -119,15 +136,14 @@ async def _simulate(cfg: DemoConfig, store: CdrStore, bar: ProgressBar,
             calllog.add_blocked(p.now(), plan.number)
 
         callers = Callers(p, cfg, plans, blocked)
-        agents_cfg = _agent_configs(cfg, switch)
         ivr = MenuIvr(p, MenuConfig(route="IVR", options={"1": QUEUES[0], "2": QUEUES[1]},
                                     default=QUEUES[1]), synthetic_prompt(seed=cfg.seed), calllog)
-        acd = Acd(p, QUEUES, agents_cfg, wrap_up_s=cfg.wrap_up_s, calllog=calllog,
-                  hold_audio=hold_music(seed=cfg.seed))
-        agents = Agents(p, [a.station for a in agents_cfg], callers, cfg.seed)
+        acd = Acd(p, QUEUES, profiles, calllog=calllog, hold_audio=hold_music(seed=cfg.seed), seed=cfg.seed)
+        agents = Agents(p, [switch.station_device(i) for i in range(len(profiles))], callers, cfg.seed)
         tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(x.run()) for x in (calllog, ivr, acd, agents)]
         try:
             await asyncio.sleep(0)
+            await _log_on(p, profiles, switch)
             p.add_tick_listener(callers.on_tick)
             waiter = asyncio.ensure_future(done.wait())
             tasks.append(waiter)

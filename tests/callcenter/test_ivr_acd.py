@@ -7,7 +7,8 @@ import asyncio
 import numpy as np
 
 import pycti
-from pycti.callcenter.acd import Acd, AgentConfig, AgentState
+from pycti.callcenter.acd import Acd, AgentProfile
+from pycti.switch.agent_states import RequestedAgentState as Req
 from pycti.callcenter.ivr import MenuConfig, MenuIvr
 from pycti.demo.prompts import hold_music, synthetic_prompt
 from pycti.drivers.sim_ops import CidMode, Hangup, Ring, Silence, Speech, WaitNudge, WaitPrompt, dtmf_ops
@@ -24,7 +25,9 @@ def _ring(number: str) -> Ring:
     return Ring(on_ms=1000, off_ms=4000, max_ms=30_000, cid_samples=cid, cid_mode=CidMode.AFTER_FIRST_RING)
 
 
-CFG = SwitchConfig(trunks=2, stations=2, routes=("IVR",), queues=("QA", "QB"))
+AGENTS = (AgentProfile(agent_id="A1", skills={"QA": 5}), AgentProfile(agent_id="A2", skills={"QA": 5}))
+CFG = SwitchConfig(trunks=2, stations=2, routes=("IVR",), queues=("QA", "QB"),
+                   agents=tuple(a.switch_agent() for a in AGENTS))
 
 
 async def _start(p, *coros):
@@ -53,13 +56,11 @@ async def test_ivr_routes_by_digit_and_default():
 
 async def test_acd_plays_hold_music_then_gives_the_call_to_the_longest_idle_agent():
     async with pycti.open(CFG) as p:
-        agents = [AgentConfig(agent_id="A1", station="8001", skills=("QA",)),
-                  AgentConfig(agent_id="A2", station="8002", skills=("QA",))]
         music = hold_music()
-        acd = Acd(p, ("QA", "QB"), agents, wrap_up_s=1.0, hold_audio=music)
-        acd.agents["8001"].state = AgentState.NOT_READY
-        acd.agents["8002"].state = AgentState.NOT_READY
+        acd = Acd(p, ("QA", "QB"), AGENTS, hold_audio=music)
         tasks = await _start(p, acd.run())
+        await p.set_agent_state("8001", Req.LOGGED_ON, agent_id="A1")
+        await p.set_agent_state("8002", Req.LOGGED_ON, agent_id="A2")  # both not ready yet
         mon = p.monitor("IVR")
         p.driver.board.script(0, [_ring("333"), WaitNudge(max_ms=60_000, timeout_goto=3), Speech(ms=5000),
                                   Hangup(busy_tone=True, loop_drop=False)])
@@ -72,24 +73,22 @@ async def test_acd_plays_hold_music_then_gives_the_call_to_the_longest_idle_agen
         x = np.concatenate(heard[-50:]).astype(float)
         assert np.sqrt(np.mean(x**2)) > 300  # the caller hears the music while nobody is free
         mon1 = p.monitor("8001")
-        acd.set_ready("8001")
+        await p.set_agent_state("8001", Req.READY)
         await ticks(p, 1)
-        acd.set_ready("8002")  # ready later: 8001 has been idle longer
-        await acd.dispatch()
+        await p.set_agent_state("8002", Req.READY)  # ready later: 8001 has been idle longer
         d1 = await next_event(mon1, ev.Delivered)
         assert d1.alerting_device == "8001"
         heard.clear()
         await ticks(p, 10)
         assert np.abs(np.concatenate(heard[-5:])).max() == 0  # music stopped at the deflect
-        assert acd.agents["8002"].state is AgentState.READY
+        assert acd.agents["A2"].ready and (await p.get_agent_state("8002")).phase.value == "ready"
         for t in tasks:
             t.cancel()
 
 
 async def test_caller_abandoning_in_queue_leaves_the_queue():
     async with pycti.open(CFG) as p:
-        acd = Acd(p, ("QA",), [AgentConfig(agent_id="A1", station="8001", skills=("QA",))])
-        acd.agents["8001"].state = AgentState.NOT_READY
+        acd = Acd(p, ("QA",), AGENTS[:1])  # A1 never logs on
         tasks = await _start(p, acd.run())
         mon = p.monitor("IVR")
         qa = p.monitor("QA")
@@ -102,5 +101,6 @@ async def test_caller_abandoning_in_queue_leaves_the_queue():
         await next_event(qa, ev.ConnectionCleared)  # busy tone heard: the caller is gone
         await ticks(p, 2)
         assert len(acd.queues["QA"].waiting) == 0
+        assert [(caller, queue) for _, caller, queue in acd.abandoned] == [("444", "QA")]
         for t in tasks:
             t.cancel()

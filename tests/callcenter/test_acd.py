@@ -1,0 +1,197 @@
+"""The ACD over the Provider: logged-on ready agents only, ring-out back to the queue with the
+caller's place kept, priorities, skills relaxing with the wait, and one caller's race never
+stopping the others.  Callers are stations that dial the queue; time is virtual."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import pycti
+from pycti.callcenter.acd import Acd, AgentProfile, QueueConfig
+from pycti.callcenter.strategies import Candidate, Choice, Strategy, rank
+from pycti.demo.prompts import hold_music
+from pycti.local.config import SwitchConfig
+from pycti.switch import events as ev
+from pycti.switch.agent_states import RequestedAgentState as Req
+from pycti.switch.agents import AgentRules
+
+from ..local.conftest import next_event, ticks
+
+AGENTS = (
+    AgentProfile(agent_id="A1", skills={"QA": 3}),
+    AgentProfile(agent_id="A2", skills={"QA": 8}),
+)
+# 8001, 8002: agents' stations; 8003-8005: callers
+CFG = SwitchConfig(trunks=0, stations=5, routes=(), queues=("QA",),
+                   agents=tuple(a.switch_agent() for a in AGENTS),
+                   agent_rules=AgentRules(max_ring_outs=1))
+
+
+async def _running(p: Any, acd: Acd) -> asyncio.Task[None]:
+    task = asyncio.ensure_future(acd.run())
+    await asyncio.sleep(0)
+    return task
+
+
+async def _ready(p: Any, station: str, agent: str) -> None:
+    await p.set_agent_state(station, Req.LOGGED_ON, agent_id=agent)
+    await p.set_agent_state(station, Req.READY)
+
+
+async def test_no_agent_is_offered_a_call_before_logging_on_and_becoming_ready() -> None:
+    async with pycti.open(CFG) as p:
+        acd = Acd(p, ("QA",), AGENTS)
+        task = await _running(p, acd)
+        mon = p.monitor("8001")
+        await p.make_call("8003", "QA")
+        await ticks(p, 50)
+        assert len(acd.queues["QA"].waiting) == 1  # nobody logged on: the call waits
+        await p.set_agent_state("8001", Req.LOGGED_ON, agent_id="A1")
+        await ticks(p, 50)
+        assert len(acd.queues["QA"].waiting) == 1  # logged on, not ready yet
+        await p.set_agent_state("8001", Req.READY)
+        d = await next_event(mon, ev.Delivered)
+        assert d.last_redirection_device == "QA"
+        task.cancel()
+
+
+async def test_a_caller_hanging_up_before_the_acd_sees_queued_stops_nobody() -> None:
+    # the issue's race: hold music for a caller already gone failed and killed acd.run()
+    async with pycti.open(CFG) as p:
+        acd = Acd(p, ("QA",), AGENTS, hold_audio=hold_music())
+        task = await _running(p, acd)
+        gone = await p.make_call("8003", "QA")
+        await p.clear_connection(gone)  # before the ACD task has run at all
+        await ticks(p, 5)
+        assert not task.done()
+        mon = p.monitor("8001")
+        await _ready(p, "8001", "A1")
+        await p.make_call("8004", "QA")
+        d = await next_event(mon, ev.Delivered)
+        assert d.calling_device == "8004" and not task.done()
+        task.cancel()
+
+
+async def test_ring_out_returns_the_call_to_its_place_and_to_another_agent() -> None:
+    async with pycti.open(CFG) as p:
+        acd = Acd(p, (QueueConfig(name="QA", offer_timeout_s=1.0),), AGENTS)
+        task = await _running(p, acd)
+        await p.make_call("8003", "QA")
+        await ticks(p, 2)
+        await p.make_call("8004", "QA")
+        await ticks(p, 2)
+        first = acd.queues["QA"].waiting[0].call_id
+        mon1, mon2 = p.monitor("8001"), p.monitor("8002")
+        await _ready(p, "8001", "A1")  # A1 lets it ring
+        d = await next_event(mon1, ev.Delivered)
+        assert d.connection.call_id == first
+        await next_event(mon1, ev.Diverted)  # rung out after 1 s: back to the queue
+        await ticks(p, 2)
+        assert acd.position(first) == 1  # ahead of the later caller still
+        assert (await p.get_agent_state("8001")).reason == "ringNoAnswer"  # max_ring_outs=1
+        await _ready(p, "8002", "A2")
+        d2 = await next_event(mon2, ev.Delivered)
+        assert d2.connection.call_id == first
+        await p.answer_call(d2.connection)
+        await next_event(mon2, ev.Established)
+        await ticks(p, 2)
+        assert acd.agents["A2"].answered == 1 and first not in [w.call_id for w in acd.queues["QA"].waiting]
+        task.cancel()
+
+
+async def test_priority_moves_a_caller_to_the_front_at_once() -> None:
+    async with pycti.open(CFG) as p:
+        acd = Acd(p, ("QA",), AGENTS)
+        task = await _running(p, acd)
+        for caller in ("8003", "8004", "8005"):
+            await p.make_call(caller, "QA")
+            await ticks(p, 1)
+        vip = acd.queues["QA"].waiting[2].call_id
+        acd.set_priority(vip, 5)
+        assert acd.position(vip) == 1
+        mon = p.monitor("8001")
+        await _ready(p, "8001", "A1")
+        d = await next_event(mon, ev.Delivered)
+        assert d.connection.call_id == vip
+        task.cancel()
+
+
+async def test_minimum_skill_relaxes_with_the_wait() -> None:
+    async with pycti.open(CFG) as p:
+        queue = QueueConfig(name="QA", min_skill_level=5, relax_skill=((3.0, 1),))
+        acd = Acd(p, (queue,), AGENTS)
+        task = await _running(p, acd)
+        await _ready(p, "8001", "A1")  # level 3: not enough at first
+        mon = p.monitor("8001")
+        await p.make_call("8003", "QA")
+        t0 = p.now()
+        await ticks(p, 100)  # 2 s: still waiting
+        assert len(acd.queues["QA"].waiting) == 1
+        d = await next_event(mon, ev.Delivered)  # at 3 s the ACD looks again, by itself
+        assert d.time - t0 >= 3.0
+        task.cancel()
+
+
+async def test_auto_answer_agent_is_connected_without_touching_the_phone() -> None:
+    profiles = (AgentProfile(agent_id="A1", skills={"QA": 3}, auto_answer=True),)
+    cfg = SwitchConfig(trunks=0, stations=3, routes=(), queues=("QA",),
+                       agents=tuple(a.switch_agent() for a in profiles))
+    async with pycti.open(cfg) as p:
+        acd = Acd(p, ("QA",), profiles)
+        task = await _running(p, acd)
+        mon = p.monitor("8001")
+        await _ready(p, "8001", "A1")
+        await p.make_call("8003", "QA")
+        e = await next_event(mon, ev.Established)
+        assert e.answering_device == "8001"
+        await ticks(p, 2)
+        assert acd.agents["A1"].answered == 1
+        task.cancel()
+
+
+# -- strategies, deterministically ------------------------------------------------------------
+def _cands() -> list[Candidate]:
+    return [
+        Candidate("a", 0, idle_since_s=30.0, calls=5, talk_s=100.0, skill_level=2, weight=1.0),
+        Candidate("b", 1, idle_since_s=10.0, calls=9, talk_s=50.0, skill_level=9, weight=1.0),
+        Candidate("c", 2, idle_since_s=20.0, calls=1, talk_s=400.0, skill_level=5, weight=8.0),
+    ]
+
+
+def _first(strategy: Strategy, **kw: Any) -> str:
+    return rank(strategy, _cands(), Choice(random.Random(1), **kw))[0].agent_id
+
+
+def test_each_strategy_picks_by_its_rule() -> None:
+    assert _first(Strategy.LONGEST_IDLE) == "b"
+    assert _first(Strategy.FEWEST_CALLS) == "c"
+    assert _first(Strategy.LEAST_TALK_TIME) == "b"
+    assert _first(Strategy.LINEAR) == "a"
+    assert _first(Strategy.ROUND_ROBIN, last_offered_order=0) == "b"
+    assert _first(Strategy.ROUND_ROBIN, last_offered_order=2) == "a"  # wraps round
+    assert _first(Strategy.MOST_SKILLED) == "b"
+    assert _first(Strategy.LAST_AGENT, last_agent="c") == "c"
+    assert _first(Strategy.LAST_AGENT, last_agent="gone") == "b"  # falls back to longest idle
+
+
+def test_random_strategies_follow_their_distribution() -> None:
+    rng = random.Random(7)
+    picks = {"a": 0, "b": 0, "c": 0}
+    wpicks = dict(picks)
+    for _ in range(2000):
+        picks[rank(Strategy.RANDOM, _cands(), Choice(rng))[0].agent_id] += 1
+        wpicks[rank(Strategy.WEIGHTED_RANDOM, _cands(), Choice(rng))[0].agent_id] += 1
+    assert all(550 < n < 780 for n in picks.values())  # 1/3 each
+    assert 1450 < wpicks["c"] < 1750  # weight 8 of 10
+    assert rank(Strategy.RANDOM, _cands(), Choice(random.Random(3))) == rank(
+        Strategy.RANDOM, _cands(), Choice(random.Random(3)))  # seeded: repeatable
+
+
+def test_profiles_check_skill_levels() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="1-10"):
+        AgentProfile(agent_id="x", skills={"QA": 11})
+    assert AgentProfile(agent_id="x", skills={"QA": 1, "QB": 10}).switch_agent().groups == ("QA", "QB")
