@@ -25,6 +25,7 @@ others.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import logging
 import random
@@ -40,6 +41,7 @@ from ..switch import events as ev
 from ..switch.agents import AgentConfig
 from ..switch.ids import ConnectionID
 from .calllog import CallLog
+from .queue_rules import Announcement, QueueConfig, estimate_wait_s
 from .strategies import Candidate, Choice, Strategy, rank
 
 __all__ = ["Acd", "AgentProfile", "AgentView", "QueueConfig", "Strategy", "WaitingCall"]
@@ -69,27 +71,6 @@ class AgentProfile:
         """The switch's record of this agent (for ``SwitchConfig.agents``)."""
         return AgentConfig(agent_id=self.agent_id, password=self.password, groups=tuple(self.skills),
                            wrap_up_ms=self.wrap_up_ms)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QueueConfig:
-    """One queue's distribution rules."""
-
-    name: str
-    strategy: Strategy = Strategy.LONGEST_IDLE
-    offer_timeout_s: float = 15.0  #: ring-out: an offer unanswered this long comes back
-    min_skill_level: int = 1
-    #: (waited seconds, minimum level) steps: the minimum skill relaxes as the call waits
-    relax_skill: tuple[tuple[float, int], ...] = ()
-    hold_audio: np.ndarray | None = field(default=None, compare=False)
-
-    def min_level(self, waited_s: float) -> int:
-        """The minimum skill level for a call that has waited ``waited_s``."""
-        level = self.min_skill_level
-        for after_s, relaxed in sorted(self.relax_skill):
-            if waited_s >= after_s:
-                level = relaxed
-        return level
 
 
 @dataclass(slots=True)
@@ -138,17 +119,15 @@ class Acd:
 
     def __init__(self, provider: MediaProvider, queues: Iterable[QueueConfig | str],
                  agents: Iterable[AgentProfile], *, calllog: CallLog | None = None,
-                 hold_audio: np.ndarray | None = None, seed: int = 0) -> None:
+                 hold_audio: np.ndarray | None = None, seed: int = 0,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
         """``queues``: configs, or names for the defaults (``hold_audio`` is the default
-        music); ``agents``: the profiles of the agents who may log on."""
+        music); ``agents``: the profiles of the agents who may log on; ``clock``: local wall
+        time for opening hours (default: the machine's)."""
         self._p = provider
         self.queues: dict[str, _Queue] = {}
         for q in queues:
-            cfg = q if isinstance(q, QueueConfig) else QueueConfig(name=q, hold_audio=hold_audio)
-            if cfg.hold_audio is None and hold_audio is not None:
-                cfg = QueueConfig(name=cfg.name, strategy=cfg.strategy, offer_timeout_s=cfg.offer_timeout_s,
-                                  min_skill_level=cfg.min_skill_level, relax_skill=cfg.relax_skill,
-                                  hold_audio=hold_audio)
+            cfg = (q if isinstance(q, QueueConfig) else QueueConfig(name=q)).with_hold_audio(hold_audio)
             self.queues[cfg.name] = _Queue(cfg)
         self.agents: dict[str, AgentView] = {a.agent_id: AgentView(a, i) for i, a in enumerate(agents)}
         self._log = calllog
@@ -160,6 +139,10 @@ class Acd:
         self._stations: dict[str, asyncio.Task[None]] = {}
         self.errors: list[str] = []
         self.abandoned: list[tuple[float, str | None, str]] = []  #: (time, caller, queue) to call back
+        #: (time, call id, queue, rule, destination or None for cleared) of every overflow
+        self.overflowed: list[tuple[float, str, str, str, str | None]] = []
+        self._clock = clock or dt.datetime.now
+        self._announced: dict[str, int] = {}  # call id -> last position announced
 
     # ------------------------------------------------------------ running
     async def run(self) -> None:
@@ -210,6 +193,10 @@ class Acd:
                 self._left(e.dropped_connection.call_id, e.time, abandoned=True)
             elif isinstance(e, ev.AgentEvent):
                 self._agent_event(e)
+                if isinstance(e, ev.AgentLoggedOff):
+                    await self._leave_empty()
+            elif isinstance(e, ev.DigitsDetected):
+                await self._exit_key(e)
             else:
                 return
             await self.dispatch()
@@ -227,10 +214,22 @@ class Acd:
                 self._log.note(w.call_id, queue=name, enqueued_s=e.time)
             if q.config.relax_skill:
                 self._spawn(f"skill relaxing for {w.call_id}", lambda: self._relax(w, q.config))
+        returning = w.offered_to is not None
         w.conn, w.queue, w.offered_to = e.queued_connection, name, None
+        if not returning:
+            rule = self._arrival_rule(q)
+            if rule is not None:
+                self._spawn(f"{rule} overflow of {w.call_id}", lambda: self._overflow(w, rule, rule == "closed"))
+                return
         if w not in q.waiting:
             q.waiting.append(w)
             q.waiting.sort(key=WaitingCall.key)
+        if not returning:
+            cfg = q.config
+            if cfg.max_wait_s is not None:
+                self._spawn(f"max wait of {w.call_id}", lambda: self._max_wait(w, cfg.max_wait_s or 0.0))
+            if cfg.announcements is not None:
+                self._spawn(f"announcements for {w.call_id}", lambda: self._announce(w, q))
         if q.config.hold_audio is not None:
             audio = q.config.hold_audio
             self._spawn(f"hold music for {w.call_id}", lambda: self._music(w, audio))
@@ -246,6 +245,101 @@ class Acd:
                 # removes the call; nothing to play to
                 return
             raise
+
+    # ------------------------------------------------------------ queue rules
+    def _arrival_rule(self, q: _Queue) -> str | None:
+        """The rule that turns an arriving call away, if any (see queue_rules)."""
+        cfg = q.config
+        if cfg.hours is not None and not cfg.hours.is_open(self._clock()):
+            return "closed"
+        if cfg.max_length is not None and len(q.waiting) >= cfg.max_length:
+            return "maxLength"
+        logged_on = [v for v in self.agents.values() if v.station is not None and cfg.name in v.groups]
+        if not cfg.join_empty and not logged_on:
+            return "joinEmpty"
+        if cfg.overflow_calls_per_agent is not None:
+            available = sum(1 for v in logged_on if v.ready or v.offer is not None or v.answered_at_s is not None)
+            if (len(q.waiting) + 1) > cfg.overflow_calls_per_agent * available:
+                return "callsPerAgent"
+        return None
+
+    async def _overflow(self, w: WaitingCall, rule: str, closed: bool = False) -> None:
+        """Send a waiting call on by ``rule``: to ``closed_to``/``overflow_to``, or clear it."""
+        q = self.queues[w.queue]
+        target = q.config.closed_to if closed else q.config.overflow_to
+        self._calls.pop(w.call_id, None)
+        if w in q.waiting:
+            q.waiting.remove(w)
+        self.overflowed.append((self._p.now(), w.call_id, w.queue, rule, target))
+        try:
+            if q.config.hold_audio is not None:
+                await self._p.stop_playing(w.conn)
+            if target is not None:
+                await self._p.deflect_call(w.conn, target)
+            else:
+                await self._p.clear_connection(w.conn)
+        except CstaError as exc:
+            if exc.error_value not in _GONE:
+                raise
+
+    async def _max_wait(self, w: WaitingCall, max_wait_s: float) -> None:
+        await self._p.sleep(max_wait_s)
+        if self._calls.get(w.call_id) is w and w.offered_to is None:
+            await self._overflow(w, "maxWait")
+
+    async def _leave_empty(self) -> None:
+        for q in self.queues.values():
+            if q.config.leave_empty and q.waiting and not any(
+                v.station is not None and q.config.name in v.groups for v in self.agents.values()
+            ):
+                for w in list(q.waiting):
+                    if w.offered_to is None:
+                        await self._overflow(w, "leaveEmpty")
+
+    async def _exit_key(self, e: ev.DigitsDetected) -> None:
+        w = self._calls.get(e.connection.call_id)
+        if w is None or w.offered_to is not None:
+            return
+        target = next((self.queues[w.queue].config.exit_keys[d] for d in e.digits
+                       if d in self.queues[w.queue].config.exit_keys), None)
+        if target is not None:
+            q = self.queues[w.queue]
+            self._calls.pop(w.call_id, None)
+            if w in q.waiting:
+                q.waiting.remove(w)
+            self.overflowed.append((e.time, w.call_id, w.queue, "exitKey", target))
+            if q.config.hold_audio is not None:
+                await self._p.stop_playing(w.conn)
+            await self._p.deflect_call(w.conn, target)
+
+    def aht_s(self, queue: str) -> float:
+        """The queue's average handle (talk) time so far."""
+        views = [v for v in self.agents.values() if queue in v.groups and v.answered]
+        calls = sum(v.answered for v in views)
+        return sum(v.talk_s for v in views) / calls if calls else self.queues[queue].config.default_aht_s
+
+    def estimated_wait_s(self, call_id: str) -> float:
+        """The estimated wait of a waiting call (see :func:`estimate_wait_s`)."""
+        w = self._calls[call_id]
+        staffed = sum(1 for v in self.agents.values() if v.station is not None and w.queue in v.groups)
+        return estimate_wait_s(self.position(call_id), self.aht_s(w.queue), staffed)
+
+    async def _announce(self, w: WaitingCall, q: _Queue) -> None:
+        ann = q.config.announcements
+        assert ann is not None
+        await self._p.sleep(ann.first_after_s)
+        while self._calls.get(w.call_id) is w and w.offered_to is None:
+            position = min(self.position(w.call_id), self._announced.get(w.call_id, 1 << 30))
+            self._announced[w.call_id] = position
+            audio = ann.render(Announcement(w.call_id, w.queue, position, self.estimated_wait_s(w.call_id)))
+            if audio is not None:
+                if q.config.hold_audio is not None:
+                    await self._p.stop_playing(w.conn)
+                await self._p.play(w.conn, audio, wait=True)
+                if q.config.hold_audio is not None and self._calls.get(w.call_id) is w and w.offered_to is None:
+                    await self._p.play(w.conn, q.config.hold_audio, loop=True, wait=False)
+            await self._p.sleep(ann.every_s)
+        self._announced.pop(w.call_id, None)
 
     async def _relax(self, w: WaitingCall, config: QueueConfig) -> None:
         """Look for agents again each time the call's minimum skill level relaxes."""

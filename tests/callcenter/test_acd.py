@@ -195,3 +195,121 @@ def test_profiles_check_skill_levels() -> None:
     with pytest.raises(ValueError, match="1-10"):
         AgentProfile(agent_id="x", skills={"QA": 11})
     assert AgentProfile(agent_id="x", skills={"QA": 1, "QB": 10}).switch_agent().groups == ("QA", "QB")
+
+
+# -- queue rules ---------------------------------------------------------------------------
+RULES_CFG = SwitchConfig(trunks=1, stations=5, routes=("IVR",), queues=("QA", "QB"),
+                         agents=tuple(a.switch_agent() for a in AGENTS))
+
+
+async def test_max_length_overflows_to_another_queue() -> None:
+    async with pycti.open(RULES_CFG) as p:
+        acd = Acd(p, (QueueConfig(name="QA", max_length=1, overflow_to="QB"), "QB"), AGENTS)
+        task = await _running(p, acd)
+        qb = p.monitor("QB")
+        await p.make_call("8003", "QA")
+        await ticks(p, 2)
+        await p.make_call("8004", "QA")  # QA is full
+        q = await next_event(qb, ev.Queued)
+        assert q.calling_device == "8004" and q.last_redirection_device == "QA"
+        assert [o[3:] for o in acd.overflowed] == [("maxLength", "QB")]
+        task.cancel()
+
+
+async def test_max_wait_overflows_and_no_target_clears() -> None:
+    async with pycti.open(RULES_CFG) as p:
+        acd = Acd(p, (QueueConfig(name="QA", max_wait_s=2.0),), AGENTS)
+        task = await _running(p, acd)
+        mon = p.monitor("8003")
+        await p.make_call("8003", "QA")
+        cleared = await next_event(mon, ev.ConnectionCleared)
+        assert cleared.time >= 2.0 and acd.overflowed[0][3:] == ("maxWait", None)
+        task.cancel()
+
+
+async def test_closed_queue_sends_callers_to_its_closed_destination() -> None:
+    import datetime as dt
+
+    from pycti.callcenter.queue_rules import OpeningHours
+
+    hours = OpeningHours(weekly={d: (("08:00", "18:00"),) for d in range(5)},
+                         holidays=frozenset({dt.date(2026, 12, 25)}))
+    assert hours.is_open(dt.datetime(2026, 12, 4, 9, 30)) and not hours.is_open(dt.datetime(2026, 12, 4, 18, 0))
+    assert not hours.is_open(dt.datetime(2026, 12, 5, 10, 0))  # Saturday
+    assert not hours.is_open(dt.datetime(2026, 12, 25, 10, 0))  # holiday
+    async with pycti.open(RULES_CFG) as p:
+        acd = Acd(p, (QueueConfig(name="QA", hours=hours, closed_to="QB"), "QB"), AGENTS,
+                  clock=lambda: dt.datetime(2026, 12, 25, 10, 0))
+        task = await _running(p, acd)
+        qb = p.monitor("QB")
+        await p.make_call("8003", "QA")
+        await next_event(qb, ev.Queued)
+        assert acd.overflowed[0][3:] == ("closed", "QB")
+        task.cancel()
+
+
+async def test_join_empty_false_turns_callers_away_while_nobody_is_logged_on() -> None:
+    async with pycti.open(RULES_CFG) as p:
+        acd = Acd(p, (QueueConfig(name="QA", join_empty=False, overflow_to="QB"), "QB"), AGENTS)
+        task = await _running(p, acd)
+        qb = p.monitor("QB")
+        await p.make_call("8003", "QA")
+        await next_event(qb, ev.Queued)
+        await p.set_agent_state("8001", Req.LOGGED_ON, agent_id="A1")  # not ready, but logged on
+        await ticks(p, 2)
+        await p.make_call("8004", "QA")
+        await ticks(p, 5)
+        assert [w.call_id for w in acd.queues["QA"].waiting] != [] and len(acd.overflowed) == 1
+        task.cancel()
+
+
+async def test_exit_key_pressed_by_a_real_caller_leaves_the_queue() -> None:
+    from pycti.drivers.sim_ops import Speech, Silence, dtmf_ops
+
+    from .test_ivr_acd import _ring
+
+    async with pycti.open(RULES_CFG) as p:
+        acd = Acd(p, (QueueConfig(name="QA", exit_keys={"9": "QB"}), "QB"), AGENTS)
+        task = await _running(p, acd)
+        ivr, qa, qb = p.monitor("IVR"), p.monitor("QA"), p.monitor("QB")
+        p.driver.board.script(0, [_ring("555"), Silence(ms=6000), *dtmf_ops("9"), Speech(ms=20_000)])
+        d = await next_event(ivr, ev.Delivered)
+        await p.answer_call(d.connection)
+        await p.single_step_transfer_call(d.connection, "QA")
+        await next_event(qa, ev.Queued)
+        q = await next_event(qb, ev.Queued)
+        assert q.calling_device == "555" and acd.overflowed[0][3:] == ("exitKey", "QB")
+        task.cancel()
+
+
+async def test_announced_position_never_goes_back_and_wait_is_estimated() -> None:
+    import numpy as np
+
+    from pycti.callcenter.queue_rules import Announcement, Announcements
+
+    heard: list[Announcement] = []
+
+    def render(a: Announcement) -> np.ndarray:
+        heard.append(a)
+        return np.zeros(800, np.int16)  # 100 ms
+
+    async with pycti.open(CFG) as p:
+        queue = QueueConfig(name="QA", announcements=Announcements(render=render, first_after_s=1.0, every_s=1.0),
+                            default_aht_s=120.0)
+        acd = Acd(p, (queue,), AGENTS)
+        task = await _running(p, acd)
+        await p.make_call("8003", "QA")
+        await ticks(p, 1)
+        await p.make_call("8004", "QA")
+        await ticks(p, 80)
+        second = acd.queues["QA"].waiting[1].call_id
+        await p.make_call("8005", "QA")
+        await ticks(p, 2)
+        acd.set_priority(acd.queues["QA"].waiting[2].call_id, 9)  # jumps ahead of both
+        await ticks(p, 150)
+        mine = [a.position for a in heard if a.call_id == second]
+        assert mine and mine[0] == 2 and all(x == 2 for x in mine)  # now 3rd, still told 2nd
+        assert acd.position(second) == 3
+        first_told = next(a for a in heard if a.call_id == second)
+        assert first_told.estimated_wait_s == 2 * 120.0  # nobody logged on: N counts as 1
+        task.cancel()

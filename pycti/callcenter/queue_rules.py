@@ -1,0 +1,152 @@
+"""A queue's rules: distribution, limits, overflow, opening hours, exit keys, announcements.
+
+:class:`QueueConfig` holds them; :class:`~pycti.callcenter.acd.Acd` applies them.  The rules,
+each checked when it can change:
+
+* **strategy**, **offer_timeout_s**, **min_skill_level** / **relax_skill**: see
+  :mod:`pycti.callcenter.acd` and :mod:`pycti.callcenter.strategies`;
+* **max_length**: a call arriving to a queue that already holds this many overflows;
+* **join_empty** = False: a call arriving while no agent is logged on to the queue overflows;
+  **leave_empty** = True: when the last agent logs off, the waiting calls overflow;
+* **max_wait_s**: a call that has waited this long overflows;
+* **overflow_calls_per_agent**: a call arriving while the waiting calls per *available* agent
+  (logged on and ready, or on an ACD call; not in not-ready or wrap-up) would exceed this
+  overflows;
+* **hours**: outside its :class:`OpeningHours` (and on its holidays) the queue is closed: an
+  arriving call goes to ``closed_to``;
+* **exit_keys**: a waiting caller who keys a digit listed here leaves for its device;
+* **announcements**: every ``every_s`` the caller hears its position (never larger than the
+  one announced before, even when a priority caller moves ahead) and the estimated wait.
+
+Overflow goes to ``overflow_to`` -- any device: another queue, an IVR route, a voicemail
+device -- by DeflectCall; with no ``overflow_to`` (or ``closed_to``) the caller is cleared.
+
+The **estimated wait** (:func:`estimate_wait_s`) is the classic queue-length estimator
+``EWT = position x AHT / N``: the caller's position, the queue's average handle time so far
+(talk time of its answered calls; ``default_aht_s`` until one is answered) and N the agents
+logged on to the queue (at least 1).  It assumes agents free up evenly, so it is unbiased
+when all N agents are busy on calls of this queue, and too long when agents have idle time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .strategies import Strategy
+
+__all__ = ["Announcement", "Announcements", "OpeningHours", "QueueConfig", "estimate_wait_s"]
+
+
+def _minutes(hhmm: str) -> int:
+    try:
+        h, m = hhmm.split(":")
+        value = int(h) * 60 + int(m)
+    except ValueError:
+        raise ValueError(f"opening hours: {hhmm!r} is not HH:MM") from None
+    if not 0 <= value <= 24 * 60:
+        raise ValueError(f"opening hours: {hhmm!r} is not a time of day")
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpeningHours:
+    """When a queue is open: per weekday (0 = Monday) a list of ``("HH:MM", "HH:MM")`` ranges,
+    end excluded, and holidays (dates on which it is closed all day)."""
+
+    weekly: Mapping[int, tuple[tuple[str, str], ...]]
+    holidays: frozenset[dt.date] = frozenset()
+
+    def __post_init__(self) -> None:
+        for day, ranges in self.weekly.items():
+            if day not in range(7):
+                raise ValueError(f"opening hours: weekday must be 0-6 (Monday-Sunday), got {day!r}")
+            for start, end in ranges:
+                if _minutes(start) >= _minutes(end):
+                    raise ValueError(f"opening hours: {start}-{end} on day {day} ends before it starts")
+
+    def is_open(self, at: dt.datetime) -> bool:
+        """Whether the queue is open at local time ``at``."""
+        if at.date() in self.holidays:
+            return False
+        minute = at.hour * 60 + at.minute
+        return any(_minutes(s) <= minute < _minutes(e) for s, e in self.weekly.get(at.weekday(), ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """What a waiting caller is told: ``position`` (1 = next) and the estimated wait."""
+
+    call_id: str
+    queue: str
+    position: int
+    estimated_wait_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Announcements:
+    """Periodic announcements: ``render`` turns an :class:`Announcement` into the audio to
+    play (int16 at 8 kHz; prompts joined, or speech synthesis), or None to skip it."""
+
+    render: Callable[[Announcement], np.ndarray | None]
+    first_after_s: float = 15.0
+    every_s: float = 30.0
+
+
+def estimate_wait_s(position: int, aht_s: float, agents: int) -> float:
+    """The estimated wait of the caller at ``position`` (see the module docstring)."""
+    return position * aht_s / max(1, agents)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueConfig:
+    """One queue's rules (see the module docstring)."""
+
+    name: str
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    offer_timeout_s: float = 15.0  #: ring-out: an offer unanswered this long comes back
+    min_skill_level: int = 1
+    #: (waited seconds, minimum level) steps: the minimum skill relaxes as the call waits
+    relax_skill: tuple[tuple[float, int], ...] = ()
+    hold_audio: np.ndarray | None = field(default=None, compare=False)
+    max_length: int | None = None
+    max_wait_s: float | None = None
+    overflow_calls_per_agent: float | None = None
+    join_empty: bool = True
+    leave_empty: bool = False
+    overflow_to: str | None = None
+    hours: OpeningHours | None = None
+    closed_to: str | None = None
+    exit_keys: Mapping[str, str] = field(default_factory=dict)
+    announcements: Announcements | None = field(default=None, compare=False)
+    default_aht_s: float = 180.0
+
+    def __post_init__(self) -> None:
+        if self.offer_timeout_s <= 0:
+            raise ValueError(f"queue {self.name}: offer_timeout_s must be > 0, got {self.offer_timeout_s!r}")
+        if self.max_length is not None and self.max_length < 1:
+            raise ValueError(f"queue {self.name}: max_length must be >= 1, got {self.max_length!r}")
+        if self.max_wait_s is not None and self.max_wait_s <= 0:
+            raise ValueError(f"queue {self.name}: max_wait_s must be > 0, got {self.max_wait_s!r}")
+        for key in self.exit_keys:
+            if len(key) != 1 or key not in "0123456789*#ABCD":
+                raise ValueError(f"queue {self.name}: exit key {key!r} is not one DTMF digit")
+
+    def min_level(self, waited_s: float) -> int:
+        """The minimum skill level for a call that has waited ``waited_s``."""
+        level = self.min_skill_level
+        for after_s, relaxed in sorted(self.relax_skill):
+            if waited_s >= after_s:
+                level = relaxed
+        return level
+
+    def with_hold_audio(self, audio: np.ndarray | None) -> QueueConfig:
+        """This config with ``audio`` as hold music when it has none."""
+        if self.hold_audio is not None or audio is None:
+            return self
+        import dataclasses
+
+        return dataclasses.replace(self, hold_audio=audio)
