@@ -38,6 +38,7 @@ from ..errors import CstaError, ErrorValue
 from ..monitor import EventStream
 from ..provider import MediaProvider
 from ..switch import events as ev
+from ..switch.agent_states import AgentState
 from ..switch.agents import AgentConfig
 from ..switch.ids import ConnectionID
 from .calllog import CallLog
@@ -477,9 +478,12 @@ class Acd:
             self._fail(f"offer {w.call_id} to {agent.profile.agent_id} at {station}", exc)
             if exc.error_value in _GONE:  # the caller has just hung up
                 self._left(w.call_id, self._p.now(), abandoned=True)
-            else:  # the station cannot take it now: this call goes to another agent
-                w.offered_to, agent.ready = None, True
+            else:  # the station cannot take it now: this call goes to another agent, and the
+                # agent's readiness is taken from the switch (its event may still be on the way)
+                w.offered_to = None
                 w.rang_out.add(agent.profile.agent_id)
+                entry = await self._p.get_agent_state(station)
+                agent.ready = entry.agent_state is AgentState.READY and entry.agent_id == agent.profile.agent_id
             return
         offer = ConnectionID(w.call_id, station)
         agent.offer = offer
