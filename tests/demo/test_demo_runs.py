@@ -19,9 +19,9 @@ from pycti.demo.scenario import DemoConfig
 
 #: Few agents, callers with 3 s of patience (they hang up 18 s into the queue), a fast arrival
 #: rate and coarse 200 ms switch ticks: agents often lift the handset in the very tick the
-#: switch hears the caller's busy tone, so an answer comes for a caller already gone.  Seed 3
-#: hits that race three times in 200 calls (virtual time, a few seconds of wall time).
-RACE = dict(calls=200, seed=3, trunks=8, agents=2, calls_per_min=40.0, patience_mean_s=0.1,
+#: switch hears the caller's busy tone, so an answer comes for a caller already gone.  Seed 2
+#: hits that race twice in 200 calls (virtual time, a few seconds of wall time).
+RACE = dict(calls=200, seed=2, trunks=8, agents=2, calls_per_min=40.0, patience_mean_s=0.1,
             talk_mean_s=5.0, wrap_up_s=0.2, tick_ms=200)
 
 
