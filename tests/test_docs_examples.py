@@ -1,4 +1,4 @@
-"""Every ```python block of docs/provider.md and docs/drivers.md runs as written.
+"""Every ```python block of the pages in DOCS runs as written.
 
 Each block is a complete program; it runs in its own interpreter (a fresh namespace, no state
 shared with the test process or with other blocks) with a wall-clock timeout, and passes when
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ("provider.md", "drivers.md")
+DOCS = ("provider.md", "drivers.md", "acd.md")
 TIMEOUT_S = 120
 
 _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
