@@ -16,6 +16,8 @@ COMMAND_MODULES = (
     "pycti.cli.demo",
     "pycti.cli.dsp_commands",
     "pycti.cli.bench_switch",
+    "pycti.cli.ivr",
+    "pycti.cli.serve",
 )
 
 

@@ -1,0 +1,138 @@
+"""``pycti serve``: runs the call center a center file describes until told to stop.
+
+The center is built from :class:`~pycti.center.config.CenterConfig`: a local switch over the
+drivers the file asks for, the IVR menus on route devices named after them, the queues with
+their ACD, the agents (logged on at start where the file gives ``station``) and a CDR store.
+It runs in real time until SIGINT or SIGTERM (or the ``stop`` event), then clears every call
+still up, lets the records of those calls reach the CDR database, ends the run there and
+exits.  Every CDR row holds calling and called number, the digit keyed in the IVR, the queue,
+the agent, the outcome and the times.
+
+Drivers: ``[sim]`` gives simulated analog trunks and stations.  The SIP sections are read and
+checked, but the SIP driver is not part of pycti yet: a file that needs it is refused with a
+message saying so, before anything starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..callcenter.acd import Acd
+from ..callcenter.calllog import CallLog
+from ..callcenter.cdr import CdrStore
+from ..callcenter.ivr import MenuConfig, MenuIvr
+from ..dsp.audiofile import read_audio
+from ..local.config import SwitchConfig
+from ..local.provider import LocalProvider
+from ..switch.agent_states import RequestedAgentState
+from .config import CenterConfig, CenterConfigError
+
+__all__ = ["ServeOutcome", "serve", "switch_config"]
+
+log = logging.getLogger(__name__)
+
+
+class ServeOutcome:
+    """What a serve run did: the run id in the CDR store, calls recorded, calls cleared at stop."""
+
+    def __init__(self) -> None:
+        self.run_id: int | None = None
+        self.records = 0
+        self.cleared_at_stop = 0
+        self.problems: list[str] = []
+
+
+def _device(destination: str) -> str:
+    return destination.partition(":")[2] or destination
+
+
+def switch_config(center: CenterConfig, *, realtime: bool = True) -> SwitchConfig:
+    """The local switch a center runs on (refuses what pycti cannot run yet)."""
+    if center.sip is not None or center.trunks or center.phones:
+        raise CenterConfigError(
+            f"{center.path.name}: [sip], [[trunks]] and [[phones]] need the SIP driver, which this "
+            "version of pycti does not have yet; use [sim] trunks and stations")
+    routes = tuple(m.name for m in center.ivr)
+    return SwitchConfig(
+        trunks=center.sim.trunks, stations=center.sim.stations, routes=routes,
+        queues=tuple(q.name for q in center.queues), default_route=routes[0] if routes else None,
+        country=center.country, realtime=realtime, dnis=dict(center.dnis), dial_plan=center.dial_plan,
+        agents=tuple(a.switch_agent() for a in center.agents), agent_rules=center.agent_rules,
+    )
+
+
+async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, realtime: bool = True,
+                on_ready: Callable[[LocalProvider], Awaitable[None]] | None = None,
+                outcome: ServeOutcome | None = None) -> ServeOutcome:
+    """Run ``center`` until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None)."""
+    out = outcome if outcome is not None else ServeOutcome()
+    switch = switch_config(center, realtime=realtime)
+    stop = stop if stop is not None else _signal_event()
+    store = CdrStore(center.cdr_path, run=f"pycti serve {center.path.name}")
+    out.run_id = store.run_id
+    status = "failed"
+    try:
+        async with LocalProvider(switch) as p:
+            trunks = [switch.trunk_device(i) for i in range(switch.trunks)]
+            calllog = CallLog(p, trunks, store)
+            ivrs = [
+                MenuIvr(p, MenuConfig(route=m.name, options={d: _device(t) for d, t in m.options.items()},
+                                      default=_device(m.default), digit_timeout_s=m.digit_timeout_s,
+                                      attempts=m.attempts), read_audio(m.prompt), calllog)
+                for m in center.ivr
+            ]
+            acd = Acd(p, center.queues, center.agents, calllog=calllog)
+            runners: list[CallLog | Acd | MenuIvr] = [calllog, acd, *ivrs]
+            tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(x.run()) for x in runners]
+            await asyncio.sleep(0)
+            for agent in center.agents:
+                station = center.agent_stations.get(agent.agent_id)
+                if station is not None:
+                    await p.set_agent_state(station, RequestedAgentState.LOGGED_ON, agent_id=agent.agent_id,
+                                            password=agent.password)
+                    await p.set_agent_state(station, RequestedAgentState.READY)
+            log.info("pycti serve: %s running (%d trunks, %d stations)", center.name, switch.trunks, switch.stations)
+            if on_ready is not None:
+                await on_ready(p)
+            waiter = asyncio.ensure_future(stop.wait())
+            await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for t in tasks:
+                if t.done() and not t.cancelled() and t.exception() is not None:
+                    raise t.exception()  # type: ignore[misc]
+            out.cleared_at_stop = await _clear_all(p)
+            await p.sleep(0.2)  # the clearings' events reach the call log, which writes the rows
+            out.problems = [*p.engine.errors, *acd.errors, *(e for i in ivrs for e in i.errors)]
+            out.records = calllog.finished
+            waiter.cancel()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        status = "stopped"
+        return out
+    finally:
+        store.end_run(status)
+        store.close()
+
+
+async def _clear_all(p: LocalProvider) -> int:
+    """Clear every call still up; returns how many."""
+    calls = list(p.engine.core.calls())
+    for call_id in calls:
+        try:
+            await p.clear_call(call_id)
+        except Exception as exc:  # a call that ended meanwhile
+            log.info("clearing %s at stop: %s", call_id, exc)
+    return len(calls)
+
+
+def _signal_event() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM."""
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, event.set)
+    return event

@@ -1,0 +1,105 @@
+"""Center files: the shipped example loads; every kind of mistake is named with its key and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pycti.callcenter.strategies import Strategy
+from pycti.center.config import CenterConfigError, load_center
+from pycti.center.run import switch_config
+from pycti.center.tomlpos import KeyLines
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "center" / "center.toml"
+
+
+def test_the_example_center_loads() -> None:
+    c = load_center(EXAMPLE)
+    assert [q.name for q in c.queues] == ["SALES", "SUPPORT"]
+    assert c.queues[1].strategy is Strategy.MOST_SKILLED and c.queues[0].overflow_to == "SUPPORT"
+    assert c.agents[0].skills == {"SALES": 7, "SUPPORT": 3} and c.agents[2].auto_answer
+    assert c.agent_stations == {"1001": "8001", "1002": "8002", "1003": "8003"}
+    assert c.agent_rules.default_wrap_up_ms == 5000 and c.agent_rules.max_ring_outs == 2
+    assert c.ivr[0].options == {"1": "queue:SALES", "2": "queue:SUPPORT"}
+    assert c.cdr_path == EXAMPLE.parent / "center.db"
+    switch = switch_config(c, realtime=False)
+    assert switch.routes == ("main",) and switch.queues == ("SALES", "SUPPORT") and switch.trunks == 4
+
+
+GOOD = (EXAMPLE.read_text(encoding="utf-8"))
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "prompts").mkdir(exist_ok=True)
+    (tmp_path / "prompts" / "main.wav").write_bytes((EXAMPLE.parent / "prompts" / "main.wav").read_bytes())
+    path = tmp_path / "center.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "needle"),
+    [
+        ("max_wait_s = 300", "max_wiat_s = 300", "queues[0].max_wiat_s", "max_wiat_s"),
+        ("max_wait_s = 300", 'max_wait_s = "ten"', "queues[0].max_wait_s", "max_wait_s"),
+        ('strategy = "mostSkilled"', 'strategy = "fastest"', "queues[1].strategy", "fastest"),
+        ('overflow_to = "SUPPORT"', 'overflow_to = "BILLING"', "queues[0].overflow_to", "BILLING"),
+        ("skills = { SALES = 4 }", "skills = { SALES = 11 }", "agents[1].skills.SALES", "SALES = 11"),
+        ("skills = { SUPPORT = 9 }", "skills = { RETURNS = 9 }", "agents[2].skills.RETURNS", "RETURNS"),
+        ('station = "8003"', 'station = "8009"', "agents[2].station", "8009"),
+        ('"2" = "queue:SUPPORT" }', '"2" = "queue:NOPE" }', "ivr.main.options.2", "NOPE"),
+        ('prompt = "prompts/main.wav"', 'prompt = "prompts/missing.wav"', "ivr.main.prompt", "missing.wav"),
+        ("trunks = 4", "trunks = -1", "sim.trunks", "trunks = -1"),
+        ('country = "CN"', 'country = "China"', "center.country", "China"),
+    ],
+)
+def test_a_wrong_value_names_its_key_and_line(tmp_path: Path, old: str, new: str, key: str, needle: str) -> None:
+    assert old in GOOD
+    text = GOOD.replace(old, new, 1)
+    with pytest.raises(CenterConfigError) as err:
+        load_center(_write(tmp_path, text))
+    message = str(err.value)
+    assert f"center.toml:{_line_of(text, needle)}:" in message and key in message, message
+
+
+def test_syntax_errors_carry_toml_line(tmp_path: Path) -> None:
+    with pytest.raises(CenterConfigError, match=r"not valid TOML.*line 3"):
+        load_center(_write(tmp_path, '[center]\nname = "x"\nbroken = \n'))
+
+
+def test_a_bad_prompt_file_is_found_at_load_not_at_call_time(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD)
+    (tmp_path / "prompts" / "main.wav").write_bytes(b"RIFF0000WAVEnot really")
+    with pytest.raises(CenterConfigError, match=r"ivr\.main\.prompt"):
+        load_center(path)
+
+
+def test_trunk_needs_registration_or_ip_auth(tmp_path: Path) -> None:
+    text = GOOD + '\n[[trunks]]\nname = "carrier"\nhost = "127.0.0.1"\n'
+    with pytest.raises(CenterConfigError, match=r"trunks\[0\]: a trunk needs register"):
+        load_center(_write(tmp_path, text))
+
+
+def test_sip_sections_are_checked_but_refused_by_serve_until_the_driver_exists(tmp_path: Path) -> None:
+    text = GOOD + '\n[sip]\nlisten = "127.0.0.1:5080"\ntransports = ["udp"]\n'
+    center = load_center(_write(tmp_path, text))
+    assert center.sip is not None and center.sip.listen_port == 5080
+    with pytest.raises(CenterConfigError, match="SIP driver"):
+        switch_config(center)
+    with pytest.raises(CenterConfigError, match=r"sip\.listen: must be HOST:PORT"):
+        load_center(_write(tmp_path, GOOD + '\n[sip]\nlisten = "nowhere"\n'))
+
+
+def test_key_lines_follow_tables_arrays_and_inline_tables() -> None:
+    text = '[a]\nx = 1\n[[q]]\nname = "one"\n[[q]]\nname = "two"\nskills = { S = 1, T = 2 }\n[a.b]\n"k.k" = 3\n'
+    lines = KeyLines(text)
+    assert lines.line(("a", "x")) == 2
+    assert lines.line(("q", 1, "name")) == 6
+    assert lines.line(("q", 1, "skills", "T")) == 7
+    assert lines.line(("a", "b", "k.k")) == 9
+    assert lines.line(("q", 1, "missing")) == 5  # the nearest ancestor: the table's header
