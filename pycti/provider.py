@@ -150,6 +150,12 @@ class Provider(abc.ABC):
         """DeflectCall: send an alerting or queued call on to ``new_destination``."""
 
     @abc.abstractmethod
+    async def deflect_call_to_all(self, connection: ConnectionID, new_destinations: Sequence[str]) -> None:
+        """pycti extension (ring-all): divert an alerting or queued call to several stations at
+        once; the first to answer gets it and the others stop ringing (ConnectionCleared,
+        cause distributed)."""
+
+    @abc.abstractmethod
     async def directed_pickup_call(self, picked_device: str, requesting_device: str) -> ConnectionID:
         """DirectedPickupCall: ``requesting_device`` takes the call alerting at ``picked_device``."""
 

@@ -101,7 +101,8 @@ class WaitingCall:
     seq: int
     caller: str | None
     priority: int = 0
-    offered_to: str | None = None
+    offered_to: str | None = None  #: set while an offer is out (the first agent offered)
+    offer_set: set[str] = field(default_factory=set)  #: every agent the call is offered to
     rang_out: set[str] = field(default_factory=set)
 
     def key(self) -> tuple[int, float, int]:
@@ -216,7 +217,7 @@ class Acd:
             if q.config.relax_skill:
                 self._spawn(f"skill relaxing for {w.call_id}", lambda: self._relax(w, q.config))
         returning = w.offered_to is not None
-        w.conn, w.queue, w.offered_to = e.queued_connection, name, None
+        w.conn, w.queue, w.offered_to, w.offer_set = e.queued_connection, name, None, set()
         if not returning:
             rule = self._arrival_rule(q)
             if rule is not None:
@@ -409,9 +410,10 @@ class Acd:
                 if view.answered_at_s is not None:
                     view.talk_s += e.time - view.answered_at_s
                     view.answered_at_s = None
-                if view.offer == e.dropped_connection:  # the caller hung up during the offer
+                if view.offer == e.dropped_connection:
                     view.offer = None
-                    self._left(e.dropped_connection.call_id, e.time, abandoned=True)
+                    if e.cause is not ev.EventCause.DISTRIBUTED:  # (another ring-all phone answered)
+                        self._left(e.dropped_connection.call_id, e.time, abandoned=True)  # the caller left
 
         await self._events(stream, handle)
 
@@ -420,7 +422,7 @@ class Acd:
         w = self._calls.get(call_id)
         if view.offer == e.established_connection:
             view.offer = None
-        if w is None or w.offered_to != view.profile.agent_id:
+        if w is None or view.profile.agent_id not in w.offer_set:
             return  # not an ACD call of ours
         view.answered, view.answered_at_s = view.answered + 1, e.time
         if w.caller is not None:
@@ -441,10 +443,10 @@ class Acd:
                                      view.talk_s, skill, view.profile.weight))
         return out
 
-    def _next_offer(self, now: float) -> tuple[_Queue, WaitingCall, AgentView] | None:
-        """The waiting call to offer now and its agent: across queues, the highest priority,
-        then the longest waiting call that has a candidate."""
-        best: tuple[tuple[int, float, int], _Queue, WaitingCall, AgentView] | None = None
+    def _next_offer(self, now: float) -> tuple[_Queue, WaitingCall, list[AgentView]] | None:
+        """The waiting call to offer now and its agents (one, or all for RING_ALL): across
+        queues, the highest priority, then the longest waiting call that has a candidate."""
+        best: tuple[tuple[int, float, int], _Queue, WaitingCall, list[AgentView]] | None = None
         for q in self.queues.values():
             for w in q.waiting:
                 if w.offered_to is not None:
@@ -454,53 +456,68 @@ class Acd:
                 cands = self._candidates(q, w, now)
                 if cands:
                     choice = Choice(self._rng, q.last_offered_order, self._last_agent.get(w.caller or ""))
-                    agent = self.agents[rank(q.config.strategy, cands, choice)[0].agent_id]
-                    best = (w.key(), q, w, agent)
+                    ranked = [self.agents[c.agent_id] for c in rank(q.config.strategy, cands, choice)]
+                    best = (w.key(), q, w, ranked if q.config.strategy is Strategy.RING_ALL else ranked[:1])
                     break
         return None if best is None else best[1:]
 
     async def dispatch(self) -> None:
         """Offer waiting calls to ready agents until no call has a candidate."""
         while (found := self._next_offer(self._p.now())) is not None:
-            q, w, agent = found
-            await self._offer(q, w, agent)
+            q, w, agents = found
+            await self._offer(q, w, agents)
 
-    async def _offer(self, q: _Queue, w: WaitingCall, agent: AgentView) -> None:
-        station = agent.station
-        assert station is not None
-        w.offered_to, agent.ready = agent.profile.agent_id, False
-        q.last_offered_order = agent.order
+    async def _offer(self, q: _Queue, w: WaitingCall, agents: list[AgentView]) -> None:
+        stations = tuple(a.station for a in agents if a.station is not None)
+        w.offered_to, w.offer_set = agents[0].profile.agent_id, {a.profile.agent_id for a in agents}
+        for a in agents:
+            a.ready = False
+        q.last_offered_order = agents[0].order
+        names = ", ".join(a.profile.agent_id for a in agents)
         try:
             if q.config.hold_audio is not None:
                 await self._p.stop_playing(w.conn)
-            await self._p.deflect_call(w.conn, station)
+            if q.config.strategy is Strategy.RING_ALL:
+                await self._p.deflect_call_to_all(w.conn, stations)
+            else:
+                await self._p.deflect_call(w.conn, stations[0])
         except CstaError as exc:
-            self._fail(f"offer {w.call_id} to {agent.profile.agent_id} at {station}", exc)
+            self._fail(f"offer {w.call_id} to {names} at {', '.join(stations)}", exc)
             if exc.error_value in _GONE:  # the caller has just hung up
                 self._left(w.call_id, self._p.now(), abandoned=True)
-            else:  # the station cannot take it now: this call goes to another agent, and the
-                # agent's readiness is taken from the switch (its event may still be on the way)
-                w.offered_to = None
-                w.rang_out.add(agent.profile.agent_id)
-                entry = await self._p.get_agent_state(station)
-                agent.ready = entry.agent_state is AgentState.READY and entry.agent_id == agent.profile.agent_id
+                return
+            # a station cannot take it now: the call goes to other agents, and the agents'
+            # readiness is taken from the switch (their events may still be on the way)
+            w.offered_to, w.offer_set = None, set()
+            for a in agents:
+                w.rang_out.add(a.profile.agent_id)
+                entry = await self._p.get_agent_state(a.station or "")
+                a.ready = entry.agent_state is AgentState.READY and entry.agent_id == a.profile.agent_id
             return
-        offer = ConnectionID(w.call_id, station)
-        agent.offer = offer
+        offers = []
+        for a in agents:
+            a.offer = ConnectionID(w.call_id, a.station or "")
+            offers.append((a, a.offer))
         if w in q.waiting:
             q.waiting.remove(w)
-        self._spawn(f"offer timer of {w.call_id}", lambda: self._offer_timer(q, w, agent, offer))
-        if agent.profile.auto_answer:
-            self._spawn(f"auto-answer {w.call_id}", lambda: self._p.answer_call(offer))
+        self._spawn(f"offer timer of {w.call_id}", lambda: self._offer_timer(q, w, offers))
+        for a, offer in offers:
+            if a.profile.auto_answer:
+                self._spawn(f"auto-answer {w.call_id}", lambda offer=offer: self._p.answer_call(offer))  # type: ignore[misc]
+                break  # with ring-all, the first headset agent takes it
 
-    async def _offer_timer(self, q: _Queue, w: WaitingCall, agent: AgentView, offer: ConnectionID) -> None:
+    async def _offer_timer(self, q: _Queue, w: WaitingCall, offers: list[tuple[AgentView, ConnectionID]]) -> None:
         await self._p.sleep(q.config.offer_timeout_s)
-        if agent.offer != offer or self._calls.get(w.call_id) is not w:
+        ringing = [(a, o) for a, o in offers if a.offer == o]
+        if not ringing or self._calls.get(w.call_id) is not w or w.offered_to is None:
             return  # answered, or the caller hung up
-        w.rang_out.add(agent.profile.agent_id)
-        agent.offer = None
+        for a, _ in ringing:
+            w.rang_out.add(a.profile.agent_id)
+            a.offer = None
         try:
-            await self._p.deflect_call(offer, q.config.name)  # back to its place in the queue
+            for _, offer in ringing[:-1]:  # ring-all: the other phones stop first
+                await self._p.clear_connection(offer)
+            await self._p.deflect_call(ringing[-1][1], q.config.name)  # back to its place in the queue
         except CstaError as exc:
             if exc.error_value not in _GONE:
                 raise

@@ -16,13 +16,16 @@ RANDOM                random               random                      --
 WEIGHTED_RANDOM       wrandom              --                          --
 MOST_SKILLED          --                   --                          EAD-MIA (expert agent)
 LAST_AGENT            --                   --                          (last agent routing)
+RING_ALL              ringall              ring-all                    (group ringing)
 ====================  ===================  ==========================  ==========================
 
 Ties are broken by the longest idle time, then by the agents' configured order, so every
 strategy is deterministic given its random generator.  ``LAST_AGENT`` offers the call to the
 agent who last served this caller when that agent is a candidate, and otherwise falls back to
-``LONGEST_IDLE``.  Ring-all and ring-progressively (several stations alerting for one call)
-need forked alerting in the switch and are not offered yet.
+``LONGEST_IDLE``.  ``RING_ALL`` offers the call to every candidate at once (the switch's
+forked alerting, :meth:`~pycti.provider.Provider.deflect_call_to_all`): the first to answer
+gets it and the other phones stop at once; its ranking is the longest-idle order.
+Ring-progressively (adding phones one by one while the first keep ringing) is not offered yet.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class Strategy(enum.Enum):
     WEIGHTED_RANDOM = "weightedRandom"
     MOST_SKILLED = "mostSkilled"
     LAST_AGENT = "lastAgent"
+    RING_ALL = "ringAll"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ _RANKERS: dict[Strategy, Callable[[Sequence[Candidate], Choice], list[Candidate]
     Strategy.WEIGHTED_RANDOM: _weighted_random,
     Strategy.MOST_SKILLED: _most_skilled,
     Strategy.LAST_AGENT: _last_agent,
+    Strategy.RING_ALL: _longest_idle,
 }
 
 

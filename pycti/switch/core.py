@@ -405,6 +405,12 @@ class SwitchCore(AgentServices):
         _xfer.deflect_call(self._m, call_to_be_diverted, new_destination, now)
         self._m.finish(now)
 
+    def deflect_call_to_all(self, call_to_be_diverted: ConnectionID, new_destinations: tuple[str, ...],
+                            now: float) -> None:
+        """See :func:`pycti.switch.core_transfer.deflect_call_to_all` (ring-all)."""
+        _xfer.deflect_call_to_all(self._m, call_to_be_diverted, tuple(new_destinations), now)
+        self._m.finish(now)
+
     def directed_pickup_call(
         self, call_to_be_picked_up: ConnectionID | str, requesting_device: str, now: float
     ) -> ConnectionID:

@@ -15,7 +15,9 @@ logged on:
 * Diverted of the offered connection (the ACD took it back, or it was forwarded), or its
   ConnectionCleared while the caller is still there (ring-no-answer): rung out;
 * ConnectionCleared of another party of a call offered to an agent, before the agent's own
-  connection: the caller hung up during the offer (abandoned);
+  connection: the caller hung up during the offer (abandoned); ConnectionCleared of the
+  offered connection with cause distributed: another station of a ring-all answered (the offer
+  is withdrawn, not rung out);
 * ConnectionCleared at the station, or a Transferred the station made, after which the
   station has no connection left: its call ended.
 """
@@ -28,6 +30,7 @@ from pycti.switch.agents import AgentConfig, AgentStateEntry, AgentTable, Trigge
 from pycti.switch.core_model import CallModel, DeviceKind
 from pycti.switch.events import (
     ConnectionCleared,
+    EventCause,
     CstaEvent,
     Delivered,
     Diverted,
@@ -65,7 +68,9 @@ def observe(table: AgentTable, m: CallModel, ev: CstaEvent) -> None:
             for station in table.offered_in_call(conn.call_id):
                 table.fact(station, Trigger.ABANDONED, ev.time)
         elif table.offered(conn.device_id) == conn:
-            table.fact(conn.device_id, Trigger.RING_OUT, ev.time, connection=conn)
+            # another station of a ring-all answered (cause distributed): not this agent's fault
+            trigger = Trigger.ABANDONED if ev.cause is EventCause.DISTRIBUTED else Trigger.RING_OUT
+            table.fact(conn.device_id, trigger, ev.time, connection=conn)
         else:
             _ended(table, m, conn.device_id, ev.time)
     elif isinstance(ev, Transferred):

@@ -162,6 +162,7 @@ class Call:
         "clearing",
         "conns",
         "final_devices",
+        "forked",
         "id",
         "last_redirection",
         "lost",
@@ -180,6 +181,8 @@ class Call:
         self.lost = False  # a connection left: a lone survivor is cleared
         self.merged = False  # joined into another call by transfer/conference
         self.pending_answer: str | None = None  # incoming trunk not yet taken off-hook
+        #: stations alerting together for this call (ring-all): the first to answer gets it
+        self.forked: set[str] = set()
         self.clear_cause = EventCause.NORMAL_CLEARING
         #: The audience of a whole-call clearing under way (delivery rule 4), else None.
         self.clearing: frozenset[str] | None = None
@@ -474,6 +477,17 @@ class CallModel:
             self.command(AnswerLine(device=call.pending_answer))
             call.pending_answer = None
 
+    def take_forked(self, conn: Connection, now: float) -> None:
+        """``conn`` answered a ring-all call: the other stations alerting for it are cleared
+        (cause distributed)."""
+        call = conn.call
+        if conn.device.id not in call.forked:
+            return
+        others = [c for d, c in call.conns.items() if d in call.forked and c is not conn and c.state is _S.ALERTING]
+        call.forked = set()
+        for other in others:
+            self.remove(other, Input.CLEAR_CONNECTION, now, EventCause.DISTRIBUTED)
+
     def establish(self, conn: Connection, now: float, cause: EventCause) -> None:
         """``conn`` has just been answered (it is connected): take an incoming trunk
         off-hook and report Established."""
@@ -488,6 +502,8 @@ class CallModel:
                 local_connection_info=_S.CONNECTED,
             )
         )
+        if call.forked:
+            self.take_forked(conn, now)
 
     def hold(self, conn: Connection, inp: Input, now: float, cause: EventCause) -> None:
         """Put ``conn`` on hold through ``inp`` (hold, alternate, consultation): Held."""
@@ -617,6 +633,10 @@ class CallModel:
         if call.lost and len(call.conns) == 1 and not call.merged:
             last = next(iter(call.conns.values()))
             self.remove(last, Input.CLEAR_CALL, now, call.clear_cause)
+        elif call.lost and call.forked and not call.merged and set(call.conns) <= call.forked:
+            # only ring-all stations are left: the caller has gone
+            for conn in list(call.conns.values()):
+                self.remove(conn, Input.CLEAR_CALL, now, call.clear_cause)
         if not call.conns:
             del self.calls[call.id]
             if not call.merged:

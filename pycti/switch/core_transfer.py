@@ -216,6 +216,32 @@ def deflect_call(m: CallModel, conn_id: ConnectionID, new_destination: str, now:
     m.deliver(call, dest, now, EventCause.REDIRECTED)
 
 
+def deflect_call_to_all(m: CallModel, conn_id: ConnectionID, destinations: tuple[str, ...], now: float) -> None:
+    """pycti extension (ring-all): divert an alerting or queued call to several stations at
+    once.  Events: Diverted (to the first), then a Delivered at each; the first station to
+    answer gets the call and the others are cleared (ConnectionCleared, cause distributed).
+    Every destination must be a reachable station, or nothing happens."""
+    conn = m.conn(conn_id)
+    m.check(conn, Input.DEFLECT_CALL)
+    m.require(
+        isinstance(destinations, tuple) and len(destinations) >= 1 and len(set(destinations)) == len(destinations),
+        ErrorValue.INVALID_DESTINATION,
+        f"ring-all needs distinct destinations, got {destinations!r}",
+    )
+    call = conn.call
+    dests = []
+    for d in destinations:
+        dest = m.resolve(d, ErrorValue.INVALID_DESTINATION, exclude=call)
+        m.require_reachable(dest)
+        m.require(dest.device is not None and dest.device.kind is DeviceKind.STATION,
+                  ErrorValue.INVALID_DESTINATION, f"ring-all rings stations; {d} is not one")
+        dests.append(dest)
+    _divert(m, conn, destinations[0], Input.DEFLECT_CALL, EventCause.REDIRECTED, now)
+    call.forked = set(destinations)
+    for dest in dests:
+        m.deliver(call, dest, now, EventCause.REDIRECTED)
+
+
 def _divert(m: CallModel, conn: Connection, to: str, inp: Input, cause: EventCause, now: float) -> None:
     """Take ``conn`` out of its call toward ``to`` (Diverted; the diverting device becomes the
     call's last redirection device)."""

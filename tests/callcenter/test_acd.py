@@ -313,3 +313,43 @@ async def test_announced_position_never_goes_back_and_wait_is_estimated() -> Non
         first_told = next(a for a in heard if a.call_id == second)
         assert first_told.estimated_wait_s == 2 * 120.0  # nobody logged on: N counts as 1
         task.cancel()
+
+
+async def test_ring_all_rings_every_ready_agent_and_the_first_answer_wins() -> None:
+    async with pycti.open(CFG) as p:
+        acd = Acd(p, (QueueConfig(name="QA", strategy=Strategy.RING_ALL, offer_timeout_s=2.0),), AGENTS)
+        task = await _running(p, acd)
+        mon1, mon2 = p.monitor("8001"), p.monitor("8002")
+        await _ready(p, "8001", "A1")
+        await _ready(p, "8002", "A2")
+        await p.make_call("8003", "QA")
+        d1 = await next_event(mon1, ev.Delivered)
+        d2 = await next_event(mon2, ev.Delivered)
+        assert d1.connection.call_id == d2.connection.call_id
+        await p.answer_call(d2.connection)
+        gone = await next_event(mon1, ev.ConnectionCleared)
+        assert gone.cause is ev.EventCause.DISTRIBUTED
+        await ticks(p, 5)
+        assert acd.agents["A2"].answered == 1 and acd.agents["A1"].answered == 0
+        assert (await p.get_agent_state("8001")).reason is None  # not counted as a ring-out
+        assert acd.agents["A1"].ready and not acd.abandoned
+        task.cancel()
+
+
+async def test_ring_all_unanswered_comes_back_to_the_queue() -> None:
+    rules = SwitchConfig(trunks=0, stations=5, routes=(), queues=("QA",),
+                         agents=tuple(a.switch_agent() for a in AGENTS))
+    async with pycti.open(rules) as p:
+        acd = Acd(p, (QueueConfig(name="QA", strategy=Strategy.RING_ALL, offer_timeout_s=1.0),), AGENTS)
+        task = await _running(p, acd)
+        qa = p.monitor("QA")
+        await _ready(p, "8001", "A1")
+        await _ready(p, "8002", "A2")
+        await p.make_call("8003", "QA")
+        await next_event(qa, ev.Queued)
+        back = await next_event(qa, ev.Queued)  # rung out at both: queued again
+        assert back.time >= 1.0
+        await ticks(p, 3)
+        (w,) = acd.queues["QA"].waiting
+        assert w.rang_out == {"A1", "A2"} and w.offered_to is None
+        task.cancel()

@@ -252,3 +252,49 @@ def test_the_table_refuses_no_request_it_should_take() -> None:
             assert allowed == {Trigger.LOG_ON}
         else:
             assert {Trigger.LOG_OFF, Trigger.READY, Trigger.NOT_READY} <= allowed
+
+
+# -- ring-all (forked alerting) ---------------------------------------------------------------
+def test_ring_all_first_answer_wins_and_the_others_stop_at_once() -> None:
+    c = Center(AgentRules(max_ring_outs=1))
+    c.log_on("S1", "A1", "1234")
+    c.log_on("S2", "A2")
+    queued = c.queue_call()
+    c.core.take_events()
+    c.core.deflect_call_to_all(queued, ("S1", "S2"), c.at(1.0))
+    events = c.core.take_events()
+    assert {e.alerting_device for e in events if isinstance(e, ev.Delivered)} == {"S1", "S2"}
+    assert c.phase("S1") is AgentPhase.OFFERED and c.phase("S2") is AgentPhase.OFFERED
+    c.core.answer_call(ConnectionID(queued.call_id, "S2"), c.at(2.0))
+    events = c.core.take_events()
+    cleared = [e for e in events if isinstance(e, ev.ConnectionCleared)]
+    assert [(e.dropped_connection.device_id, e.cause) for e in cleared] == [("S1", ev.EventCause.DISTRIBUTED)]
+    assert c.phase("S2") is AgentPhase.ON_CALL
+    assert c.phase("S1") is AgentPhase.READY  # withdrawn, not a ring-out (max_ring_outs=1)
+    snap = {d for d, _, _ in c.core.snapshot_call(queued.call_id)}
+    assert snap == {"T1", "S2"}
+
+
+def test_ring_all_caller_hanging_up_stops_every_phone() -> None:
+    c = Center()
+    c.log_on("S1", "A1", "1234")
+    c.log_on("S2", "A2")
+    queued = c.queue_call()
+    c.core.deflect_call_to_all(queued, ("S1", "S2"), c.at(1.0))
+    c.core.far_end_released("T1", c.at(2.0))
+    assert not c.core.calls()
+    assert c.phase("S1") is AgentPhase.READY and c.phase("S2") is AgentPhase.READY
+
+
+def test_ring_all_refuses_a_busy_or_non_station_destination_without_change() -> None:
+    c = Center()
+    queued = c.queue_call()
+    c.core.make_call("S2", "S1", c.at(1.0))  # S2 busy, S1 ringing
+    before = (c.core.snapshot_call(queued.call_id), c.core.take_events())
+    with pytest.raises(CstaError):
+        c.core.deflect_call_to_all(queued, ("S1",), c.at(2.0))
+    with pytest.raises(CstaError):
+        c.core.deflect_call_to_all(queued, ("Q2",), c.at(2.0))
+    with pytest.raises(CstaError):
+        c.core.deflect_call_to_all(queued, (), c.at(2.0))
+    assert c.core.snapshot_call(queued.call_id) == before[0] and not c.core.take_events()
