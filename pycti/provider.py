@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .media.taps import FrameTap
 from .monitor import EventStream
 from .switch.agent_states import PendingAgentState, RequestedAgentState
 from .switch.agents import AgentStateEntry
@@ -53,6 +54,15 @@ class PlayOutcome(enum.Enum):
     COMPLETED = "completed"  #: every sample was played
     STOPPED = "stopped"  #: stop_playing, or a later play replaced it
     CALL_CLEARED = "call_cleared"  #: the parties left the call mid-prompt
+
+
+class TapOutcome(enum.Enum):
+    """How :meth:`MediaProvider.run_tap` ended."""
+
+    DONE = "done"  #: the tap said it was done
+    FAILED = "failed"  #: the tap raised (the error is logged; the call goes on)
+    CALL_CLEARED = "callCleared"  #: the call ended first
+    DETACHED = "detached"  #: taken off (provider closing)
 
 
 class Recording(abc.ABC):
@@ -205,6 +215,13 @@ class MediaProvider(Provider):
         played and return how it ended (:class:`PlayOutcome`); without ``wait`` return None at
         once.  ``loop`` repeats it until :meth:`stop_playing` (and never waits).  Audio must be a
         1-D int16 array (or a file path); anything else is a ValueError before anything plays."""
+
+    @abc.abstractmethod
+    async def run_tap(self, connection: ConnectionID, tap: FrameTap) -> TapOutcome:
+        """Let ``tap`` talk with the other party of ``connection``'s call, frame by frame in
+        lock-step (it hears that party and replaces what that party hears: a fax terminal, a
+        modem), until it is done, fails or the call ends.  The call must have exactly one
+        other party with audio."""
 
     @abc.abstractmethod
     async def stop_playing(self, connection: ConnectionID) -> None:

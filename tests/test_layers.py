@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "media": {"errors", "dsp"},
     "drivers": {"errors", "dsp", "clock"},
     "monitor": {"errors"},
-    "provider": {"errors", "monitor", "switch"},
+    "provider": {"errors", "monitor", "switch", "media"},  # media: the FrameTap protocol
     "local": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor"},
     # the call-center layer uses only the Provider API (and dsp's pure helpers, e.g. checking
     # a prompt file when a flow loads)

@@ -29,7 +29,8 @@ from ..drivers.base import CallerIdentity, Driver
 from ..errors import CstaError, ErrorValue, PyctiError
 from ..media.recorder import Recorder, RecordingFailed
 from ..monitor import EventStream
-from ..provider import CallSnapshotEntry, DeviceSnapshotEntry, MediaProvider, PlayOutcome, Recording
+from ..media.taps import FrameTap, TapDone, TapHandle
+from ..provider import CallSnapshotEntry, DeviceSnapshotEntry, MediaProvider, PlayOutcome, Recording, TapOutcome
 from ..switch.agent_states import PendingAgentState, RequestedAgentState
 from ..switch.agents import AgentStateEntry
 from ..switch.events import CallCleared
@@ -99,6 +100,7 @@ class LocalProvider(MediaProvider):
         self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._plays: dict[int, tuple[asyncio.Future[PlayOutcome], str]] = {}
+        self._taps: dict[int, tuple[asyncio.Future[TapOutcome], str, TapHandle]] = {}
         self._recordings: dict[str, list[CallRecording]] = {}
         self._notices: set[EventStream[Notice]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -152,6 +154,10 @@ class LocalProvider(MediaProvider):
             if not play_fut.done():
                 play_fut.set_exception(closed)
         self._plays.clear()
+        for tap_fut, _, _ in self._taps.values():
+            if not tap_fut.done():
+                tap_fut.set_result(TapOutcome.DETACHED)
+        self._taps.clear()
         for d in self.drivers:
             try:
                 await d.__aexit__(None, None, None)
@@ -209,6 +215,9 @@ class LocalProvider(MediaProvider):
             for play_fut, _ in self._plays.values():
                 if not play_fut.done():
                     play_fut.set_exception(err)
+            for tap_fut, _, _ in self._taps.values():
+                if not tap_fut.done():
+                    tap_fut.set_exception(err)
 
     def add_tick_listener(self, fn: Callable[[float], None]) -> None:
         """Call ``fn(now)`` after every tick (simulation harnesses use this).  A listener that
@@ -242,6 +251,9 @@ class LocalProvider(MediaProvider):
         eng = self.engine
         if eng.media_events:
             for ev in eng.media_events:
+                if isinstance(ev, TapDone):
+                    self._tap_done(ev)
+                    continue
                 entry = self._plays.pop(getattr(ev, "handle_id", -1), None)
                 if entry is not None and not entry[0].done():
                     reason = getattr(ev, "reason", "completed")
@@ -277,8 +289,23 @@ class LocalProvider(MediaProvider):
                     else:
                         s.put(ev)
 
+    def _tap_done(self, ev: TapDone) -> None:
+        entry = self._taps.pop(ev.handle_id, None)
+        if ev.error is not None:
+            self.engine.notices.append(Notice(time=self.engine.now, kind="tap_failed",
+                                              text=f"tap on channel {ev.channel} failed: {ev.error}"))
+        if entry is not None and not entry[0].done():
+            entry[0].set_result(TapOutcome.FAILED if ev.reason == "failed" else
+                                TapOutcome.DONE if ev.reason == "done" else TapOutcome.DETACHED)
+
     def _call_ended(self, call_id: str) -> None:
-        """A call cleared: stop its recordings and end its waiting prompts."""
+        """A call cleared: stop its recordings, taps and waiting prompts."""
+        for handle_id, (tap_fut, cid, handle) in list(self._taps.items()):
+            if cid == call_id:
+                del self._taps[handle_id]
+                self.engine.media.detach_tap(handle)
+                if not tap_fut.done():
+                    tap_fut.set_result(TapOutcome.CALL_CLEARED)
         for rec in self._recordings.pop(call_id, []):
             self.engine.media.stop_recording(rec.recorder)
         for handle_id, (fut, cid) in list(self._plays.items()):
@@ -435,6 +462,21 @@ class LocalProvider(MediaProvider):
             if outcome in outcomes:
                 return outcome
         return PlayOutcome.COMPLETED
+
+    async def run_tap(self, connection: ConnectionID, tap: FrameTap) -> TapOutcome:
+        self._check_open()
+        conn = self._connection(connection, "run_tap")
+        channels = self.engine.call_channels(conn.call_id, exclude=conn.device_id)
+        if len(channels) != 1:
+            raise CstaError(ErrorValue.INVALID_CONNECTION_STATE,
+                            f"{conn}: a tap needs exactly one other party with audio, the call has {len(channels)}")
+        try:
+            handle = self.engine.media.attach_tap(channels[0], tap)
+        except (TypeError, ValueError) as exc:
+            raise CstaError(ErrorValue.INVALID_PARAMETER_VALUE, f"run_tap({conn}): {exc}") from None
+        fut: asyncio.Future[TapOutcome] = asyncio.get_running_loop().create_future()
+        self._taps[handle.handle_id] = (fut, conn.call_id, handle)
+        return await fut
 
     async def stop_playing(self, connection: ConnectionID) -> None:
         self._check_open()

@@ -32,6 +32,7 @@ from pycti.errors import AudioFormatError
 from pycti.media.mixer import Router
 from pycti.media.players import PlayDone, PlayerBank, PlayHandle
 from pycti.media.recorder import Recorder, RecorderBank, RecordingFailed
+from pycti.media.taps import FrameTap, TapBank, TapHandle
 
 __all__ = [
     "FRAME_SAMPLES",
@@ -122,6 +123,7 @@ class MediaPlane:
         self._players = PlayerBank(self.channels, self.frame_samples)
         self._recorders = RecorderBank(self.channels, self.frame_samples, fs_hz=self.fs_hz, flush_ticks=int(flush_ticks))
         self._detectors: dict[str, _DetectorSlot] = {}
+        self._taps = TapBank(self.channels, self.frame_samples)
         self._sample = 0
 
     # -- state -------------------------------------------------------------------------------
@@ -273,6 +275,16 @@ class MediaPlane:
             events.extend(found)
         return events
 
+    # -- taps ----------------------------------------------------------------------------------
+    def attach_tap(self, channel: int, tap: FrameTap) -> TapHandle:
+        """Let ``tap`` talk on ``channel`` from the next tick on (see :mod:`pycti.media.taps`):
+        it hears the channel's inbound frames and its frames replace what the channel sends."""
+        return self._taps.attach(self._check_channel(channel), tap)
+
+    def detach_tap(self, handle: TapHandle) -> bool:
+        """Take a tap off its channel (``TapDone`` reason ``"detached"`` at the next tick)."""
+        return self._taps.detach(handle, self._sample)
+
     # -- the tick ----------------------------------------------------------------------------
     def tick(self, inbound: np.ndarray) -> TickResult:
         """Process one frame of every channel; return the outbound frames and the events."""
@@ -284,6 +296,8 @@ class MediaPlane:
         out = self._router.route(frame)
         events = self._run_detectors(frame, start)
         events.extend(self._players.mix(out, start))
+        if not self._taps.idle():
+            events.extend(self._taps.apply(frame, out, start))
         events.extend(self._recorders.capture(frame))
         self._sample = start + self.frame_samples
         return TickResult(outbound=out, events=events, start_sample=start)
@@ -299,6 +313,7 @@ class MediaPlane:
                 events.extend(_remap(ev, slot.channels, slot.offset_samples) for ev in flush())
         self._players.stop(reason="stopped", at_sample=self._sample)
         events.extend(self._players.drain_events())
+        events.extend(self._taps.close(self._sample))
         self._recorders.close_all()
         return events
 
