@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from ..callcenter.acd import Acd, AgentProfile
 from ..callcenter.calllog import CallLog
 from ..callcenter.cdr import CallRecord, CdrStore
-from ..callcenter.ivr import MenuConfig, MenuIvr
+from ..callcenter.flow import load_flow
+from ..callcenter.flow_runner import FlowRunner
 from ..callcenter.stats import Report, summarize
 from ..local.config import SwitchConfig
 from ..switch.agent_states import RequestedAgentState
@@ -30,6 +32,8 @@ from .scenario import CallerPlan, DemoConfig, plan_callers
 __all__ = ["run_demo", "DemoOutcome", "QUEUES"]
 
 QUEUES = ("Q-SALES", "Q-SUPPORT")
+#: The demo's IVR flow (menu 1 -> Q-SALES, 2 -> Q-SUPPORT, otherwise Q-SUPPORT).
+DEMO_FLOW = Path(__file__).with_name("flow.toml")
 
 
 @dataclass(slots=True)
@@ -136,8 +140,8 @@ async def _simulate(cfg: DemoConfig, store: CdrStore, bar: ProgressBar,
             calllog.add_blocked(p.now(), plan.number)
 
         callers = Callers(p, cfg, plans, blocked)
-        ivr = MenuIvr(p, MenuConfig(route="IVR", options={"1": QUEUES[0], "2": QUEUES[1]},
-                                    default=QUEUES[1]), synthetic_prompt(seed=cfg.seed), calllog)
+        flow = load_flow(DEMO_FLOW, prompts={"menu": synthetic_prompt(seed=cfg.seed)})
+        ivr = FlowRunner(p, {"IVR": flow}, calllog=calllog)
         acd = Acd(p, QUEUES, profiles, calllog=calllog, hold_audio=hold_music(seed=cfg.seed), seed=cfg.seed)
         agents = Agents(p, [switch.station_device(i) for i in range(len(profiles))], callers, cfg.seed)
         tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(x.run()) for x in (calllog, ivr, acd, agents)]
@@ -153,7 +157,7 @@ async def _simulate(cfg: DemoConfig, store: CdrStore, bar: ProgressBar,
                     raise t.exception()  # type: ignore[misc]
         finally:
             out.nudges_skipped = callers.nudges_skipped
-            out.problems[:] = [*p.engine.errors, *ivr.errors, *acd.errors, *agents.problems]
+            out.problems[:] = [*p.engine.errors, *map(str, ivr.failures), *acd.errors, *agents.problems]
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
