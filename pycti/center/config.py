@@ -56,7 +56,10 @@ line (``center.toml:34: queues[2].max_wait_s: must be a number > 0, got 'ten'``)
     "4000" = "queue:SALES"
     default = "ivr:main"
 
-    [ivr.main]                  # a menu IVR: prompt, digit -> destination
+    [ivr.main]                  # an IVR route: a flow file (pycti.callcenter.flow) ...
+    flow = "flows/main.toml"
+
+    [ivr.simple]                # ... or a one-menu IVR: prompt, digit -> destination
     prompt = "prompts/main.wav" # 8 kHz mono 16-bit WAV, checked when the file loads
     options = { "1" = "queue:SALES", "2" = "queue:SUPPORT" }
     default = "queue:SUPPORT"
@@ -78,6 +81,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..callcenter.acd import AgentProfile
+from ..callcenter.flow import Flow, FlowError, load_flow
 from ..callcenter.queue_rules import QueueConfig
 from ..callcenter.strategies import Strategy
 from ..dsp.audiofile import read_audio
@@ -88,7 +92,7 @@ from .tomlpos import KeyLines
 from .tomlpos import Path as KeyPath
 
 __all__ = [
-    "CenterConfig", "CenterConfigError", "IvrMenu", "PhoneConfig", "SimConfig", "SipConfig",
+    "CenterConfig", "CenterConfigError", "IvrFlow", "IvrMenu", "PhoneConfig", "SimConfig", "SipConfig",
     "TrunkConfig", "load_center",
 ]
 
@@ -146,6 +150,14 @@ class IvrMenu:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IvrFlow:
+    """An IVR route that runs a declarative flow file (:mod:`pycti.callcenter.flow`)."""
+
+    name: str
+    flow: Flow
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CenterConfig:
     """A whole center (see the module docstring)."""
 
@@ -163,7 +175,7 @@ class CenterConfig:
     dial_plan: DialPlan | None = None
     #: incoming called numbers (DNIS) -> the device they go to, from the dial plan's exact keys
     dnis: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    ivr: tuple[IvrMenu, ...] = ()
+    ivr: tuple[IvrMenu | IvrFlow, ...] = ()
     #: agent id -> the station it is logged on at when the center starts (``station`` key)
     agent_stations: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
@@ -389,8 +401,15 @@ def _target(r: _Reader, data: Mapping[str, Any], at: KeyPath, key: str) -> str |
     return name if kind in ("queue", "station", "ivr", "route") and name else value
 
 
-def _menu(r: _Reader, name: str, data: Any, base: Path) -> IvrMenu:
+def _menu(r: _Reader, name: str, data: Any, base: Path) -> IvrMenu | IvrFlow:
     at: KeyPath = ("ivr", name)
+    if isinstance(data, Mapping) and "flow" in data:
+        f = r.table(data, at, {"flow"})
+        path = base / r.need(f, at, "flow", str, "the path of a flow file")
+        try:
+            return IvrFlow(name=name, flow=load_flow(path))
+        except FlowError as exc:
+            raise r.fail((*at, "flow"), f"flow file {path}:\n{exc}") from None
     m = r.table(data, at, {"prompt", "options", "default", "digit_timeout_s", "attempts"})
     options = r.need(m, at, "options", dict, "a table of digit = destination")
     for digit, dest in options.items():
@@ -429,6 +448,8 @@ def _check_references(r: _Reader, c: CenterConfig, top: Mapping[str, Any]) -> No
         if device not in known:
             raise r.fail(("dialplan", number), f"{device!r} is no queue, IVR or phone of this file")
     for m in c.ivr:
+        if isinstance(m, IvrFlow):
+            continue  # a flow file names its own destinations, checked when it loaded
         for digit, dest in [*m.options.items(), ("default", m.default)]:
             kind, _, name = dest.partition(":")
             pool = {"queue": queues, "ivr": menus, "station": stations}.get(kind)

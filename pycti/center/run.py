@@ -29,7 +29,8 @@ from ..dsp.audiofile import read_audio
 from ..local.config import SwitchConfig
 from ..local.provider import LocalProvider
 from ..switch.agent_states import RequestedAgentState
-from .config import CenterConfig, CenterConfigError
+from ..callcenter.flow_runner import FlowRunner
+from .config import CenterConfig, CenterConfigError, IvrFlow, IvrMenu
 
 __all__ = ["ServeOutcome", "serve", "switch_config"]
 
@@ -83,10 +84,14 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
                 MenuIvr(p, MenuConfig(route=m.name, options={d: _device(t) for d, t in m.options.items()},
                                       default=_device(m.default), digit_timeout_s=m.digit_timeout_s,
                                       attempts=m.attempts), read_audio(m.prompt), calllog)
-                for m in center.ivr
+                for m in center.ivr if isinstance(m, IvrMenu)
             ]
+            flows = {m.name: m.flow for m in center.ivr if isinstance(m, IvrFlow)}
+            flow_runner = FlowRunner(p, flows, calllog=calllog) if flows else None
             acd = Acd(p, center.queues, center.agents, calllog=calllog)
-            runners: list[CallLog | Acd | MenuIvr] = [calllog, acd, *ivrs]
+            runners: list[CallLog | Acd | MenuIvr | FlowRunner] = [calllog, acd, *ivrs]
+            if flow_runner is not None:
+                runners.append(flow_runner)
             tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(x.run()) for x in runners]
             await asyncio.sleep(0)
             for agent in center.agents:
@@ -105,7 +110,8 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
                     raise t.exception()  # type: ignore[misc]
             out.cleared_at_stop = await _clear_all(p)
             await p.sleep(0.2)  # the clearings' events reach the call log, which writes the rows
-            out.problems = [*p.engine.errors, *acd.errors, *(e for i in ivrs for e in i.errors)]
+            out.problems = [*p.engine.errors, *acd.errors, *(e for i in ivrs for e in i.errors),
+                            *(str(f) for f in (flow_runner.failures if flow_runner is not None else ()))]
             out.records = calllog.finished
             waiter.cancel()
             for t in tasks:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pycti.callcenter.strategies import Strategy
-from pycti.center.config import CenterConfigError, load_center
+from pycti.center.config import CenterConfigError, IvrFlow, IvrMenu, load_center
 from pycti.center.run import switch_config
 from pycti.center.tomlpos import KeyLines
 
@@ -21,18 +21,21 @@ def test_the_example_center_loads() -> None:
     assert c.agents[0].skills == {"SALES": 7, "SUPPORT": 3} and c.agents[2].auto_answer
     assert c.agent_stations == {"1001": "8001", "1002": "8002", "1003": "8003"}
     assert c.agent_rules.default_wrap_up_ms == 5000 and c.agent_rules.max_ring_outs == 2
-    assert c.ivr[0].options == {"1": "queue:SALES", "2": "queue:SUPPORT"}
+    flow, menu = c.ivr
+    assert isinstance(flow, IvrFlow) and flow.name == "main" and isinstance(menu, IvrMenu)
+    assert menu.options == {"1": "queue:SALES", "2": "queue:SUPPORT"} and c.dnis["4999"] == "quick"
     assert c.cdr_path == EXAMPLE.parent / "center.db"
     switch = switch_config(c, realtime=False)
-    assert switch.routes == ("main",) and switch.queues == ("SALES", "SUPPORT") and switch.trunks == 4
+    assert switch.routes == ("main", "quick") and switch.queues == ("SALES", "SUPPORT") and switch.trunks == 4
 
 
 GOOD = (EXAMPLE.read_text(encoding="utf-8"))
 
 
 def _write(tmp_path: Path, text: str) -> Path:
-    (tmp_path / "prompts").mkdir(exist_ok=True)
-    (tmp_path / "prompts" / "main.wav").write_bytes((EXAMPLE.parent / "prompts" / "main.wav").read_bytes())
+    for folder, name in (("prompts", "main.wav"), ("flows", "main.toml")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_bytes((EXAMPLE.parent / folder / name).read_bytes())
     path = tmp_path / "center.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -52,8 +55,8 @@ def _line_of(text: str, needle: str) -> int:
         ("skills = { SALES = 4 }", "skills = { SALES = 11 }", "agents[1].skills.SALES", "SALES = 11"),
         ("skills = { SUPPORT = 9 }", "skills = { RETURNS = 9 }", "agents[2].skills.RETURNS", "RETURNS"),
         ('station = "8003"', 'station = "8009"', "agents[2].station", "8009"),
-        ('"2" = "queue:SUPPORT" }', '"2" = "queue:NOPE" }', "ivr.main.options.2", "NOPE"),
-        ('prompt = "prompts/main.wav"', 'prompt = "prompts/missing.wav"', "ivr.main.prompt", "missing.wav"),
+        ('"2" = "queue:SUPPORT" }', '"2" = "queue:NOPE" }', "ivr.quick.options.2", "NOPE"),
+        ('prompt = "prompts/main.wav"', 'prompt = "prompts/missing.wav"', "ivr.quick.prompt", "missing.wav"),
         ("trunks = 4", "trunks = -1", "sim.trunks", "trunks = -1"),
         ('country = "CN"', 'country = "China"', "center.country", "China"),
     ],
@@ -75,8 +78,17 @@ def test_syntax_errors_carry_toml_line(tmp_path: Path) -> None:
 def test_a_bad_prompt_file_is_found_at_load_not_at_call_time(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD)
     (tmp_path / "prompts" / "main.wav").write_bytes(b"RIFF0000WAVEnot really")
-    with pytest.raises(CenterConfigError, match=r"ivr\.main\.prompt"):
+    with pytest.raises(CenterConfigError, match=r"ivr\.(main\.flow|quick\.prompt)"):
         load_center(path)
+
+
+def test_a_broken_flow_file_is_named_with_its_own_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD)
+    flow = tmp_path / "flows" / "main.toml"
+    flow.write_text(flow.read_text().replace('queue = "SALES"', 'queue = "SALES"\nfoo = 1'))
+    with pytest.raises(CenterConfigError) as err:
+        load_center(path)
+    assert "ivr.main.flow" in str(err.value) and "main.toml:" in str(err.value) and "foo" in str(err.value)
 
 
 def test_trunk_needs_registration_or_ip_auth(tmp_path: Path) -> None:
