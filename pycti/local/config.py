@@ -42,6 +42,9 @@ class SwitchConfig:
     dial_plan: DialPlan | None = None
     timers: TimerConfig = field(default_factory=TimerConfig)  #: first/inter-digit, ring-no-answer
     no_answer_forward: str | None = None  #: where a station call goes after ring_no_answer_ms
+    #: listen for fax and modem tones (CNG, CED, ANSam) on the ports without a DSP: a
+    #: ToneDetected event on the call (costs a tone detector per port)
+    detect_fax_tones: bool = False
     #: ACD agents the switch knows (they log on at any station with SetAgentState)
     agents: tuple[AgentConfig, ...] = ()
     agent_rules: AgentRules = field(default_factory=AgentRules)  #: wrap-up and ring-out rules

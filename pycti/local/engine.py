@@ -27,7 +27,9 @@ from threadpoolctl import threadpool_limits
 from ..drivers import base as drv
 from ..drivers.analog import DetectorFailed as AdapterDetectorFailed
 from ..drivers.base import Driver, MediaDirection, PortInfo, PortKind, ReleaseCause
+from ..dsp._base import ToneEvent
 from ..dsp.dtmf import DtmfDetector
+from ..dsp.fax_tones import FAX_TONE_NAMES, FaxToneDetector
 from ..dsp.progress import progress_tone
 from ..errors import CstaError, ErrorValue
 from ..media.plane import DetectorFailed, MediaPlane
@@ -117,6 +119,10 @@ class SwitchEngine:
         self._dtmf_channels = [ch for ch, s in enumerate(self._slot) if s is not None and not s.info.has_dsp]
         if self._dtmf_channels:
             self.media.add_detector("dtmf", DtmfDetector(len(self._dtmf_channels)),
+                                    channels=None if len(self._dtmf_channels) == total else self._dtmf_channels)
+        if config.detect_fax_tones and self._dtmf_channels:
+            # CNG / CED / ANSam on the same ports: a call that turns out to be a fax or a modem
+            self.media.add_detector("fax_tones", FaxToneDetector(len(self._dtmf_channels)),
                                     channels=None if len(self._dtmf_channels) == total else self._dtmf_channels)
         self._outbound = np.zeros((self.n_ports, config.tick_samples), dtype=np.int16)
         self._group_of: dict[int, str] = {}
@@ -265,6 +271,11 @@ class SwitchEngine:
             self.media_events.append(ev)
             return
         dev = self.device_of[channel]
+        if isinstance(ev, ToneEvent) and ev.tone in FAX_TONE_NAMES:
+            if dev is not None:
+                core, now, tone = self.core, self.now, ev.tone
+                self._guarded(lambda: core.tone_detected(dev, tone, now), quiet=True)
+            return
         digit = getattr(ev, "digit", None)
         if digit is not None and dev is not None:
             if channel in self._group_of or self.core.is_dialling(dev):

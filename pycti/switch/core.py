@@ -44,6 +44,7 @@ from pycti.switch.events import (
     Delivered,
     DigitsDetected,
     EventCause,
+    ToneDetected,
 )
 from pycti.switch.ids import ConnectionID, IdSequence
 from pycti.switch.states import ConnectionState, Input, allowed_states
@@ -615,6 +616,20 @@ class SwitchCore(AgentServices):
                     digits=digits,
                 )
             )
+        m.finish(now)
+        return True
+
+    def tone_detected(self, device: str, tone: str, now: float) -> bool:
+        """The audio ``device`` receives on its connected call holds ``tone`` (a fax or modem
+        tone): a ToneDetected event (pycti extension, cause destDetected).  Otherwise ignored."""
+        m = self._m
+        dev = m.device(device)
+        conn = next((c for c in dev.conns.values() if c.state is _S.CONNECTED), None)
+        if conn is None:
+            return False
+        call = conn.call
+        m.emit(ToneDetected(**m.header(call, now, EventCause.DEST_DETECTED), connection=conn.cid,
+                            device=dev.id, tone=tone))
         m.finish(now)
         return True
 

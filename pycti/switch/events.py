@@ -56,6 +56,7 @@ __all__ = [
     "Queued",
     "Retrieved",
     "ServiceInitiated",
+    "ToneDetected",
     "Transferred",
 ]
 
@@ -384,6 +385,17 @@ class DigitsDetected(CstaEvent):
     connection: ConnectionID
     device: str
     digits: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToneDetected(CstaEvent):
+    """pycti extension: a tone was recognised in the audio ``device`` received on
+    ``connection`` -- ``tone`` is ``CNG`` (a calling fax machine), ``CED``, ``CED_PR``,
+    ``ANSAM`` or ``ANSAM_PR`` (a fax or modem answering); see :mod:`pycti.dsp.fax_tones`."""
+
+    connection: ConnectionID
+    device: str
+    tone: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

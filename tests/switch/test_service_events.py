@@ -38,6 +38,9 @@ def _every_kind_of_event(rig: Rig) -> list[ev.CstaEvent]:
     core.make_call("S1", "BUSY", rig.tick())
     core.port_failed("S1", rig.tick())
     core.set_in_service("S1", rig.tick())
+    t, _ = rig.connect("S1", "S2")
+    core.tone_detected("S2", "CNG", rig.tick())  # a fax tone heard on a call
+    core.clear_call(t.call_id, rig.tick())
     # the agent events: log on (not ready), ready, an ACD call offered (busy), wrap-up, log off
     core.add_agent(AgentConfig(agent_id="A9", groups=("Q",), wrap_up_ms=1000))
     core.set_agent_state("S4", Req.LOGGED_ON, rig.tick(), agent_id="A9")
