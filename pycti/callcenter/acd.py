@@ -101,6 +101,9 @@ class WaitingCall:
     seq: int
     caller: str | None
     priority: int = 0
+    #: a callback request holding this place: the number to call when an agent is free (the
+    #: caller has hung up; ``conn`` is the queued connection it had)
+    callback: str | None = None
     offered_to: str | None = None  #: set while an offer is out (the first agent offered)
     offer_set: set[str] = field(default_factory=set)  #: every agent the call is offered to
     rang_out: set[str] = field(default_factory=set)
@@ -144,6 +147,10 @@ class Acd:
         #: (time, call id, queue, rule, destination or None for cleared) of every overflow
         self.overflowed: list[tuple[float, str, str, str, str | None]] = []
         self._clock = clock or dt.datetime.now
+        #: (time, number, queue) of callers who asked to be called back, and (time, number,
+        #: agent, call id) of the callbacks made
+        self.callbacks: list[tuple[float, str, str]] = []
+        self.called_back: list[tuple[float, str, str, str]] = []
         self._announced: dict[str, int] = {}  # call id -> last position announced
 
     # ------------------------------------------------------------ running
@@ -192,7 +199,7 @@ class Acd:
             if isinstance(e, ev.Queued) and e.queue == name:
                 self._queued(name, e)
             elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == name:
-                self._left(e.dropped_connection.call_id, e.time, abandoned=True)
+                self._left(e.dropped_connection.call_id, e.time, abandoned=True)  # (a callback has a new id)
             elif isinstance(e, ev.AgentEvent):
                 self._agent_event(e)
                 if isinstance(e, ev.AgentLoggedOff):
@@ -237,7 +244,7 @@ class Acd:
             self._spawn(f"hold music for {w.call_id}", lambda: self._music(w, audio))
 
     async def _music(self, w: WaitingCall, audio: np.ndarray) -> None:
-        if w.offered_to is not None or self._calls.get(w.call_id) is not w:
+        if w.offered_to is not None or w.callback is not None or self._calls.get(w.call_id) is not w:
             return  # offered (or gone) before the music could start
         try:
             await self._p.play(w.conn, audio, loop=True, wait=False)
@@ -286,7 +293,7 @@ class Acd:
 
     async def _max_wait(self, w: WaitingCall, max_wait_s: float) -> None:
         await self._p.sleep(max_wait_s)
-        if self._calls.get(w.call_id) is w and w.offered_to is None:
+        if self._calls.get(w.call_id) is w and w.offered_to is None and w.callback is None:
             await self._overflow(w, "maxWait")
 
     async def _leave_empty(self) -> None:
@@ -300,7 +307,11 @@ class Acd:
 
     async def _exit_key(self, e: ev.DigitsDetected) -> None:
         w = self._calls.get(e.connection.call_id)
-        if w is None or w.offered_to is not None:
+        if w is None or w.offered_to is not None or w.callback is not None:
+            return
+        key = self.queues[w.queue].config.callback_key
+        if key is not None and key in e.digits and w.caller:
+            await self._keep_place(w, e.time)
             return
         target = next((self.queues[w.queue].config.exit_keys[d] for d in e.digits
                        if d in self.queues[w.queue].config.exit_keys), None)
@@ -313,6 +324,23 @@ class Acd:
             if q.config.hold_audio is not None:
                 await self._p.stop_playing(w.conn)
             await self._p.deflect_call(w.conn, target)
+
+    async def _keep_place(self, w: WaitingCall, now: float) -> None:
+        """The caller asked to be called back: a callback request keeps the call's place, the
+        caller's line is released, and the ACD calls the number when an agent is free."""
+        q = self.queues[w.queue]
+        old = w.call_id
+        del self._calls[old]
+        w.callback, w.call_id = w.caller, f"callback:{old}"
+        self._calls[w.call_id] = w
+        self.callbacks.append((now, w.caller or "", w.queue))
+        if q.config.hold_audio is not None:
+            await self._p.stop_playing(w.conn)
+        try:
+            await self._p.clear_connection(w.conn)
+        except CstaError as exc:
+            if exc.error_value not in _GONE:
+                raise
 
     def aht_s(self, queue: str) -> float:
         """The queue's average handle (talk) time so far."""
@@ -330,7 +358,7 @@ class Acd:
         ann = q.config.announcements
         assert ann is not None
         await self._p.sleep(ann.first_after_s)
-        while self._calls.get(w.call_id) is w and w.offered_to is None:
+        while self._calls.get(w.call_id) is w and w.offered_to is None and w.callback is None:
             position = min(self.position(w.call_id), self._announced.get(w.call_id, 1 << 30))
             self._announced[w.call_id] = position
             audio = ann.render(Announcement(w.call_id, w.queue, position, self.estimated_wait_s(w.call_id)))
@@ -474,6 +502,9 @@ class Acd:
             a.ready = False
         q.last_offered_order = agents[0].order
         names = ", ".join(a.profile.agent_id for a in agents)
+        if w.callback is not None:
+            await self._call_back(q, w, agents[0])
+            return
         try:
             if q.config.hold_audio is not None:
                 await self._p.stop_playing(w.conn)
@@ -505,6 +536,27 @@ class Acd:
             if a.profile.auto_answer:
                 self._spawn(f"auto-answer {w.call_id}", lambda offer=offer: self._p.answer_call(offer))  # type: ignore[misc]
                 break  # with ring-all, the first headset agent takes it
+
+    async def _call_back(self, q: _Queue, w: WaitingCall, agent: AgentView) -> None:
+        """A callback request reached the front and ``agent`` is free: the agent's phone
+        calls the number (MakeCall from the station)."""
+        assert w.callback is not None and agent.station is not None
+        if w in q.waiting:
+            q.waiting.remove(w)
+        self._calls.pop(w.call_id, None)
+        try:
+            calling = await self._p.make_call(agent.station, w.callback)
+        except CstaError as exc:
+            self._fail(f"call back {w.callback} from {agent.profile.agent_id} at {agent.station}", exc)
+            entry = await self._p.get_agent_state(agent.station)
+            agent.ready = entry.agent_state is AgentState.READY
+            w.offered_to, w.offer_set = None, set()
+            w.rang_out.add(agent.profile.agent_id)
+            self._calls[w.call_id] = w
+            q.waiting.append(w)
+            q.waiting.sort(key=WaitingCall.key)
+            return
+        self.called_back.append((self._p.now(), w.callback, agent.profile.agent_id, calling.call_id))
 
     async def _offer_timer(self, q: _Queue, w: WaitingCall, offers: list[tuple[AgentView, ConnectionID]]) -> None:
         await self._p.sleep(q.config.offer_timeout_s)

@@ -15,6 +15,9 @@ each checked when it can change:
 * **hours**: outside its :class:`OpeningHours` (and on its holidays) the queue is closed: an
   arriving call goes to ``closed_to``;
 * **exit_keys**: a waiting caller who keys a digit listed here leaves for its device;
+* **callback_key**: a waiting caller who keys it may hang up: a callback request keeps the
+  caller's place in line, and when it reaches the front and an agent is free, the agent's phone
+  calls the caller's number (``Acd.callbacks``, ``Acd.called_back``);
 * **announcements**: every ``every_s`` the caller hears its position (never larger than the
   one announced before, even when a priority caller moves ahead) and the estimated wait.
 
@@ -121,6 +124,8 @@ class QueueConfig:
     hours: OpeningHours | None = None
     closed_to: str | None = None
     exit_keys: Mapping[str, str] = field(default_factory=dict)
+    #: a waiting caller who keys this digit is called back, keeping the place in line
+    callback_key: str | None = None
     announcements: Announcements | None = field(default=None, compare=False)
     default_aht_s: float = 180.0
 
@@ -131,7 +136,7 @@ class QueueConfig:
             raise ValueError(f"queue {self.name}: max_length must be >= 1, got {self.max_length!r}")
         if self.max_wait_s is not None and self.max_wait_s <= 0:
             raise ValueError(f"queue {self.name}: max_wait_s must be > 0, got {self.max_wait_s!r}")
-        for key in self.exit_keys:
+        for key in (*self.exit_keys, *((self.callback_key,) if self.callback_key is not None else ())):
             if len(key) != 1 or key not in "0123456789*#ABCD":
                 raise ValueError(f"queue {self.name}: exit key {key!r} is not one DTMF digit")
 

@@ -353,3 +353,39 @@ async def test_ring_all_unanswered_comes_back_to_the_queue() -> None:
         (w,) = acd.queues["QA"].waiting
         assert w.rang_out == {"A1", "A2"} and w.offered_to is None
         task.cancel()
+
+
+async def test_callback_keeps_the_place_in_line_and_the_agent_calls_back() -> None:
+    from pycti.drivers.sim_ops import Silence, Speech, callee_answers, dtmf_ops
+
+    from .test_ivr_acd import _ring
+
+    cfg = SwitchConfig(trunks=2, stations=2, routes=("IVR",), queues=("QA",),
+                       agents=tuple(a.switch_agent() for a in AGENTS))
+    async with pycti.open(cfg) as p:
+        acd = Acd(p, (QueueConfig(name="QA", callback_key="*"),), AGENTS)
+        task = await _running(p, acd)
+        ivr, qa = p.monitor("IVR"), p.monitor("QA")
+        board = p.driver.board
+        board.route_outbound("5550001", callee_answers(1, [Speech(ms=20_000)]))
+        board.script(0, [_ring("5550001"), Silence(ms=4000), *dtmf_ops("*"), Silence(ms=60_000)])
+        d = await next_event(ivr, ev.Delivered)
+        await p.answer_call(d.connection)
+        await p.single_step_transfer_call(d.connection, "QA")
+        await next_event(qa, ev.Queued)
+        board.script(1, [_ring("5550002"), Speech(ms=120_000)])
+        d2 = await next_event(ivr, ev.Delivered)
+        await p.answer_call(d2.connection)
+        await p.single_step_transfer_call(d2.connection, "QA")
+        await next_event(qa, ev.Queued)
+        await next_event(qa, ev.ConnectionCleared)  # the first caller keyed * and was released
+        assert [(n, q) for _, n, q in acd.callbacks] == [("5550001", "QA")]
+        first = acd.queues["QA"].waiting[0]
+        assert first.callback == "5550001" and len(acd.queues["QA"].waiting) == 2
+        mon = p.monitor("8001")
+        await _ready(p, "8001", "A1")
+        e = await next_event(mon, ev.Established, lambda e: e.answering_device != "8001")
+        assert e.called_device == "5550001"  # the agent's phone called the first caller back
+        assert acd.called_back[0][1:3] == ("5550001", "A1")
+        assert [w.caller for w in acd.queues["QA"].waiting] == ["5550002"]  # still in line
+        task.cancel()
