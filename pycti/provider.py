@@ -166,6 +166,12 @@ class Provider(abc.ABC):
         cause distributed)."""
 
     @abc.abstractmethod
+    async def alert_also(self, alerting: ConnectionID, destination: str) -> ConnectionID:
+        """pycti extension (ring progressively): ring one more station for a call alerting at
+        ``alerting``'s device; the first to answer gets it, as with
+        :meth:`deflect_call_to_all`."""
+
+    @abc.abstractmethod
     async def directed_pickup_call(self, picked_device: str, requesting_device: str) -> ConnectionID:
         """DirectedPickupCall: ``requesting_device`` takes the call alerting at ``picked_device``."""
 

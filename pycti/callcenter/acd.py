@@ -485,7 +485,8 @@ class Acd:
                 if cands:
                     choice = Choice(self._rng, q.last_offered_order, self._last_agent.get(w.caller or ""))
                     ranked = [self.agents[c.agent_id] for c in rank(q.config.strategy, cands, choice)]
-                    best = (w.key(), q, w, ranked if q.config.strategy is Strategy.RING_ALL else ranked[:1])
+                    forked = q.config.strategy in (Strategy.RING_ALL, Strategy.RING_PROGRESSIVELY)
+                    best = (w.key(), q, w, ranked if forked else ranked[:1])
                     break
         return None if best is None else best[1:]
 
@@ -496,6 +497,9 @@ class Acd:
             await self._offer(q, w, agents)
 
     async def _offer(self, q: _Queue, w: WaitingCall, agents: list[AgentView]) -> None:
+        later: list[AgentView] = []
+        if q.config.strategy is Strategy.RING_PROGRESSIVELY:
+            agents, later = agents[:1], agents[1:]  # one now, one more each step
         stations = tuple(a.station for a in agents if a.station is not None)
         w.offered_to, w.offer_set = agents[0].profile.agent_id, {a.profile.agent_id for a in agents}
         for a in agents:
@@ -532,10 +536,35 @@ class Acd:
         if w in q.waiting:
             q.waiting.remove(w)
         self._spawn(f"offer timer of {w.call_id}", lambda: self._offer_timer(q, w, offers))
+        if later:
+            self._spawn(f"ringing more phones for {w.call_id}", lambda: self._progress(q, w, offers, later))
         for a, offer in offers:
             if a.profile.auto_answer:
                 self._spawn(f"auto-answer {w.call_id}", lambda offer=offer: self._p.answer_call(offer))  # type: ignore[misc]
                 break  # with ring-all, the first headset agent takes it
+
+    async def _progress(self, q: _Queue, w: WaitingCall, offers: list[tuple[AgentView, ConnectionID]],
+                        later: list[AgentView]) -> None:
+        """Ring progressively: every ``progressive_step_s`` one more ready agent's phone joins
+        the ringing (the offer timer then covers them all)."""
+        for agent in later:
+            await self._p.sleep(q.config.progressive_step_s)
+            ringing = [o for a, o in offers if a.offer == o]
+            if not ringing or self._calls.get(w.call_id) is not w or w.offered_to is None:
+                return
+            if not (agent.ready and agent.offer is None and agent.station is not None):
+                continue
+            agent.ready = False
+            try:
+                offer = await self._p.alert_also(ringing[0], agent.station)
+            except CstaError as exc:
+                self._fail(f"ring {agent.profile.agent_id} too for {w.call_id}", exc)
+                entry = await self._p.get_agent_state(agent.station)
+                agent.ready = entry.agent_state is AgentState.READY
+                continue
+            agent.offer = offer
+            w.offer_set.add(agent.profile.agent_id)
+            offers.append((agent, offer))
 
     async def _call_back(self, q: _Queue, w: WaitingCall, agent: AgentView) -> None:
         """A callback request reached the front and ``agent`` is free: the agent's phone

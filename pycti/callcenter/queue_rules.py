@@ -111,6 +111,7 @@ class QueueConfig:
     name: str
     strategy: Strategy = Strategy.LONGEST_IDLE
     offer_timeout_s: float = 15.0  #: ring-out: an offer unanswered this long comes back
+    progressive_step_s: float = 5.0  #: RING_PROGRESSIVELY: one more phone rings this often
     min_skill_level: int = 1
     #: (waited seconds, minimum level) steps: the minimum skill relaxes as the call waits
     relax_skill: tuple[tuple[float, int], ...] = ()

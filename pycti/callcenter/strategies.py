@@ -17,6 +17,7 @@ WEIGHTED_RANDOM       wrandom              --                          --
 MOST_SKILLED          --                   --                          EAD-MIA (expert agent)
 LAST_AGENT            --                   --                          (last agent routing)
 RING_ALL              ringall              ring-all                    (group ringing)
+RING_PROGRESSIVELY    --                   ring-progressively          --
 ====================  ===================  ==========================  ==========================
 
 Ties are broken by the longest idle time, then by the agents' configured order, so every
@@ -25,7 +26,8 @@ agent who last served this caller when that agent is a candidate, and otherwise 
 ``LONGEST_IDLE``.  ``RING_ALL`` offers the call to every candidate at once (the switch's
 forked alerting, :meth:`~pycti.provider.Provider.deflect_call_to_all`): the first to answer
 gets it and the other phones stop at once; its ranking is the longest-idle order.
-Ring-progressively (adding phones one by one while the first keep ringing) is not offered yet.
+``RING_PROGRESSIVELY`` rings the first agent (longest-idle order), then adds one more ready
+agent's phone every ``QueueConfig.progressive_step_s`` while the earlier ones keep ringing.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Strategy(enum.Enum):
     MOST_SKILLED = "mostSkilled"
     LAST_AGENT = "lastAgent"
     RING_ALL = "ringAll"
+    RING_PROGRESSIVELY = "ringProgressively"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,7 @@ _RANKERS: dict[Strategy, Callable[[Sequence[Candidate], Choice], list[Candidate]
     Strategy.MOST_SKILLED: _most_skilled,
     Strategy.LAST_AGENT: _last_agent,
     Strategy.RING_ALL: _longest_idle,
+    Strategy.RING_PROGRESSIVELY: _longest_idle,
 }
 
 

@@ -392,6 +392,9 @@ class LocalProvider(MediaProvider):
     async def deflect_call_to_all(self, connection: ConnectionID, new_destinations: Sequence[str]) -> None:
         self._svc(lambda now: self.engine.core.deflect_call_to_all(connection, tuple(new_destinations), now))
 
+    async def alert_also(self, alerting: ConnectionID, destination: str) -> ConnectionID:
+        return self._svc(lambda now: self.engine.core.alert_also(alerting, destination, now))
+
     async def directed_pickup_call(self, picked_device: str, requesting_device: str) -> ConnectionID:
         return self._svc(lambda now: self.engine.core.directed_pickup_call(picked_device, requesting_device, now))
 

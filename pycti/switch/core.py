@@ -412,6 +412,12 @@ class SwitchCore(AgentServices):
         _xfer.deflect_call_to_all(self._m, call_to_be_diverted, tuple(new_destinations), now)
         self._m.finish(now)
 
+    def alert_also(self, alerting: ConnectionID, destination: str, now: float) -> ConnectionID:
+        """See :func:`pycti.switch.core_transfer.alert_also` (ring progressively)."""
+        result = _xfer.alert_also(self._m, alerting, destination, now)
+        self._m.finish(now)
+        return result
+
     def directed_pickup_call(
         self, call_to_be_picked_up: ConnectionID | str, requesting_device: str, now: float
     ) -> ConnectionID:

@@ -242,6 +242,24 @@ def deflect_call_to_all(m: CallModel, conn_id: ConnectionID, destinations: tuple
         m.deliver(call, dest, now, EventCause.REDIRECTED)
 
 
+def alert_also(m: CallModel, alerting: ConnectionID, destination: str, now: float) -> ConnectionID:
+    """pycti extension (ring progressively): ring one more station for a call alerting at
+    ``alerting``'s device.  Event: Delivered at ``destination``; the first station to answer
+    gets the call and the others are cleared (cause distributed), as with ring-all."""
+    conn = m.conn(alerting)
+    m.require(conn.state is ConnectionState.ALERTING, ErrorValue.INVALID_CONNECTION_STATE,
+              f"{alerting} is not alerting")
+    call = conn.call
+    dest = m.resolve(destination, ErrorValue.INVALID_DESTINATION, exclude=call)
+    m.require_reachable(dest)
+    m.require(dest.device is not None and dest.device.kind is DeviceKind.STATION,
+              ErrorValue.INVALID_DESTINATION, f"only stations ring together; {destination} is not one")
+    call.forked |= {conn.device.id, destination}
+    new = m.deliver(call, dest, now, EventCause.REDIRECTED)
+    assert new is not None
+    return new
+
+
 def _divert(m: CallModel, conn: Connection, to: str, inp: Input, cause: EventCause, now: float) -> None:
     """Take ``conn`` out of its call toward ``to`` (Diverted; the diverting device becomes the
     call's last redirection device)."""

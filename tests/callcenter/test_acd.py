@@ -389,3 +389,30 @@ async def test_callback_keeps_the_place_in_line_and_the_agent_calls_back() -> No
         assert acd.called_back[0][1:3] == ("5550001", "A1")
         assert [w.caller for w in acd.queues["QA"].waiting] == ["5550002"]  # still in line
         task.cancel()
+
+
+async def test_ring_progressively_adds_a_phone_each_step_and_the_first_answer_wins() -> None:
+    three = (*AGENTS, AgentProfile(agent_id="A3", skills={"QA": 1}))
+    cfg = SwitchConfig(trunks=0, stations=5, routes=(), queues=("QA",),
+                       agents=tuple(a.switch_agent() for a in three))
+    async with pycti.open(cfg) as p:
+        queue = QueueConfig(name="QA", strategy=Strategy.RING_PROGRESSIVELY, progressive_step_s=2.0,
+                            offer_timeout_s=30.0)
+        acd = Acd(p, (queue,), three)
+        task = await _running(p, acd)
+        mons = {s: p.monitor(s) for s in ("8001", "8002", "8003")}
+        for station, agent in (("8001", "A1"), ("8002", "A2"), ("8003", "A3")):
+            await _ready(p, station, agent)
+            await ticks(p, 1)
+        await p.make_call("8005", "QA")
+        first = await next_event(mons["8001"], ev.Delivered)  # longest idle first
+        second = await next_event(mons["8002"], ev.Delivered)
+        third = await next_event(mons["8003"], ev.Delivered)
+        assert 1.9 <= second.time - first.time <= 2.2 and 1.9 <= third.time - second.time <= 2.2
+        await p.answer_call(second.connection)
+        for station in ("8001", "8003"):
+            gone = await next_event(mons[station], ev.ConnectionCleared)
+            assert gone.cause is ev.EventCause.DISTRIBUTED
+        await ticks(p, 3)
+        assert acd.agents["A2"].answered == 1 and acd.agents["A1"].ready and acd.agents["A3"].ready
+        task.cancel()
