@@ -1,4 +1,4 @@
-"""The QAM/PSK receiver shared by the fax image-data modems (V.27ter, V.29; V.17 later).
+"""The QAM/PSK receiver shared by the fax image-data modems (V.27ter, V.29, V.17).
 
 A modem is described by a :class:`ReceiverSpec` (its line signal, constellation, training
 reference, decoder and descrambler); :class:`QamReceiver` runs it.  The receiver works on fixed
@@ -39,6 +39,13 @@ until one trains.
 
 The symbols of a block are equalized, sliced and adapted on together (block LMS, blocks of
 ``train_block`` symbols while training, ``data_block`` after).
+
+Two options serve the trellis-coded V.17: with ``delayed_decisions`` the equalizer and the
+carrier loop adapt on the decisions of the decoder (a Viterbi decoder's, some elements late
+but far more reliable than the slicer's) while the outputs for the decoder are computed ahead
+of them; with ``keep_equalizer`` (the short training) the search for the reference runs
+through the taps the last trained transmission left, which are then turned and scaled onto
+the new transmission instead of starting from a single centre tap.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -64,10 +71,11 @@ from pycti.dsp.qam_rx import (
     alternation_timing,
 )
 from pycti.dsp.qam_scrambler import Scrambler
-from pycti.dsp.qam_tx import PulseShape
+from pycti.dsp.qam_tx import ModemConfigError, PulseShape
 from pycti.errors import AudioFormatError
 
 __all__ = [
+    "DecidingDecoder",
     "DifferentialMapper",
     "QamReceiver",
     "ReceiverSpec",
@@ -78,6 +86,7 @@ __all__ = [
 
 Complex = npt.NDArray[np.complex128]
 Ints = npt.NDArray[np.intp]
+_NO_INDICES: Ints = np.zeros(0, dtype=np.intp)
 
 
 class DifferentialMapper:
@@ -163,6 +172,15 @@ class SymbolDecoder(Protocol):
         ``symbols`` instead)."""
 
 
+@runtime_checkable
+class DecidingDecoder(SymbolDecoder, Protocol):
+    """A decoder that decides later than the slicer (a Viterbi decoder): after each
+    :meth:`decode`, :attr:`decided` holds the points it decided for the elements whose bits
+    that call returned, oldest first."""
+
+    decided: Complex
+
+
 @dataclass(frozen=True, eq=False)
 class ReceiverSpec:
     """Everything :class:`QamReceiver` needs to know about one modem at one rate."""
@@ -200,6 +218,19 @@ class ReceiverSpec:
     #: The transmitter's descrambler register and guard count when the settle segment
     #: starts, if the recommendation fixes them (V.27ter): ``(register, count)``.
     descrambler_start: tuple[int, int] | None = None
+    #: Start the equalizer from the taps (and carrier frequency) of the last transmission
+    #: that trained, turned and scaled onto the new one's training reference, instead of a
+    #: single centre tap (V.17's short training, which is too short to train from nothing).
+    #: Those taps survive :meth:`QamReceiver.reset`; without them (no transmission trained
+    #: before) the training fails as not converged.
+    keep_equalizer: bool = False
+    #: LMS step over the settle segment (``None``: ``mu_train``).  Decisions there are the
+    #: slicer's, so a dense constellation (V.17) wants the smaller data step.
+    mu_settle: float | None = None
+    #: Adapt the equalizer and the carrier loop on the decoder's decisions (a
+    #: :class:`DecidingDecoder`, whose decisions come some elements late and are far more
+    #: often right than the slicer's) instead of on the slicer's.
+    delayed_decisions: bool = False
 
 
 class RxState(enum.Enum):
@@ -249,12 +280,14 @@ class QamReceiver:
         self.spec = spec
         self._sps = spec.shape.samples_per_symbol
         self._window_index: dict[int, npt.NDArray[np.intp]] = {}
+        self._kept: tuple[Complex, float] | None = None  # (taps, frequency) of the last training
         self.reset()
 
     # -- ModemReceiver -----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget everything: carrier, training, sample count."""
+        """Forget everything: carrier, training, sample count (all but the equalizer taps of
+        the last transmission, which a spec with ``keep_equalizer`` starts from)."""
         spec = self.spec
         self.state = RxState.IDLE
         self._fe = FrontEnd(spec.shape)
@@ -300,11 +333,18 @@ class QamReceiver:
         self._k0 = 0
         self._eq = Equalizer(spec.eq_taps, spec.make_decoder().points, spec.ref_power)
         self._decoder = spec.make_decoder()
+        if spec.delayed_decisions and not isinstance(self._decoder, DecidingDecoder):
+            raise ModemConfigError(
+                f"delayed_decisions needs a DecidingDecoder, got {type(self._decoder).__name__}")
         self._descrambler = spec.make_descrambler()
         self._mse: list[float] = []
+        # Equalizer windows of the elements the decoder has not decided yet (delayed_decisions).
+        self._undecided = np.zeros((0, spec.eq_taps), dtype=np.complex128)
 
     def _fire(self, event: str, sample: int) -> None:
         nxt, action = TRANSITIONS.get((self.state, event), (self.state, "ignore"))
+        if self.state == RxState.DATA:
+            self._kept = (self._eq.w.copy(), self._eq.freq)
         self.state = nxt
         line_sample = max(0, sample - self._fe.delay)
         if action == "carrier_up":
@@ -429,7 +469,8 @@ class QamReceiver:
         last = spec.search_symbols + spec.corr_symbols
         if not self._have(last):
             return False
-        r = self._centres(0, last)
+        kept = self._kept if spec.keep_equalizer else None
+        r = self._centres(0, last) if kept is None else self._windows(0, last) @ kept[0]
         ref = spec.training_ref[:spec.corr_symbols]
         ref_zm = ref - ref.mean()
         corr = np.correlate(r, ref_zm, mode="valid")  # sum r[k0+i] * conj(ref_zm[i])
@@ -442,7 +483,11 @@ class QamReceiver:
             self._fire("missing", int(self._timing.pos))
             return False
         gain = corr[k0] / float(np.sum(np.abs(ref_zm) ** 2))
-        self._eq.w[self._eq.centre] = 1.0 / gain
+        if kept is None:
+            self._eq.w[self._eq.centre] = 1.0 / gain
+        else:
+            self._eq.w = kept[0] / gain
+            self._eq.freq = kept[1]
         self._eq.set_gains(spec.mu_train, *spec.pll_train)
         self._k = self._k0 = k0
         self._fire("found", 0)
@@ -482,18 +527,23 @@ class QamReceiver:
             self._k = k + count
             if self._k == ref_end:
                 tail = self._mse[-max(1, 64 // spec.train_block):]
-                if float(np.mean(tail)) / spec.ref_power > spec.max_train_mse:
+                untaught = spec.keep_equalizer and self._kept is None
+                if untaught or float(np.mean(tail)) / spec.ref_power > spec.max_train_mse:
                     self._fire("bad", self._symbol_sample(self._k))
                     return False
                 self._fire("trained", 0)
-                self._eq.set_gains(spec.mu_train, *spec.pll_data)
+                mu_settle = spec.mu_train if spec.mu_settle is None else spec.mu_settle
+                self._eq.set_gains(mu_settle, *spec.pll_data)
                 last = complex(spec.training_ref[-1])
                 self._decoder.set_previous(self._decoder.nearest(last))
                 if spec.descrambler_start is not None:
                     self._descrambler.register, self._descrambler.count = spec.descrambler_start
             return True
-        yr, idx, _ = self._eq.run(x, None)
-        bits = self._descrambler.descramble(self._decoder.decode(idx, yr))
+        if spec.delayed_decisions:
+            bits = self._descrambler.descramble(self._decide_late(x))
+        else:
+            yr, idx, _ = self._eq.run(x, None)
+            bits = self._descrambler.descramble(self._decoder.decode(idx, yr))
         self._k = k + count
         if state == RxState.SETTLE:
             if self._k == settle_end:
@@ -503,6 +553,19 @@ class QamReceiver:
             self._bits.append(bits)
         self._drop_old()
         return True
+
+    def _decide_late(self, x: Complex) -> Bits:
+        """Equalize one block ahead of the adaptation, decode it, then adapt on the elements
+        the decoder decided (see ``ReceiverSpec.delayed_decisions``)."""
+        decoder = cast(DecidingDecoder, self._decoder)  # checked in _clear_demod
+        yr = self._eq.output(x, ahead=self._undecided.shape[0])
+        line = decoder.decode(_NO_INDICES, yr)  # it decides on the soft symbols itself
+        rows = np.concatenate([self._undecided, x])
+        n = decoder.decided.size
+        if n:
+            self._eq.run(rows[:n], decoder.decided)
+        self._undecided = rows[n:]
+        return line
 
     def _symbol_sample(self, k: int) -> int:
         i = 2 * (k - self._u_off) + self.spec.eq_taps // 2

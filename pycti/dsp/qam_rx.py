@@ -1,4 +1,4 @@
-"""Receiving building blocks shared by the QAM/PSK modems (V.27ter, V.29, later V.17).
+"""Receiving building blocks shared by the QAM/PSK modems (V.27ter, V.29, V.17).
 
 - :class:`FrontEnd`: mixes the line signal down by the carrier (a table one carrier period
   long) and low-pass filters it with the root-raised-cosine matched filter (the receiver's
@@ -255,6 +255,15 @@ class Equalizer:
         diff = y[:, None] - self.points[None, :]
         idx: npt.NDArray[np.intp] = np.argmin(diff.real**2 + diff.imag**2, axis=1)
         return idx
+
+    def output(self, x: Complex, ahead: int = 0) -> Complex:
+        """The derotated outputs for the rows of ``x`` without adapting, the first row being
+        ``ahead`` elements after the next one :meth:`run` would take (a receiver that adapts
+        on delayed decisions equalizes ahead of its adaptation)."""
+        b = x.shape[0]
+        rot = np.exp(-1j * (self.phase + self.freq * (ahead + _K[:b])))
+        out: Complex = (x @ self.w) * rot
+        return out
 
     def run(self, x: Complex, ref: Complex | None) -> tuple[Complex, npt.NDArray[np.intp], float]:
         """Equalize one block (``x``: one window of T/2 samples per row); adapt toward ``ref``
