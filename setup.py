@@ -1,9 +1,17 @@
-"""Build hook: compiles the simulated voice board (C, cffi API mode) at install time.
+"""Build hook: compiles the simulated voice board and, on POSIX systems, the RTP media pump
+(C, cffi API mode) at install time.
 
 Project metadata lives in pyproject.toml.  drivers/sim/build_simboard.py checks for a C
-compiler and the Python headers first and stops with a message naming what to install.
+compiler and the Python headers first and stops with a message naming what to install;
+drivers/rtp/build_rtppump.py runs the same check.
 """
+
+import sys
 
 from setuptools import setup
 
-setup(cffi_modules=["drivers/sim/build_simboard.py:ffibuilder"])
+CFFI_MODULES = ["drivers/sim/build_simboard.py:ffibuilder"]
+if sys.platform != "win32":  # the RTP pump is written against POSIX sockets
+    CFFI_MODULES.append("drivers/rtp/build_rtppump.py:ffibuilder")
+
+setup(cffi_modules=CFFI_MODULES)

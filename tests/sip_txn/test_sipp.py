@@ -7,9 +7,9 @@ Each SIPp run handles one call (``-m 1``) and is bounded to 10 s.
 
 from __future__ import annotations
 
+import os
 import random
 import select
-import os
 import shutil
 import socket
 import subprocess

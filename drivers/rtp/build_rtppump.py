@@ -1,0 +1,70 @@
+"""cffi build script (API mode) for the batched RTP media pump: ``pycti.drivers._rtppump``.
+
+Used by ``setup.py`` through ``cffi_modules``; run it directly (``python
+drivers/rtp/build_rtppump.py``) to build the extension into the source tree.  The compiler
+check is the sim board's (:func:`drivers/sim/build_simboard.check_compiler`), so a missing
+compiler stops the build with the same message naming what to install.  POSIX only: Linux
+gets ``recvmmsg`` and kernel arrival times (``SO_TIMESTAMPNS``), other POSIX systems a
+``recvmsg`` loop (``rtp_internal.h``); ``setup.py`` leaves the module out on Windows.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HEADER = os.path.join(HERE, "rtp_pump.h")
+SOURCES = ("rtp_pump.c", "rtp_receive.c", "rtp_jitter.c", "rtp_g711.c")
+
+
+def _load_sim_build():  # type: ignore[no-untyped-def]
+    """The sim board's build module, loaded by path: loading it runs its compiler check."""
+    path = os.path.join(os.path.dirname(HERE), "sim", "build_simboard.py")
+    spec = importlib.util.spec_from_file_location("_pycti_build_simboard", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cdef_text() -> str:
+    """The public header without its preprocessor lines, as cffi's cdef wants it."""
+    with open(HEADER, encoding="ascii") as f:
+        return "".join(line for line in f if not line.lstrip().startswith("#"))
+
+
+def _source_paths() -> list[str]:
+    """C sources relative to the working directory when possible (setuptools prefers that)."""
+    paths = []
+    for name in SOURCES:
+        path = os.path.join(HERE, name)
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:
+            rel = path
+        paths.append(path if rel.startswith("..") else rel)
+    return paths
+
+
+if sys.platform == "win32":
+    raise SystemExit("pycti's RTP pump needs POSIX sockets: it is not built on Windows")
+_load_sim_build()  # stops the build with the install hint when there is no compiler
+
+ffibuilder = FFI()
+ffibuilder.cdef(_cdef_text())
+ffibuilder.set_source(
+    "pycti.drivers._rtppump",
+    '#include "rtp_pump.h"\n',
+    sources=_source_paths(),
+    include_dirs=[HERE],
+    define_macros=[("_GNU_SOURCE", "1")],
+    extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra"],
+)
+
+if __name__ == "__main__":
+    root = os.path.dirname(os.path.dirname(HERE))
+    ffibuilder.compile(tmpdir=root, verbose=True)
