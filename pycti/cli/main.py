@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "pycti.cli.bench_switch",
     "pycti.cli.ivr",
     "pycti.cli.serve",
+    "pycti.cli.fax",
 )
 
 
