@@ -21,13 +21,13 @@ ALLOWED: dict[str, set[str]] = {
     "rtp": {"errors", "dsp"},
     "fax": {"errors", "dsp"},
     "media": {"errors", "dsp"},
-    "drivers": {"errors", "dsp", "clock"},
+    "drivers": {"errors", "dsp", "clock", "sip", "rtp"},  # the SIP driver runs the sans-I/O SIP and RTP cores
     "monitor": {"errors"},
     "provider": {"errors", "monitor", "switch", "media"},  # media: the FrameTap protocol
     "local": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor"},
     # the call-center layer uses only the Provider API (and dsp's pure helpers, e.g. checking
     # a prompt file when a flow loads)
-    "callcenter": {"errors", "provider", "monitor", "switch", "dsp"},
+    "callcenter": {"errors", "provider", "monitor", "switch", "dsp", "fax"},
     "demo": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor", "local", "callcenter"},
     "center": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor", "local", "callcenter"},
     "cli": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor", "local", "callcenter", "demo",

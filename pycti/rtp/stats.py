@@ -55,6 +55,7 @@ class ReceptionStats:
         self._min_sequential = min_sequential
         self._transit: int | None = None
         self.jitter_q4 = 0  #: interarrival jitter times 16, timestamp units
+        self.restarts = 0  #: confirmed sequence restarts (A.1: two in-sequence packets after a jump)
 
     def _init(self, sequence: int) -> None:
         self.base_seq = sequence
@@ -88,6 +89,7 @@ class ReceptionStats:
         elif udelta <= RTP_SEQ_MOD - MAX_MISORDER:
             if sequence == self.bad_seq:
                 self._init(sequence)  # the source restarted: two packets in sequence say so
+                self.restarts += 1
             else:
                 self.bad_seq = (sequence + 1) & 0xFFFF
                 return False

@@ -134,7 +134,12 @@ class ReceiveStream:
             self._lsr_at_s = None
             stats = self.stats = ReceptionStats(seq)
         on_probation = stats.probation > 0
-        if not stats.update_sequence(seq):
+        restarts = stats.restarts
+        accepted = stats.update_sequence(seq)
+        if stats.restarts != restarts:
+            # a confirmed restart renumbers the stream: the old numbers say nothing about duplicates
+            self._seen, self._seen_floor = set(), -(1 << 40)
+        if not accepted:
             if stats.probation:
                 if len(self._held) < _HELD_MAX:
                     self._held.append((pt, seq, ts, marker, payload))

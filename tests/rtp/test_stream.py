@@ -286,3 +286,25 @@ def test_rtcp_and_unnegotiated_payloads_leave_the_stream_alone():
     comfort_noise = build_rtp(RtpPacket(13, 9, 9, 0x999, b"\x40"))  # RFC 3389 CN from elsewhere
     assert rx.receive(comfort_noise, PEER, 0.08) is RxResult.UNKNOWN_PT
     assert rx.ssrc == 77 and rx.new_sources == 1 and rx.stats is not None and rx.stats.received == 3
+
+
+def test_a_confirmed_backward_restart_after_many_packets_keeps_playing() -> None:
+    from pycti.rtp.packet import RtpPacket, build_rtp
+    from pycti.rtp.stream import ReceiveStream, RxResult
+
+    rx = ReceiveStream()
+    payload = bytes([0xFF]) * 160
+    src = ("192.0.2.1", 4000)
+    for i in range(1500):  # well past the duplicate window
+        pkt = build_rtp(RtpPacket(payload_type=0, sequence=(30000 + i) & 0xFFFF, timestamp=160 * i,
+                                  ssrc=7, payload=payload))
+        rx.receive(pkt, src, i * 0.02)
+        rx.tick()
+    results = []
+    for j in range(9):  # the sender restarts far below: the second in-sequence packet confirms it
+        pkt = build_rtp(RtpPacket(payload_type=0, sequence=100 + j, timestamp=160 * (1500 + j), ssrc=7,
+                                  payload=payload))
+        results.append(rx.receive(pkt, src, (1500 + j) * 0.02))
+        rx.tick()
+    assert results[0] is RxResult.INVALID_SEQUENCE  # one packet after a jump: not yet believed
+    assert all(r is RxResult.AUDIO for r in results[1:]), results
