@@ -416,3 +416,33 @@ async def test_ring_progressively_adds_a_phone_each_step_and_the_first_answer_wi
         await ticks(p, 3)
         assert acd.agents["A2"].answered == 1 and acd.agents["A1"].ready and acd.agents["A3"].ready
         task.cancel()
+
+
+async def test_last_agent_gets_the_caller_back_and_unavailable_agents_are_passed_over() -> None:
+    async with pycti.open(CFG) as p:
+        acd = Acd(p, (QueueConfig(name="QA", strategy=Strategy.LAST_AGENT),), AGENTS)
+        task = await _running(p, acd)
+        mon1, mon2 = p.monitor("8001"), p.monitor("8002")
+        await _ready(p, "8002", "A2")  # A2 ready first: the longest idle
+        await ticks(p, 5)
+        await _ready(p, "8001", "A1")
+        await p.set_agent_state("8002", Req.NOT_READY, reason="break")  # A2 away: A1 takes the first call
+        first = await p.make_call("8004", "QA")
+        d = await next_event(mon1, ev.Delivered)
+        await p.answer_call(d.connection)
+        await next_event(mon1, ev.Established)
+        await p.clear_connection(first)  # answer then hang-up
+        await next_event(mon1, ev.ConnectionCleared)
+        await p.set_agent_state("8002", Req.READY)
+        await ticks(p, 10)  # A1 back from (zero) wrap-up; A2 ready too, A1 idle for less time
+        await p.make_call("8004", "QA")  # the same caller again
+        d2 = await next_event(mon1, ev.Delivered)
+        assert d2.calling_device == "8004" and not [e for e in _drain(mon2) if isinstance(e, ev.Delivered)]
+        task.cancel()
+
+
+def _drain(stream: Any) -> list[Any]:
+    out = []
+    while (item := stream.get_nowait()) is not None:
+        out.append(item)
+    return out
