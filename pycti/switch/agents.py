@@ -219,6 +219,17 @@ class AgentTable:
             raise CstaError(ErrorValue.INVALID_AGENT_IDENTIFIER, f"agent {config.agent_id} already exists")
         self._agents[config.agent_id] = _Agent(config)
 
+    def split_logon(self, argument: str) -> tuple[str | None, str | None]:
+        """(agent id, password) from digits keyed after a log-on feature code: ``id*password``,
+        or the known agent id the digits start with and the rest as the password."""
+        if "*" in argument:
+            agent_id, _, password = argument.partition("*")
+            return agent_id or None, password or None
+        known = sorted((a for a in self._agents if argument.startswith(a)), key=len, reverse=True)
+        if not known:
+            return argument or None, None
+        return known[0], argument[len(known[0]):] or None
+
     def agent_at(self, station: str) -> str | None:
         """The id of the agent logged on at ``station``, if any."""
         return self._by_station.get(station)

@@ -25,7 +25,7 @@ from pycti.errors import CstaError, ErrorValue
 from pycti.switch.agents import AgentRules, AgentTable
 from pycti.switch.core_agents import AgentServices
 from pycti.switch.commands import AnswerLine, Command, DialTone, SendDigits
-from pycti.switch.dialling import DigitCollector, TimerKind
+from pycti.switch.dialling import DigitCollector, Dialled, TimerKind
 from pycti.switch.dialplan import DialPlan
 from pycti.switch.timers import TimerConfig, TimerSet
 from pycti.switch.core_model import (
@@ -156,7 +156,7 @@ class SwitchCore(AgentServices):
                 elif kind == TimerKind.INTER_DIGIT and conn.state is _S.INITIATED:
                     decided = self._dial.timed_out(cid)
                     if decided is not None:
-                        self._route_dialled(conn, decided.digits, decided.number, now)
+                        self._route_dialled(conn, decided, now)
                         m.finish(now)
                 elif kind == TimerKind.RING_NO_ANSWER and conn.state is _S.ALERTING:
                     forward = self.no_answer_forward if conn.device.kind is DeviceKind.STATION else None
@@ -172,8 +172,14 @@ class SwitchCore(AgentServices):
                     except CstaError:
                         pass
 
-    def _route_dialled(self, conn: Connection, digits: str, number: str | None, now: float) -> None:
-        """Route a completed dial string (``number`` None: it leads nowhere)."""
+    def _route_dialled(self, conn: Connection, decided: Dialled, now: float) -> None:
+        """Route a completed dial string (``number`` None: it leads nowhere), or run the
+        switch feature dialled."""
+        digits, number = decided.digits, decided.number
+        conn.call.called = digits
+        if decided.feature is not None:
+            self.dialled_feature(conn, decided.feature, now)
+            return
         m = self._m
         call = conn.call
         call.called = digits
@@ -607,7 +613,7 @@ class SwitchCore(AgentServices):
                 m.command(DialTone(device=dev.id, on=False))
             decided = self._dial.add(conn.cid, digits, now)
             if decided is not None:
-                self._route_dialled(conn, decided.digits, decided.number, now)
+                self._route_dialled(conn, decided, now)
         else:
             m.change(conn, Input.DIGITS_DETECTED)
             m.emit(

@@ -27,7 +27,10 @@ from __future__ import annotations
 from pycti.errors import ErrorValue
 from pycti.switch.agent_states import PendingAgentState, RequestedAgentState
 from pycti.switch.agents import AgentConfig, AgentStateEntry, AgentTable, Trigger
-from pycti.switch.core_model import CallModel, DeviceKind
+from pycti.errors import CstaError
+from pycti.switch.core_model import CallModel, Connection, Destination, DeviceKind
+from pycti.switch.dialplan import Feature
+from pycti.switch.states import Input
 from pycti.switch.events import (
     ConnectionCleared,
     EventCause,
@@ -145,3 +148,33 @@ class AgentServices:
             seen.extend(self._agents.take_events())
         m.events = seen
         self._observed = len(seen)
+
+    def dialled_feature(self, conn: Connection, feature: Feature, now: float) -> None:
+        """A station dialled a feature code (:class:`~pycti.switch.dialplan.Feature`): the
+        agent service runs at that station.  Accepted: the connection is cleared (the agent
+        events tell the rest); refused: the call fails (Failed, the caller hears reorder)."""
+        m = self._m
+        station = conn.device.id
+        try:
+            if feature.name == "agentLogon":
+                agent_id, password = self._agents.split_logon(feature.argument)
+                self.set_agent_state(station, RequestedAgentState.LOGGED_ON, now, agent_id=agent_id,
+                                     password=password)
+            else:
+                self.set_agent_state(station, _FEATURE_REQUESTS[feature.name], now,
+                                     reason=(feature.argument or None) if feature.name == "agentNotReady" else None)
+        except CstaError:
+            fail = Destination(None, fail_cause=EventCause.DEST_NOT_OBTAINABLE, number=conn.call.called)
+            m.originate(conn.call, conn, fail, now, EventCause.NEW_CALL)
+            m.finish(now)
+            return
+        m.remove(conn, Input.CLEAR_CONNECTION, now, EventCause.NORMAL_CLEARING)
+        m.finish(now)
+
+
+_FEATURE_REQUESTS = {
+    "agentLogoff": RequestedAgentState.LOGGED_OFF,
+    "agentReady": RequestedAgentState.READY,
+    "agentNotReady": RequestedAgentState.NOT_READY,
+    "agentWorkingAfterCall": RequestedAgentState.WORKING_AFTER_CALL,
+}

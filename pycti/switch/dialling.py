@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pycti.switch.dialplan import DialPlan, Extension, External, Ivr, Match, MatchStatus, Queue, RoutePoint
+from pycti.switch.dialplan import DialPlan, Extension, External, Feature, Ivr, Match, MatchStatus, Queue, RoutePoint
 from pycti.switch.ids import ConnectionID
 from pycti.switch.timers import TimerConfig, TimerSet
 
@@ -41,6 +41,7 @@ class Dialled:
     connection: ConnectionID
     digits: str
     number: str | None
+    feature: Feature | None = None  #: a switch feature was dialled (``number`` is then None)
 
 
 def _target(match: Match) -> str | None:
@@ -94,6 +95,9 @@ class DigitCollector:
         if self.plan is not None:
             match = self.plan.match(buf, final=final)
             if match.status is MatchStatus.COMPLETE:
+                if isinstance(match.destination, Feature):
+                    self.forget(conn)
+                    return Dialled(conn, buf, None, match.destination)
                 return self._done(conn, buf, _target(match))
             if match.status is MatchStatus.INVALID or final:
                 return self._done(conn, buf, None)

@@ -21,11 +21,16 @@ Schema (a plain mapping, as TOML gives it)::
       "*1": {"trunk": "T", "number": "+442079460000"},  # speed dial: fixed external number
       "112": {"trunk": "T", "number": "112", "urgent": true},
       "555": {"to": "route:R1", "urgent": true},
+      "*61": {"feature": "agentLogon", "max": 16},  # *61 + agent id [+ '*' + password] [#]
+      "*63": "feature:agentReady",              # a feature without argument
       "default": "ivr:main",                    # where everything else goes (optional)
     }
 
 Destination text is ``kind:name`` with kind ``station`` (:class:`Extension`), ``route``
-(:class:`RoutePoint`), ``queue`` (:class:`Queue`) or ``ivr`` (:class:`Ivr`).  A trunk rule
+(:class:`RoutePoint`), ``queue`` (:class:`Queue`), ``ivr`` (:class:`Ivr`) or ``feature``
+(:class:`Feature`: one of :data:`FEATURES`, the agent services a station dials; a
+``{"feature": ..., "min": m, "max": n}`` rule takes up to ``n`` digits after its code as the
+feature's argument, ended by ``#`` or the inter-digit timeout).  A trunk rule
 strips its access code unless ``"strip": false``.  ``"urgent": true`` completes a rule as
 soon as it matches even when longer numbers could still match (emergency numbers).
 
@@ -50,7 +55,8 @@ from pycti.switch.numbers import DTMF_CHARACTERS, E164_MAX_DIGITS, E164_MIN_DIGI
 from pycti.switch.numbers import DialString, NumberRole, parse_number, validate_dialled
 
 __all__ = [
-    "DialPlan", "DialPlanError", "Destination", "Extension", "External", "Ivr", "Match", "MatchStatus",
+    "DialPlan", "DialPlanError", "Destination", "Extension", "External", "FEATURES", "Feature", "Ivr", "Match",
+    "MatchStatus",
     "Queue", "RoutePoint",
 ]
 
@@ -110,11 +116,28 @@ class External:
             raise ValueError(f"External.number must be a DialString, got {self.number!r}")
 
 
-#: Where a number leads.
-Destination = Extension | RoutePoint | Queue | Ivr | External
+#: The switch features a station can dial (agent log-on and the agent states).
+FEATURES = ("agentLogon", "agentLogoff", "agentReady", "agentNotReady", "agentWorkingAfterCall")
 
-_KINDS: dict[str, type[Extension | RoutePoint | Queue | Ivr]]
-_KINDS = {"station": Extension, "route": RoutePoint, "queue": Queue, "ivr": Ivr}
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """A switch feature dialled from a station: ``name`` (one of :data:`FEATURES`) with the
+    digits keyed after the feature code as ``argument`` (an agent id and password, a reason)."""
+
+    name: str
+    argument: str = ""
+
+    def __post_init__(self) -> None:
+        if self.name not in FEATURES:
+            raise ValueError(f"unknown feature {self.name!r} (one of {', '.join(FEATURES)})")
+
+
+#: Where a number leads.
+Destination = Extension | RoutePoint | Queue | Ivr | External | Feature
+
+_KINDS: dict[str, type[Extension | RoutePoint | Queue | Ivr | Feature]]
+_KINDS = {"station": Extension, "route": RoutePoint, "queue": Queue, "ivr": Ivr, "feature": Feature}
 
 
 class MatchStatus(enum.Enum):
@@ -174,6 +197,7 @@ class _Rule:
     min_digits: int = 0
     max_digits: int = 0
     strip: bool = True
+    feature: str = ""  # a feature rule: code + argument digits (kind _TRUNK's length rules)
 
     def rank(self) -> tuple[int, int, int]:
         """Sort key: lower wins."""
@@ -190,8 +214,10 @@ class _Rule:
         if self.kind != _TRUNK:
             return len(dialled) == n, len(dialled) < n
         if len(dialled) <= n:
-            return False, True
+            return len(dialled) == n and self.min_digits == 0, len(dialled) < n or self.max_digits > 0
         rest = dialled[n:]
+        if self.feature and rest.endswith("#"):  # '#' ends a feature's argument
+            return self.min_digits <= len(rest) - 1 <= self.max_digits, False
         if "+" in self.sets[0] and rest[0] == "0":
             return False, False  # no E.164 country code starts with 0
         r = len(rest)
@@ -199,6 +225,9 @@ class _Rule:
 
     def complete(self, dialled: str) -> Match:
         """The COMPLETE match of this rule for ``dialled`` (which matches it now)."""
+        if self.feature:
+            return Match(MatchStatus.COMPLETE, dialled, Feature(self.feature, dialled[len(self.sets):].rstrip("#")),
+                         None, self.key)
         if self.destination is not None:
             dest: Destination = self.destination
             number = dest.number if isinstance(dest, External) else _as_number(dialled)
@@ -310,8 +339,20 @@ def _parse_rule(key: str, order: int, value: object) -> _Rule:
             raise DialPlanError(f"dial plan key {key!r}: unknown field(s) {sorted(unknown)} (allowed: to, urgent)")
         dest = _parse_destination(key, spec["to"])
         return _Rule(key, order, sets, fixed_kind, dest, _bool_field(key, spec, "urgent"))
+    if "feature" in spec:
+        unknown = set(spec) - {"feature", "min", "max"}
+        if unknown:
+            raise DialPlanError(f"dial plan key {key!r}: unknown field(s) {sorted(unknown)} (allowed: feature, min, max)")
+        name = spec["feature"]
+        if name not in FEATURES:
+            raise DialPlanError(f"dial plan key {key!r}: unknown feature {name!r} (one of {', '.join(FEATURES)})")
+        lo = _int_field(key, spec, "min", 0)
+        hi = _int_field(key, spec, "max", 0)
+        if not 0 <= lo <= hi <= MAX_DIAL_CHARACTERS - len(sets):
+            raise DialPlanError(f"dial plan key {key!r}: need 0 <= min <= max, got min {lo}, max {hi}")
+        return _Rule(key, order, sets, _TRUNK, None, False, "", lo, hi, True, str(name))
     if "trunk" not in spec:
-        raise DialPlanError(f"dial plan key {key!r}: a table needs 'to' or 'trunk'")
+        raise DialPlanError(f"dial plan key {key!r}: a table needs 'to', 'trunk' or 'feature'")
     unknown = set(spec) - _TRUNK_FIELDS
     if unknown:
         allowed = ", ".join(sorted(_TRUNK_FIELDS))

@@ -298,3 +298,73 @@ def test_ring_all_refuses_a_busy_or_non_station_destination_without_change() -> 
     with pytest.raises(CstaError):
         c.core.deflect_call_to_all(queued, (), c.at(2.0))
     assert c.core.snapshot_call(queued.call_id) == before[0] and not c.core.take_events()
+
+
+# -- feature codes dialled from the phone ---------------------------------------------------
+def _featured_core() -> SwitchCore:
+    from pycti.switch.dialplan import DialPlan
+
+    plan = DialPlan.from_dict({
+        "*61": {"feature": "agentLogon", "max": 16},
+        "*62": "feature:agentLogoff",
+        "*63": "feature:agentReady",
+        "*64": {"feature": "agentNotReady", "max": 4},
+        "8XXX": "station:S1",
+    })
+    core = SwitchCore(dial_plan=plan)
+    for d, k in [("S1", DeviceKind.STATION), ("S2", DeviceKind.STATION), ("Q1", DeviceKind.QUEUE)]:
+        core.add_device(d, k)
+    core.add_agent(AgentConfig(agent_id="1001", password="4321", groups=("Q1",)))
+    return core
+
+
+def _dial(core: SwitchCore, station: str, digits: str, now: float) -> list[ev.CstaEvent]:
+    core.line_offhook(station, now)
+    for d in digits:
+        core.digits_detected(station, d, now)
+    return core.take_events()
+
+
+def test_an_agent_logs_on_and_changes_state_from_the_phone() -> None:
+    core = _featured_core()
+    events = _dial(core, "S2", "*6110014321#", 1.0)
+    assert any(isinstance(e, ev.AgentLoggedOn) and e.agent_id == "1001" for e in events)
+    assert any(isinstance(e, ev.ConnectionCleared) for e in events)  # accepted: the line is released
+    core.line_onhook("S2", 2.0)
+    _dial(core, "S2", "*63", 3.0)
+    assert core.get_agent_state("S2").phase is AgentPhase.READY
+    core.line_onhook("S2", 4.0)
+    _dial(core, "S2", "*6412#", 5.0)
+    entry = core.get_agent_state("S2")
+    assert entry.phase is AgentPhase.NOT_READY and entry.reason == "12"
+    core.line_onhook("S2", 6.0)
+    _dial(core, "S2", "*62", 7.0)
+    assert core.get_agent_state("S2").logged_on is False
+
+
+def test_a_refused_feature_fails_the_call_and_changes_nothing() -> None:
+    core = _featured_core()
+    events = _dial(core, "S2", "*6110019999#", 1.0)  # wrong password
+    failed = [e for e in events if isinstance(e, ev.Failed)]
+    assert failed and failed[0].cause is ev.EventCause.DEST_NOT_OBTAINABLE
+    assert not [e for e in events if isinstance(e, ev.AgentEvent)]
+    assert core.get_agent_state("S2").logged_on is False
+    core.line_onhook("S2", 2.0)
+    events = _dial(core, "S2", "*63", 3.0)  # ready while logged out
+    assert [e for e in events if isinstance(e, ev.Failed)]
+
+
+def test_feature_rules_are_checked() -> None:
+    from pycti.switch.dialplan import DialPlan, DialPlanError, Feature, MatchStatus
+
+    with pytest.raises(DialPlanError, match="unknown feature 'agentDance'"):
+        DialPlan.from_dict({"*61": {"feature": "agentDance"}})
+    with pytest.raises(DialPlanError, match="unknown field"):
+        DialPlan.from_dict({"*61": {"feature": "agentLogon", "trunk": "T"}})
+    with pytest.raises(DialPlanError, match="unknown destination kind|unknown feature"):
+        DialPlan.from_dict({"*63": "feature:nap"})
+    plan = DialPlan.from_dict({"*61": {"feature": "agentLogon", "max": 8}})
+    assert plan.match("*61123").status is MatchStatus.INCOMPLETE  # more may follow
+    done = plan.match("*61123#")
+    assert done.status is MatchStatus.COMPLETE and done.destination == Feature("agentLogon", "123")
+    assert plan.match("*61123", final=True).destination == Feature("agentLogon", "123")

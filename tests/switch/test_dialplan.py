@@ -234,7 +234,7 @@ def test_dnis_routing() -> None:
         ({"9": {"trunk": "T", "min": True}}, "'min' must be an integer"),
         ({"9": {"trunk": "T", "mni": 3}}, "unknown field(s) ['mni']"),
         ({"9": {"trunk": ""}}, "'trunk' must name a trunk group"),
-        ({"9": {"min": 3}}, "a table needs 'to' or 'trunk'"),
+        ({"9": {"min": 3}}, "a table needs 'to', 'trunk' or 'feature'"),
         ({"9": {"trunk": "T", "strip": "no"}}, "'strip' must be true or false"),
         ({"9": {"trunk": "T", "urgent": 1}}, "'urgent' must be true or false"),
         ({"*1": {"trunk": "T", "number": "garbage"}}, "'*1': 'number': bad number 'garbage'"),
