@@ -56,6 +56,12 @@ line (``center.toml:34: queues[2].max_wait_s: must be a number > 0, got 'ten'``)
     "4000" = "queue:SALES"
     default = "ivr:main"
 
+    [voicemail]                 # a voicemail route (overflow_to / dial plan "route:VOICEMAIL")
+    route = "VOICEMAIL"
+    folder = "voicemail"        # messages (WAV) and their index
+    greeting = "prompts/vm.wav"
+    max_message_s = 120
+
     [ivr.main]                  # an IVR route: a flow file (pycti.callcenter.flow) ...
     flow = "flows/main.toml"
 
@@ -93,7 +99,7 @@ from .tomlpos import Path as KeyPath
 
 __all__ = [
     "CenterConfig", "CenterConfigError", "IvrFlow", "IvrMenu", "PhoneConfig", "SimConfig", "SipConfig",
-    "TrunkConfig", "load_center",
+    "TrunkConfig", "VoicemailConfig", "load_center",
 ]
 
 T = TypeVar("T")
@@ -158,6 +164,16 @@ class IvrFlow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class VoicemailConfig:
+    """The voicemail route: its device name, the message folder, greeting and length limit."""
+
+    route: str = "VOICEMAIL"
+    folder: Path = Path("voicemail")
+    greeting: Path | None = None
+    max_message_s: float = 120.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CenterConfig:
     """A whole center (see the module docstring)."""
 
@@ -176,6 +192,7 @@ class CenterConfig:
     #: incoming called numbers (DNIS) -> the device they go to, from the dial plan's exact keys
     dnis: Mapping[str, str] = dataclasses.field(default_factory=dict)
     ivr: tuple[IvrMenu | IvrFlow, ...] = ()
+    voicemail: VoicemailConfig | None = None
     #: agent id -> the station it is logged on at when the center starts (``station`` key)
     agent_stations: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
@@ -254,7 +271,7 @@ def load_center(path: str | Path) -> CenterConfig:
     r = _Reader(path, KeyLines(text))
     base = path.parent
     top = r.table(data, (), {"center", "sip", "trunks", "sim", "phones", "agents", "agent_rules", "queues",
-                            "dialplan", "ivr"})
+                            "dialplan", "ivr", "voicemail"})
     c = r.table(top.get("center", {}), ("center",), {"name", "country", "cdr"})
     cfg: dict[str, Any] = {
         "path": path,
@@ -290,6 +307,8 @@ def load_center(path: str | Path) -> CenterConfig:
             raise r.fail(("dialplan",), str(exc)) from None
         cfg["dnis"] = {key: value.partition(":")[2] for key, value in plan.items()
                        if isinstance(value, str) and key.lstrip("+").isdigit() and ":" in value}
+    if "voicemail" in top:
+        cfg["voicemail"] = _voicemail(r, top["voicemail"], base)
     center = CenterConfig(**cfg)
     _check_references(r, center, top)
     return center
@@ -425,12 +444,27 @@ def _menu(r: _Reader, name: str, data: Any, base: Path) -> IvrMenu | IvrFlow:
                    attempts=r.get(m, at, "attempts", int, 2, lambda n: 1 <= n <= 10, "1-10"))
 
 
+def _voicemail(r: _Reader, data: Any, base: Path) -> VoicemailConfig:
+    at: KeyPath = ("voicemail",)
+    v = r.table(data, at, {"route", "folder", "greeting", "max_message_s"})
+    greeting = r.opt(v, at, "greeting", str)
+    if greeting is not None:
+        try:
+            read_audio(base / greeting)
+        except (OSError, ValueError) as exc:
+            raise r.fail((*at, "greeting"), f"greeting {base / greeting}: {exc}") from None
+    return VoicemailConfig(route=r.get(v, at, "route", str, "VOICEMAIL"),
+                           folder=base / r.get(v, at, "folder", str, "voicemail"),
+                           greeting=None if greeting is None else base / greeting,
+                           max_message_s=r.get(v, at, "max_message_s", float, 120.0, _positive, "a number > 0"))
+
+
 def _check_references(r: _Reader, c: CenterConfig, top: Mapping[str, Any]) -> None:
     """Every destination names something the file defines."""
     queues = {q.name for q in c.queues}
     menus = {m.name for m in c.ivr}
     stations = {p.extension for p in c.phones}
-    known = queues | menus | stations
+    known = queues | menus | stations | ({c.voicemail.route} if c.voicemail is not None else set())
     for i, q in enumerate(c.queues):
         for key in ("overflow_to", "closed_to"):
             target = getattr(q, key)
@@ -452,7 +486,8 @@ def _check_references(r: _Reader, c: CenterConfig, top: Mapping[str, Any]) -> No
             continue  # a flow file names its own destinations, checked when it loaded
         for digit, dest in [*m.options.items(), ("default", m.default)]:
             kind, _, name = dest.partition(":")
-            pool = {"queue": queues, "ivr": menus, "station": stations}.get(kind)
+            pool = {"queue": queues, "ivr": menus, "station": stations,
+                    "route": {c.voicemail.route} if c.voicemail is not None else set()}.get(kind)
             if pool is None or name not in pool:
                 at: KeyPath = ("ivr", m.name, "options", digit) if digit != "default" else ("ivr", m.name, "default")
                 raise r.fail(at, f"{dest!r} is not queue:/ivr:/station: of something this file defines")

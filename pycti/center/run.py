@@ -30,6 +30,7 @@ from ..local.config import SwitchConfig
 from ..local.provider import LocalProvider
 from ..switch.agent_states import RequestedAgentState
 from ..callcenter.flow_runner import FlowRunner
+from ..callcenter.voicemail import Voicemail, VoicemailStore
 from .config import CenterConfig, CenterConfigError, IvrFlow, IvrMenu
 
 __all__ = ["ServeOutcome", "serve", "switch_config"]
@@ -57,7 +58,7 @@ def switch_config(center: CenterConfig, *, realtime: bool = True) -> SwitchConfi
         raise CenterConfigError(
             f"{center.path.name}: [sip], [[trunks]] and [[phones]] need the SIP driver, which this "
             "version of pycti does not have yet; use [sim] trunks and stations")
-    routes = tuple(m.name for m in center.ivr)
+    routes = tuple(m.name for m in center.ivr) + ((center.voicemail.route,) if center.voicemail is not None else ())
     return SwitchConfig(
         trunks=center.sim.trunks, stations=center.sim.stations, routes=routes,
         queues=tuple(q.name for q in center.queues), default_route=routes[0] if routes else None,
@@ -89,7 +90,13 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
             flows = {m.name: m.flow for m in center.ivr if isinstance(m, IvrFlow)}
             flow_runner = FlowRunner(p, flows, calllog=calllog) if flows else None
             acd = Acd(p, center.queues, center.agents, calllog=calllog)
-            runners: list[CallLog | Acd | MenuIvr | FlowRunner] = [calllog, acd, *ivrs]
+            runners: list[CallLog | Acd | MenuIvr | FlowRunner | Voicemail] = [calllog, acd, *ivrs]
+            vm = center.voicemail
+            vm_store = None
+            if vm is not None:
+                vm_store = VoicemailStore(vm.folder)
+                runners.append(Voicemail(p, vm.route, vm_store, max_message_s=vm.max_message_s,
+                                         greeting=read_audio(vm.greeting) if vm.greeting is not None else None))
             if flow_runner is not None:
                 runners.append(flow_runner)
             tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(x.run()) for x in runners]
@@ -117,6 +124,8 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if vm_store is not None:
+                vm_store.close()
         status = "stopped"
         return out
     finally:

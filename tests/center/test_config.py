@@ -26,7 +26,9 @@ def test_the_example_center_loads() -> None:
     assert menu.options == {"1": "queue:SALES", "2": "queue:SUPPORT"} and c.dnis["4999"] == "quick"
     assert c.cdr_path == EXAMPLE.parent / "center.db"
     switch = switch_config(c, realtime=False)
-    assert switch.routes == ("main", "quick") and switch.queues == ("SALES", "SUPPORT") and switch.trunks == 4
+    assert switch.routes == ("main", "quick", "VOICEMAIL") and switch.queues == ("SALES", "SUPPORT")
+    assert switch.trunks == 4 and c.voicemail is not None and c.voicemail.folder == EXAMPLE.parent / "voicemail"
+    assert c.queues[1].overflow_to == "VOICEMAIL"
 
 
 GOOD = (EXAMPLE.read_text(encoding="utf-8"))

@@ -14,8 +14,9 @@ from pathlib import Path
 from pycti.callcenter.cdr import CdrStore
 from pycti.center.config import load_center
 from pycti.center.run import ServeOutcome, serve
-from pycti.drivers.sim_ops import Hangup, Speech, WaitPrompt, dtmf_ops
+from pycti.drivers.sim_ops import Hangup, Silence, Speech, WaitPrompt, dtmf_ops
 from pycti.local.provider import LocalProvider
+from pycti.switch.agent_states import RequestedAgentState
 
 from ..callcenter.test_ivr_acd import _ring
 from .test_config import GOOD, _write
@@ -52,6 +53,34 @@ async def test_a_call_through_ivr_and_acd_is_recorded_whole(tmp_path: Path) -> N
     assert (second.choice, second.queue, second.outcome) == ("1", "SALES", "abandoned")
     assert second.ended_s >= 59.0  # cleared when the center stopped
     assert runs[-1].status == "stopped"
+
+
+async def test_an_overflow_to_voicemail_leaves_a_message(tmp_path: Path) -> None:
+    from pycti.callcenter.voicemail import VoicemailStore
+
+    text = GOOD.replace("max_wait_s = 600", "max_wait_s = 3")
+    center = load_center(_write(tmp_path, text))
+    stop = asyncio.Event()
+
+    async def caller(p: LocalProvider) -> None:
+        # keys 2 (support): the support agents log off first, so the call waits, overflows
+        # after 3 s to voicemail, and the caller speaks after the beep
+        for station in ("8001", "8003"):
+            await p.set_agent_state(station, RequestedAgentState.LOGGED_OFF)
+        p.driver.board.script(0, [_ring("5550009"), WaitPrompt(quiet_ms=400, max_ms=10_000), *dtmf_ops("2"),
+                                  Silence(ms=7000), Speech(ms=2500),
+                                  Hangup(busy_tone=True, loop_drop=True)])
+
+        async def later() -> None:
+            await p.sleep(60.0)
+            stop.set()
+
+        asyncio.ensure_future(later())
+
+    await serve(center, stop=stop, realtime=False, on_ready=caller)
+    store = VoicemailStore(tmp_path / "voicemail")
+    (msg,) = store.messages()
+    assert msg.caller == "5550009" and msg.mailbox == "SUPPORT" and msg.duration_s > 1.5
 
 
 def test_sigterm_stops_the_process_cleanly(tmp_path: Path) -> None:
