@@ -160,6 +160,19 @@ class Provider(abc.ABC):
         """DeflectCall: send an alerting or queued call on to ``new_destination``."""
 
     @abc.abstractmethod
+    async def single_step_conference_call(self, active: ConnectionID, device_to_join: str, *,
+                                          participation: str = "active") -> ConnectionID:
+        """SingleStepConferenceCall: join idle station ``device_to_join`` (off-hook hands-free)
+        to ``active``'s call -- ``active`` (barge-in), ``silent`` (monitoring: it hears the
+        call, nobody hears it) or ``whisper`` (pycti extension: only ``active``'s device hears
+        it, coaching an agent).  Event: Conferenced."""
+
+    @abc.abstractmethod
+    async def set_participation(self, joined: ConnectionID, participation: str) -> None:
+        """pycti extension: change how a station that joined by single-step conference takes
+        part (monitoring, whisper, barge-in); the audio follows at once."""
+
+    @abc.abstractmethod
     async def deflect_call_to_all(self, connection: ConnectionID, new_destinations: Sequence[str]) -> None:
         """pycti extension (ring-all): divert an alerting or queued call to several stations at
         once; the first to answer gets it and the others stop ringing (ConnectionCleared,

@@ -334,7 +334,7 @@ class SwitchEngine:
 
     def _command(self, c: cmd.Command) -> None:
         if isinstance(c, cmd.MediaTopology):
-            self._topology(c.call_id, c.parties)
+            self._topology(c.call_id, c.parties, c.listeners)
             return
         if isinstance(c, cmd.DialTone):
             ch = self.port_of.get(c.device)
@@ -385,7 +385,8 @@ class SwitchEngine:
                         self.media.send_digits(ch, digits)
                 return
 
-    def _topology(self, call_id: str, parties: tuple[str, ...]) -> None:
+    def _topology(self, call_id: str, parties: tuple[str, ...],
+                  listeners: tuple[tuple[str, str | None], ...] = ()) -> None:
         if parties:
             self.parties[call_id] = tuple(parties)
         else:
@@ -399,7 +400,9 @@ class SwitchEngine:
                 del self._group_of[ch]
         for ch in [c for c, g in self._group_of.items() if g == call_id and c not in channels]:
             del self._group_of[ch]
-        self.media.set_parties(call_id, channels)
+        heard = {self.port_of[d]: (self.port_of.get(t) if t is not None else None)
+                 for d, t in listeners if d in self.port_of}
+        self.media.set_parties(call_id, channels, heard)
         for ch in channels:
             self._group_of[ch] = call_id
 

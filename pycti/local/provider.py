@@ -389,6 +389,14 @@ class LocalProvider(MediaProvider):
     async def deflect_call(self, connection: ConnectionID, new_destination: str) -> None:
         self._svc(lambda now: self.engine.core.deflect_call(connection, new_destination, now))
 
+    async def single_step_conference_call(self, active: ConnectionID, device_to_join: str, *,
+                                          participation: str = "active") -> ConnectionID:
+        return self._svc(lambda now: self.engine.core.single_step_conference_call(
+            active, device_to_join, now, participation=participation))
+
+    async def set_participation(self, joined: ConnectionID, participation: str) -> None:
+        self._svc(lambda now: self.engine.core.set_participation(joined, participation, now))
+
     async def deflect_call_to_all(self, connection: ConnectionID, new_destinations: Sequence[str]) -> None:
         self._svc(lambda now: self.engine.core.deflect_call_to_all(connection, tuple(new_destinations), now))
 

@@ -5,6 +5,10 @@ into one pair of index arrays, so routing every bridge of the switch is ``out[ds
 Groups of three or more (conferences) are compiled into one member array sorted by group, so
 all conferences are mixed with one ``np.add.reduceat`` and one subtraction: each member hears
 the sum of the others, clipped to int16.  Routing tables are rebuilt only when groups change.
+
+A group may have *listeners* (a supervisor monitoring a call): a listener hears every speaking
+member, and is heard by nobody -- or, whispering, by one member only (coaching an agent).  The
+few groups with listeners are mixed again after the batched pass, one group at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Router:
         "_conf_members",
         "_conf_starts",
         "_conf_of_member",
+        "_listeners",
     )
 
     def __init__(self, channels: int) -> None:
@@ -45,6 +50,7 @@ class Router:
         self._conf_members = _EMPTY
         self._conf_starts = _EMPTY
         self._conf_of_member = _EMPTY
+        self._listeners: dict[str, dict[int, int | None]] = {}  # group -> listener -> heard by
 
     @property
     def groups(self) -> Mapping[str, tuple[int, ...]]:
@@ -55,11 +61,18 @@ class Router:
         """The id of the group ``channel`` belongs to, or ``None``."""
         return self._owner.get(channel)
 
-    def set_parties(self, group_id: str, channels: Sequence[int]) -> None:
+    def listeners_of(self, group_id: str) -> Mapping[int, int | None]:
+        """The group's listeners and who hears each (read-only copy)."""
+        return dict(self._listeners.get(group_id, {}))
+
+    def set_parties(self, group_id: str, channels: Sequence[int],
+                    listeners: Mapping[int, int | None] | None = None) -> None:
         """Make ``channels`` hear each other as group ``group_id``, replacing its previous members.
 
-        An empty sequence removes the group.  Raises ``ValueError`` (and changes nothing) if a
-        channel is out of range, repeated, or already in another group.
+        An empty sequence removes the group.  ``listeners`` maps member channels that only
+        listen to the one member who hears them (None: nobody).  Raises ``ValueError`` (and
+        changes nothing) if a channel is out of range, repeated, or already in another group,
+        or a listener or whisper target is not a member.
         """
         members = tuple(int(c) for c in channels)
         if len(set(members)) != len(members):
@@ -70,8 +83,15 @@ class Router:
             other = self._owner.get(c)
             if other is not None and other != group_id:
                 raise ValueError(f"group {group_id!r}: channel {c} is already in group {other!r}")
+        heard: dict[int, int | None] = {int(k): (None if v is None else int(v)) for k, v in (listeners or {}).items()}
+        for lis, target in heard.items():
+            if lis not in members or (target is not None and (target not in members or target == lis)):
+                raise ValueError(f"group {group_id!r}: listener {lis} -> {target} must be members")
         for c in self._groups.pop(group_id, ()):
             del self._owner[c]
+        self._listeners.pop(group_id, None)
+        if heard and members:
+            self._listeners[group_id] = heard
         if members:
             self._groups[group_id] = members
             for c in members:
@@ -114,4 +134,19 @@ class Router:
             mixed = sums[self._conf_of_member] - member_in
             np.clip(mixed, _INT16_MIN, _INT16_MAX, out=mixed)
             out[self._conf_members] = mixed
+        for group_id, heard in self._listeners.items():
+            self._mix_with_listeners(self._groups[group_id], heard, inbound, out)
         return out
+
+    @staticmethod
+    def _mix_with_listeners(members: tuple[int, ...], heard: Mapping[int, int | None],
+                            inbound: np.ndarray, out: np.ndarray) -> None:
+        speakers = [c for c in members if c not in heard]
+        total = inbound[speakers].astype(np.int32).sum(axis=0) if speakers else np.zeros(inbound.shape[1], np.int32)
+        for c in members:
+            own = inbound[c].astype(np.int32) if c not in heard else 0
+            mix = total - own
+            for lis, target in heard.items():
+                if target == c:
+                    mix = mix + inbound[lis].astype(np.int32)
+            out[c] = np.clip(mix, _INT16_MIN, _INT16_MAX)

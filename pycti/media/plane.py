@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -139,14 +139,21 @@ class MediaPlane:
         return c
 
     # -- routing -----------------------------------------------------------------------------
-    def set_parties(self, group_id: str, channels: Sequence[int]) -> None:
+    def set_parties(self, group_id: str, channels: Sequence[int],
+                    listeners: Mapping[int, int | None] | None = None) -> None:
         """Make ``channels`` hear each other as group ``group_id`` from the next tick on.
 
         0 or 1 channel: nobody hears anybody; 2: a bridge; 3 or more: a conference in which each
-        hears the int16-clipped sum of the others.  A second call replaces the members; ``()``
-        removes the group.  ``ValueError`` (nothing changed) if a channel is in another group.
+        hears the int16-clipped sum of the others.  ``listeners``: members who only listen
+        (monitoring), mapped to the one member who hears them (whisper) or None.  A second call
+        replaces the members; ``()`` removes the group.  ``ValueError`` (nothing changed) if a
+        channel is in another group.
         """
-        self._router.set_parties(group_id, channels)
+        self._router.set_parties(group_id, channels, listeners)
+
+    def listeners_of(self, group_id: str) -> Mapping[int, int | None]:
+        """The listening members of group ``group_id`` and who hears each (None: nobody)."""
+        return self._router.listeners_of(group_id)
 
     def group_of(self, channel: int) -> str | None:
         """The group ``channel`` is in, or ``None``."""

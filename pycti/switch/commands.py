@@ -82,6 +82,9 @@ class MediaTopology(Command):
 
     call_id: str
     parties: tuple[str, ...]
+    #: parties who only listen (a supervisor), each with the one party who hears them
+    #: (whisper) or None (silent monitoring)
+    listeners: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

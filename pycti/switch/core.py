@@ -418,6 +418,19 @@ class SwitchCore(AgentServices):
         _xfer.deflect_call_to_all(self._m, call_to_be_diverted, tuple(new_destinations), now)
         self._m.finish(now)
 
+    def single_step_conference_call(self, active_call: ConnectionID, device_to_join: str, now: float, *,
+                                    participation: str = "active") -> ConnectionID:
+        """See :func:`pycti.switch.core_transfer.single_step_conference_call` (barge-in,
+        monitoring, whisper)."""
+        result = _xfer.single_step_conference_call(self._m, active_call, device_to_join, participation, now)
+        self._m.finish(now)
+        return result
+
+    def set_participation(self, joined: ConnectionID, participation: str, now: float) -> None:
+        """See :func:`pycti.switch.core_transfer.set_participation`."""
+        _xfer.set_participation(self._m, joined, participation, now)
+        self._m.finish(now)
+
     def alert_also(self, alerting: ConnectionID, destination: str, now: float) -> ConnectionID:
         """See :func:`pycti.switch.core_transfer.alert_also` (ring progressively)."""
         result = _xfer.alert_also(self._m, alerting, destination, now)

@@ -163,6 +163,8 @@ class Call:
         "conns",
         "final_devices",
         "forked",
+        "listened",
+        "listeners",
         "id",
         "last_redirection",
         "lost",
@@ -183,6 +185,9 @@ class Call:
         self.pending_answer: str | None = None  # incoming trunk not yet taken off-hook
         #: stations alerting together for this call (ring-all): the first to answer gets it
         self.forked: set[str] = set()
+        #: parties who only listen (single-step conference, silent or whisper) -> who hears them
+        self.listeners: dict[str, str | None] = {}
+        self.listened: tuple[tuple[str, str | None], ...] = ()  # last listeners sent
         self.clear_cause = EventCause.NORMAL_CLEARING
         #: The audience of a whole-call clearing under way (delivery rule 4), else None.
         self.clearing: frozenset[str] | None = None
@@ -659,13 +664,17 @@ class CallModel:
         for call in touched:
             conns = call.conns
             parties = tuple(d for d, c in conns.items() if c.state is _S.CONNECTED)
-            if parties == call.parties:
+            for gone in [d for d in call.listeners if d not in conns]:
+                del call.listeners[gone]
+            listened = tuple((d, t) for d, t in call.listeners.items() if d in parties and (t is None or t in parties))
+            if parties == call.parties and listened == call.listened:
                 continue
             if set(call.parties).issubset(parties):
                 growing.append((call, parties))
             else:
-                call.parties = parties
-                self.command(MediaTopology(call_id=call.id, parties=parties))
+                call.parties, call.listened = parties, listened
+                self.command(MediaTopology(call_id=call.id, parties=parties, listeners=listened))
         for call, parties in growing:
-            call.parties = parties
-            self.command(MediaTopology(call_id=call.id, parties=parties))
+            listened = tuple((d, t) for d, t in call.listeners.items() if d in parties and (t is None or t in parties))
+            call.parties, call.listened = parties, listened
+            self.command(MediaTopology(call_id=call.id, parties=parties, listeners=listened))

@@ -242,6 +242,65 @@ def deflect_call_to_all(m: CallModel, conn_id: ConnectionID, destinations: tuple
         m.deliver(call, dest, now, EventCause.REDIRECTED)
 
 
+#: How a device joins a call by SingleStepConference: ECMA-269's ParticipationType, plus
+#: pycti's ``whisper`` (heard by the joined call's own device only: coaching an agent).
+PARTICIPATIONS = ("active", "silent", "whisper")
+
+
+def single_step_conference_call(m: CallModel, active: ConnectionID, device_to_join: str, participation: str,
+                                now: float) -> ConnectionID:
+    """Join ``device_to_join`` (an idle station, put off-hook hands-free) to ``active``'s call.
+
+    ``participation`` ``active`` (barge-in: everybody hears everybody), ``silent`` (monitoring:
+    the station hears the call and nobody hears it) or ``whisper`` (only ``active``'s device
+    hears it).  Event: Conferenced (cause singleStepConference, no secondary old call).
+    Returns the joined station's connection (ECMA ``conferencedCall``)."""
+    m.require(participation in PARTICIPATIONS, ErrorValue.INVALID_PARAMETER_VALUE,
+              f"participation must be one of {', '.join(PARTICIPATIONS)}, got {participation!r}")
+    conn = m.conn(active)
+    m.require(conn.state is ConnectionState.CONNECTED, ErrorValue.INVALID_CONNECTION_STATE,
+              f"{active} is not connected")
+    joiner = m.device(device_to_join, ErrorValue.INVALID_DEVICE_ID)
+    m.require(joiner.kind is DeviceKind.STATION, ErrorValue.REQUEST_INCOMPATIBLE_WITH_DEVICE,
+              f"{device_to_join} is not a station")
+    m.require(joiner.in_service, ErrorValue.DEVICE_OUT_OF_SERVICE, f"{device_to_join} is out of service")
+    m.require(not joiner.conns, ErrorValue.INVALID_DEVICE_STATE, f"{device_to_join} is busy")
+    call = conn.call
+    head = m.header(call, now, EventCause.SINGLE_STEP_CONFERENCE, joiner.id)
+    new = m.create(call, joiner, Input.JOIN)
+    m.command(AnswerLine(device=joiner.id))
+    if participation != "active":
+        call.listeners[joiner.id] = conn.device.id if participation == "whisper" else None
+    m.touch(call)
+    entries = tuple(ConnectionListEntry(new_connection=c.cid, old_connection=None if c is new else c.cid, endpoint=d)
+                    for d, c in call.conns.items())
+    m.emit(Conferenced(**head, primary_old_call=conn.cid, secondary_old_call=None, conferencing_device=joiner.id,
+                       added_party=joiner.id, conference_connections=entries, local_connection_info=_S.CONNECTED,
+                       participation=participation))
+    return new.cid
+
+
+def set_participation(m: CallModel, joined: ConnectionID, participation: str, now: float) -> None:
+    """pycti extension: change how a station that joined by SingleStepConference takes part
+    (e.g. a supervisor going from monitoring to whisper to barge-in).  The media follows at
+    once; no event."""
+    m.require(participation in PARTICIPATIONS, ErrorValue.INVALID_PARAMETER_VALUE,
+              f"participation must be one of {', '.join(PARTICIPATIONS)}, got {participation!r}")
+    conn = m.conn(joined)
+    call = conn.call
+    if participation == "active":
+        call.listeners.pop(conn.device.id, None)
+    else:
+        heard_by = call.listeners.get(conn.device.id)
+        if participation == "whisper" and heard_by is None:
+            others = [d for d, c in call.conns.items() if d != conn.device.id and c.state is _S.CONNECTED
+                      and m.devices[d].kind is DeviceKind.STATION]
+            m.require(bool(others), ErrorValue.INVALID_CONNECTION_STATE, f"{joined}: no station to whisper to")
+            heard_by = others[0]
+        call.listeners[conn.device.id] = heard_by if participation == "whisper" else None
+    m.touch(call)
+
+
 def alert_also(m: CallModel, alerting: ConnectionID, destination: str, now: float) -> ConnectionID:
     """pycti extension (ring progressively): ring one more station for a call alerting at
     ``alerting``'s device.  Event: Delivered at ``destination``; the first station to answer

@@ -317,14 +317,17 @@ class Transferred(CstaEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Conferenced(CstaEvent):
-    """``conferencing_device`` joined its held and active calls into one conference call."""
+    """``conferencing_device`` joined its held and active calls into one conference call
+    (ConferenceCall), or joined the call of ``primary_old_call`` itself (SingleStepConference,
+    ``secondary_old_call`` None; ``participation`` says how it takes part)."""
 
     primary_old_call: ConnectionID
-    secondary_old_call: ConnectionID
+    secondary_old_call: ConnectionID | None  #: None for a single-step conference
     conferencing_device: str
     added_party: str
     conference_connections: tuple[ConnectionListEntry, ...]
     local_connection_info: ConnectionState | None = None
+    participation: str = "active"  #: ECMA ParticipationType (active, silent) or pycti's whisper
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
