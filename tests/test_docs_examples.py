@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ("provider.md", "drivers.md", "acd.md", "sip.md", "ivr.md", "fax.md")
+DOCS = ("provider.md", "drivers.md", "acd.md", "sip.md", "ivr.md", "fax.md", "fax-on-calls.md")
 TIMEOUT_S = 120
 
 _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
