@@ -40,7 +40,7 @@ from pycti.fax.terminal_events import (
     PageSent,
 )
 from pycti.fax.terminal_loop import run_pair
-from pycti.fax.terminal_modems import IMAGE_MODEMS, FaxTerminalError, parse_modems
+from pycti.fax.terminal_modems import DEFAULT_MODEMS, IMAGE_MODEMS, FaxTerminalError, parse_modems
 
 __all__ = ["describe", "main", "parse_codings", "register", "run_lockstep"]
 
@@ -79,9 +79,11 @@ def describe(event: FaxEvent) -> str:
 
 
 def _add_options(p: argparse.ArgumentParser) -> None:
-    names = ",".join(e.name for e in IMAGE_MODEMS.values())
+    names = ",".join(IMAGE_MODEMS[m].name for m in sorted(DEFAULT_MODEMS, key=lambda m: m.value))
+    every = ",".join(e.name for e in IMAGE_MODEMS.values())
     p.add_argument("--modems", default=names,
-                   help=f"image modems offered, comma separated (default {names})")
+                   help=f"image modems offered, comma separated, of {every} (default {names}; "
+                        "V17 needs V29 and V27ter beside it)")
     p.add_argument("--ecm", action=argparse.BooleanOptionalAction, default=True,
                    help="error correction mode, T.30 Annex A (default on)")
     p.add_argument("--codings", default="MH,MR,T6",

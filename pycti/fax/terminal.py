@@ -162,6 +162,10 @@ class FaxTerminal:
         self._hs: dsp_modem.ModemReceiver | None = None
         self._hs_rate: ModemRate | None = None
         self._hs_purpose = io.RxPurpose.TCF
+        #: V.17: the rate of the last TCF sent (page data at that rate uses the short
+        #: training) and the receiver that trained on the last TCF received
+        self._tcf_rate: ModemRate | None = None
+        self._trained_rx: dict[ModemRate, dsp_modem.ModemReceiver] = {}
         self._hs_trained = False
         self._hs_reported = self._hs_carrier = False
         self._hs_up_sample = 0
@@ -394,7 +398,15 @@ class FaxTerminal:
         if isinstance(action, io.ReceiveV21):
             self._hs = None
             return
-        self._hs = image_modem(action.rate).receiver(action.rate.rate_bps)
+        entry = image_modem(action.rate)
+        kept = self._trained_rx.get(action.rate)
+        if entry.resume is not None and kept is not None and action.purpose is not io.RxPurpose.TCF:
+            entry.resume(kept)  # V.17: the short training, on the equalizer the TCF trained
+            self._hs = kept
+        else:
+            self._hs = entry.receiver(action.rate.rate_bps)
+            if entry.resume is not None and action.purpose is io.RxPurpose.TCF:
+                self._trained_rx = {action.rate: self._hs}
         self._hs_rate, self._hs_purpose = action.rate, action.purpose
         self._hs_trained = self._hs_reported = self._hs_carrier = False
         self._hs_up_sample = 0
@@ -439,7 +451,13 @@ class FaxTerminal:
             tx.write_bits(HdlcEncoder().encode(action.frames))
         else:
             rate = action.rate.rate_bps
-            tx = image_modem(action.rate).transmitter(rate)
+            entry = image_modem(action.rate)
+            if isinstance(action, io.SendTcf):
+                self._tcf_rate = action.rate
+            short = entry.short_transmitter is not None and not isinstance(action, io.SendTcf) \
+                and self._tcf_rate == action.rate
+            tx = entry.short_transmitter(rate) if short and entry.short_transmitter is not None \
+                else entry.transmitter(rate)
             if isinstance(action, io.SendTcf):
                 tx.write_bits(np.zeros(rate * action.duration_ms // 1000, dtype=np.uint8))
             elif isinstance(action, io.SendImage):

@@ -18,7 +18,7 @@ from typing import TypeAlias
 from pycti.fax.t30_dis import Modem
 from pycti.fax.t30_io import T30Result
 from pycti.fax.t4_types import Coding, Resolution
-from pycti.fax.terminal_modems import IMAGE_MODEMS, FaxTerminalError
+from pycti.fax.terminal_modems import DEFAULT_MODEMS, IMAGE_MODEMS, FaxTerminalError
 
 __all__ = [
     "CallEnded",
@@ -38,7 +38,8 @@ CED_MIN_MS, CED_MAX_MS = 2600, 4000  # T.30 5.2.2: CED lasts 2.6 to 4 s
 class FaxOptions:
     """A terminal's capabilities; the defaults offer everything pycti has."""
 
-    modems: frozenset[Modem] = field(default_factory=lambda: frozenset(IMAGE_MODEMS))
+    #: offered by default: V.27ter and V.29; V.17 when asked for (modems={..., Modem.V17})
+    modems: frozenset[Modem] = field(default_factory=lambda: DEFAULT_MODEMS)
     ecm: bool = True
     codings: frozenset[Coding] = frozenset({Coding.MH, Coding.MR, Coding.MMR})
     local_id: str = ""

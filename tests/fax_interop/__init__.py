@@ -20,13 +20,13 @@ from pycti.fax.terminal import FRAME_SAMPLES, FaxTerminal
 from pycti.fax.terminal_events import FaxOptions
 
 #: spandsp's names of pycti's modems and codings.
-SPANDSP_MODEM = {Modem.V27TER: "V27ter", Modem.V29: "V29"}
+SPANDSP_MODEM = {Modem.V27TER: "V27ter", Modem.V29: "V29", Modem.V17: "V17"}
 SPANDSP_CODING = {Coding.MH: "MH", Coding.MR: "MR", Coding.MMR: "T6"}
-RATE_BPS = {Modem.V27TER: 4800, Modem.V29: 9600}
+RATE_BPS = {Modem.V27TER: 4800, Modem.V29: 9600, Modem.V17: 14400}
 
 #: The matrix: each modem, ECM off (MH, MR) and on (MH, MR, T.6; T.6 needs ECM).
 CELLS = [(modem, ecm, coding)
-         for modem in (Modem.V27TER, Modem.V29)
+         for modem in (Modem.V27TER, Modem.V29, Modem.V17)
          for ecm in (False, True)
          for coding in ((Coding.MH, Coding.MR, Coding.MMR) if ecm else (Coding.MH, Coding.MR))]
 CELL_IDS = [f"{m.value}-{'ecm' if e else 'noecm'}-{c.value}" for m, e, c in CELLS]
@@ -45,8 +45,10 @@ def spandsp() -> object:
 
 def options(modem: Modem, ecm: bool, coding: Coding) -> FaxOptions:
     """pycti options that leave one choice: ``modem``, ``ecm``, ``coding`` (MH is always
-    offered besides, as every terminal must)."""
-    return FaxOptions(modems=frozenset({modem}), ecm=ecm, codings=frozenset({coding}),
+    offered besides, as every terminal must).  DIS can announce V.17 only together with V.29
+    and V.27ter; spandsp, offering V.17 alone, then leaves V.17 as the one choice."""
+    modems = frozenset({modem}) if modem is not Modem.V17 else frozenset({Modem.V27TER, Modem.V29, Modem.V17})
+    return FaxOptions(modems=modems, ecm=ecm, codings=frozenset({coding}),
                       local_id="+49 30 1234567")
 
 

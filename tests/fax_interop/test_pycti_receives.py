@@ -72,6 +72,12 @@ def test_pycti_receives_a4_page_through_a_noisy_line(tmp_path: Path) -> None:
     _receive(tmp_path, Modem.V29, False, Coding.MR, (2287,), line=line)
 
 
+def test_pycti_receives_three_pages_v17_without_ecm(tmp_path: Path) -> None:
+    """V.17: the long training for the TCF, the short one for each page after it (the
+    receiver keeping its equalizer from page to page)."""
+    _receive(tmp_path, Modem.V17, False, Coding.MR, (110, 120, 110))
+
+
 def test_defaults_against_spandsp_offering_everything(tmp_path: Path) -> None:
     """spandsp could use V.17, but pycti's DIS offers V.27ter and V.29 only: spandsp picks
     V.29 at 9600 bit/s, with ECM and T.6."""

@@ -72,6 +72,12 @@ def test_pycti_sends_a4_page_through_a_noisy_line(tmp_path: Path) -> None:
     _send(tmp_path, Modem.V29, True, Coding.MR, (2287,), line=line)
 
 
+def test_pycti_sends_three_pages_v17_without_ecm(tmp_path: Path) -> None:
+    """V.17: the long training for the TCF, the short one for each page after it (the
+    receiver keeping its equalizer from page to page)."""
+    _send(tmp_path, Modem.V17, False, Coding.MR, (110, 120, 110))
+
+
 def test_defaults_against_spandsp_offering_everything(tmp_path: Path) -> None:
     """pycti with its defaults, spandsp offering V.27ter, V.29 and V.17, ECM, MH/MR/T.6: the
     best mode both have is V.29 at 9600 bit/s with ECM and T.6."""

@@ -61,8 +61,9 @@ def test_modem_and_coding_options() -> None:
     assert parse_modems("v27ter, V.29") == frozenset({Modem.V27TER, Modem.V29})
     assert dis_modems({Modem.V29}) is DisModems.V29
     assert dis_modems({Modem.V27TER, Modem.V29}) is DisModems.V27TER_V29
-    with pytest.raises(FaxTerminalError, match="V.17"):
-        dis_modems({Modem.V17, Modem.V29})  # not implemented yet
+    with pytest.raises(FaxTerminalError, match="cannot offer"):
+        dis_modems({Modem.V17, Modem.V29})  # DIS announces V.17 only with V.29 and V.27ter
+    assert parse_modems("V17,V29,V27ter") == frozenset({Modem.V17, Modem.V29, Modem.V27TER})
     with pytest.raises(FaxTerminalError, match="'v34'"):
         parse_modems("V34")
     with pytest.raises(FaxTerminalError, match="cannot offer"):
