@@ -518,8 +518,11 @@ class Acd:
                 await self._p.deflect_call(w.conn, stations[0])
         except CstaError as exc:
             self._fail(f"offer {w.call_id} to {names} at {', '.join(stations)}", exc)
-            if exc.error_value in _GONE:  # the caller has just hung up
+            if exc.error_value in _GONE:  # the caller has just hung up: the agents are still ready
                 self._left(w.call_id, self._p.now(), abandoned=True)
+                for a in agents:
+                    entry = await self._p.get_agent_state(a.station or "")
+                    a.ready = entry.agent_state is AgentState.READY and entry.agent_id == a.profile.agent_id
                 return
             # a station cannot take it now: the call goes to other agents, and the agents'
             # readiness is taken from the switch (their events may still be on the way)

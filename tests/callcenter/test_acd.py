@@ -446,3 +446,22 @@ def _drain(stream: Any) -> list[Any]:
     while (item := stream.get_nowait()) is not None:
         out.append(item)
     return out
+
+
+async def test_an_agent_offered_a_caller_who_just_hung_up_stays_available() -> None:
+    # the agent becomes ready and the caller hangs up in the same moment: the offer fails
+    # (the call is gone) and the agent must still get the next call
+    async with pycti.open(CFG) as p:
+        acd = Acd(p, ("QA",), AGENTS)
+        task = await _running(p, acd)
+        await p.set_agent_state("8001", Req.LOGGED_ON, agent_id="A1")
+        gone = await p.make_call("8003", "QA")
+        await ticks(p, 2)
+        await p.set_agent_state("8001", Req.READY)  # the ACD sees this first ...
+        await p.clear_connection(gone)  # ... and this after its offer already failed
+        await ticks(p, 5)
+        mon = p.monitor("8001")
+        await p.make_call("8004", "QA")
+        d = await next_event(mon, ev.Delivered)
+        assert d.calling_device == "8004"
+        task.cancel()
