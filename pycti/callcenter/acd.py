@@ -43,6 +43,7 @@ from ..switch.agents import AgentConfig
 from ..switch.ids import ConnectionID
 from .calllog import CallLog
 from .queue_rules import Announcement, QueueConfig, estimate_wait_s
+from .routing_index import INDEXED_STRATEGIES, ReadyAgent, RoutingIndex, next_offer
 from .strategies import Candidate, Choice, Strategy, rank
 
 __all__ = ["Acd", "AgentProfile", "AgentView", "QueueConfig", "Strategy", "WaitingCall"]
@@ -76,18 +77,43 @@ class AgentProfile:
 
 @dataclass(slots=True)
 class AgentView:
-    """What the ACD knows of an agent, from the agent events and its station's calls."""
+    """What the ACD knows of an agent, from the agent events and its station's calls.
+
+    Setting ``ready`` or ``offer`` tells the ACD's routing index at once (``on_change``)."""
 
     profile: AgentProfile
     order: int
     station: str | None = None
     groups: frozenset[str] = frozenset()
-    ready: bool = False
+    _ready: bool = False
     idle_since_s: float = 0.0
     answered: int = 0
     talk_s: float = 0.0
-    offer: ConnectionID | None = None  #: the call alerting at the station for this agent
+    _offer: ConnectionID | None = None
     answered_at_s: float | None = None
+    on_change: Callable[[AgentView], None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the switch last said the agent is ready (and no offer is out to it)."""
+        return self._ready
+
+    @ready.setter
+    def ready(self, value: bool) -> None:
+        self._ready = value
+        if self.on_change is not None:
+            self.on_change(self)
+
+    @property
+    def offer(self) -> ConnectionID | None:
+        """The call alerting at the station for this agent."""
+        return self._offer
+
+    @offer.setter
+    def offer(self, value: ConnectionID | None) -> None:
+        self._offer = value
+        if self.on_change is not None:
+            self.on_change(self)
 
 
 @dataclass(slots=True)
@@ -134,7 +160,13 @@ class Acd:
         for q in queues:
             cfg = (q if isinstance(q, QueueConfig) else QueueConfig(name=q)).with_hold_audio(hold_audio)
             self.queues[cfg.name] = _Queue(cfg)
-        self.agents: dict[str, AgentView] = {a.agent_id: AgentView(a, i) for i, a in enumerate(agents)}
+        #: ready agents per queue, ordered for each indexed strategy: a routing decision costs
+        #: O(levels x log agents) instead of a scan (queues of other strategies are scanned)
+        self._indexed = [n for n, q in self.queues.items() if q.config.strategy in INDEXED_STRATEGIES]
+        self._index = RoutingIndex({n: self.queues[n].config.strategy for n in self._indexed})
+        self.agents: dict[str, AgentView] = {
+            a.agent_id: AgentView(a, i, on_change=self._reindex) for i, a in enumerate(agents)
+        }
         self._log = calllog
         self._rng = random.Random(seed)
         self._calls: dict[str, WaitingCall] = {}
@@ -407,6 +439,16 @@ class Acd:
         return self.queues[w.queue].waiting.index(w) + 1
 
     # ------------------------------------------------------------ agents
+    def _reindex(self, view: AgentView) -> None:
+        """Keep the routing index in step with ``view`` (called whenever it changes)."""
+        agent_id = view.profile.agent_id
+        if view.ready and view.offer is None and view.station is not None:
+            levels = {q: view.profile.skills[q] for q in view.groups
+                      if view.profile.skills.get(q, 0) >= 1 and q in self._indexed}
+            self._index.add(ReadyAgent(agent_id, view.order, view.idle_since_s, view.answered, view.talk_s, levels))
+        else:
+            self._index.discard(agent_id)
+
     def _agent_event(self, e: ev.AgentEvent) -> None:
         view = self.agents.get(e.agent_id or "")
         if view is None:
@@ -421,12 +463,14 @@ class Acd:
         if view.station is None or isinstance(e, ev.AgentLoggedOn):
             # logged on (or, the ACD having started late, any change): where, and to which queues
             view.station, view.groups = e.agent_device, frozenset(e.devices() & self.queues.keys())
+            self._reindex(view)
             if view.station not in self._stations:
                 stream = self._p.monitor(view.station)  # before any await: no event missed
                 self._stations[view.station] = asyncio.ensure_future(self._watch_station(view, view.station, stream))
         if isinstance(e, ev.AgentReady):
             if not view.ready:
-                view.ready, view.idle_since_s = True, e.time
+                view.idle_since_s = e.time
+                view.ready = True
         else:
             view.ready = False
 
@@ -438,6 +482,7 @@ class Acd:
                 if view.answered_at_s is not None:
                     view.talk_s += e.time - view.answered_at_s
                     view.answered_at_s = None
+                    self._reindex(view)  # its AgentReady may have come first
                 if view.offer == e.dropped_connection:
                     view.offer = None
                     if e.cause is not ev.EventCause.DISTRIBUTED:  # (another ring-all phone answered)
@@ -471,11 +516,25 @@ class Acd:
                                      view.talk_s, skill, view.profile.weight))
         return out
 
-    def _next_offer(self, now: float) -> tuple[_Queue, WaitingCall, list[AgentView]] | None:
-        """The waiting call to offer now and its agents (one, or all for RING_ALL): across
-        queues, the highest priority, then the longest waiting call that has a candidate."""
+    def _next_offer(self, now: float, *, scan_all: bool = False) -> tuple[_Queue, WaitingCall, list[AgentView]] | None:
+        """The waiting call to offer now and its agents (one, or all for RING_ALL and
+        RING_PROGRESSIVELY): across queues, the highest priority, then the longest waiting call
+        that has a candidate.  Queues of the indexed strategies are served by the routing index,
+        the others by a scan of their candidates (``scan_all``: every queue by the scan, the
+        reference the index is checked against)."""
         best: tuple[tuple[int, float, int], _Queue, WaitingCall, list[AgentView]] | None = None
+        if self._indexed and not scan_all:
+            found = next_offer(
+                self._index, [(n, self.queues[n].waiting) for n in self._indexed],
+                lambda n, w: self.queues[n].config.min_level(now - w.enqueued_s),
+                lambda w: self._last_agent.get(w.caller or ""),
+            )
+            if found is not None:
+                name, w, agent_id = found
+                best = (w.key(), self.queues[name], w, [self.agents[agent_id]])
         for q in self.queues.values():
+            if q.config.strategy in INDEXED_STRATEGIES and not scan_all:
+                continue
             for w in q.waiting:
                 if w.offered_to is not None:
                     continue

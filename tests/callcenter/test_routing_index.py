@@ -123,7 +123,8 @@ def test_next_offer_chooses_as_the_acd_does(strategy: Strategy) -> None:
 
     def ready(agent_id: str) -> None:
         v = acd.agents[agent_id]
-        v.ready, v.idle_since_s = True, now
+        v.idle_since_s = now
+        v.ready = True
         index.add(ReadyAgent(agent_id, v.order, now, v.answered, v.talk_s, dict(v.profile.skills)))
 
     for agent_id in rng.sample(list(acd.agents), 15):
@@ -144,7 +145,8 @@ def test_next_offer_chooses_as_the_acd_does(strategy: Strategy) -> None:
             calls += 1
         if rng.random() < 0.5:
             ready(rng.choice([a for a, v in acd.agents.items() if not v.ready]))
-        ref = acd._next_offer(now)
+        ref = acd._next_offer(now, scan_all=True)  # the scan, beside the ACD's own index
+        assert acd._next_offer(now) == ref
         got = next_offer(index, [(n, acd.queues[n].waiting) for n in names],
                          lambda n, w: cfgs[n].min_level(now - w.enqueued_s),
                          lambda w: acd._last_agent.get(w.caller or ""))
