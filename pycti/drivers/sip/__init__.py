@@ -1,0 +1,10 @@
+"""The SIP driver: SIP trunks as ports of pycti's switch (RFC 3261 over UDP, RTP in C).
+
+``SipDriver(SipDriverConfig(listen_host=..., trunks=(SipTrunkConfig(...),)))`` goes into
+``pycti.open(config, drivers=[...])``; see :mod:`.driver` for what it does on the wire.
+"""
+
+from .config import SipDriverConfig, SipDriverConfigError, SipPhoneConfig, SipTrunkConfig
+from .driver import SipDriver
+
+__all__ = ["SipDriver", "SipDriverConfig", "SipDriverConfigError", "SipPhoneConfig", "SipTrunkConfig"]

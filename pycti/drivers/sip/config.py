@@ -1,0 +1,147 @@
+"""Configuration of the SIP driver: where it listens, its trunks and their channels.
+
+A trunk (RFC 3261 §8: a peer UA or proxy of a carrier) is trusted by source address
+(``ip_auth``, the usual way carriers authenticate a customer's PBX) for calls it offers, and
+answers our INVITEs with a digest challenge the trunk's ``username``/``password`` satisfy
+(RFC 3261 §22.2).  Each trunk contributes ``channels`` trunk ports to the switch; calls
+beyond that are refused with 503 (RFC 3261 §21.5.4).
+
+Bad values raise :class:`SipDriverConfigError` naming the field and the value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from ...errors import PyctiError
+
+__all__ = ["SipDriverConfigError", "SipDriverClosedError", "SipTrunkConfig", "SipPhoneConfig", "SipDriverConfig"]
+
+
+class SipDriverConfigError(PyctiError, ValueError):
+    """A SIP driver setting that cannot be used; the message names it."""
+
+
+class SipDriverClosedError(PyctiError, RuntimeError):
+    """The SIP driver was asked for something that needs it open (entered, not closed)."""
+
+
+def _check_ip(field: str, value: str) -> None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise SipDriverConfigError(f"{field}={value!r} is not a numeric IP address") from None
+
+
+def _check_port(field: str, value: int, *, zero_ok: bool) -> None:
+    low = 0 if zero_ok else 1
+    if not isinstance(value, int) or not low <= value <= 65535:
+        raise SipDriverConfigError(f"{field}={value!r} is outside {low}-65535")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SipTrunkConfig:
+    """One SIP trunk.
+
+    ``host``/``port``: where our INVITEs go (numeric address); requests from exactly there are
+    the trunk's.  ``ip_auth``: addresses whose requests from any port are the trunk's too.
+    ``username``/``password``: the credentials for its 401/407 challenges (``realm`` limits
+    them to one realm; ``None``: whatever realm the trunk names).  ``channels``: how many
+    simultaneous calls (trunk ports).  ``numbers``: the DNIS numbers it may deliver (empty:
+    any; another is refused with 404).
+    """
+
+    name: str
+    host: str
+    port: int = 5060
+    ip_auth: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = None
+    realm: str | None = None
+    channels: int = 1
+    numbers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name or any(c.isspace() for c in self.name):
+            raise SipDriverConfigError(f"trunk name {self.name!r} must be non-empty without spaces")
+        _check_ip(f"trunk {self.name} host", self.host)
+        _check_port(f"trunk {self.name} port", self.port, zero_ok=False)
+        for addr in self.ip_auth:
+            _check_ip(f"trunk {self.name} ip_auth", addr)
+        if not isinstance(self.channels, int) or not 1 <= self.channels <= 1000:
+            raise SipDriverConfigError(f"trunk {self.name} channels={self.channels!r} is outside 1-1000")
+        if (self.username is None) != (self.password is None):
+            raise SipDriverConfigError(f"trunk {self.name}: username and password go together "
+                                       f"(username={self.username!r})")
+
+    def accepts(self, host: str, port: int) -> bool:
+        """Whether a request from ``host``:``port`` comes from this trunk: from its own
+        ``host``:``port``, or from any port of an ``ip_auth`` address."""
+        return (host, port) == (self.host, self.port) or host in self.ip_auth
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SipPhoneConfig:
+    """One SIP phone: its ``extension`` (the station's directory number and digest user
+    name) and its digest ``password``."""
+
+    extension: str
+    password: str
+
+    def __post_init__(self) -> None:
+        if not self.extension or not all(c.isalnum() or c in "-_.+*#" for c in self.extension):
+            raise SipDriverConfigError(f"phone extension {self.extension!r} must be a SIP user name")
+        if not self.password:
+            raise SipDriverConfigError(f"phone {self.extension}: empty password")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SipDriverConfig:
+    """The SIP driver: ``listen_host``/``listen_port`` (0: any free port, read it back with
+    :attr:`SipDriver.sip_port`) for SIP over UDP, ``rtp_host`` where RTP sockets bind
+    (default: ``listen_host``), ``domain`` (the phones' realm), the trunks, the phones, and ``seed`` for tags,
+    branches, SSRCs (``None``: the system's randomness)."""
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 5060
+    rtp_host: str | None = None
+    domain: str | None = None
+    trunks: tuple[SipTrunkConfig, ...] = ()
+    phones: tuple[SipPhoneConfig, ...] = ()
+    #: algorithms the phones are challenged with, one WWW-Authenticate each, preferred first
+    #: (RFC 8760 §2.4); ("MD5",) for phones that read only the first challenge
+    digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+    user: str = "pycti"
+    seed: int | None = None
+    session_expires_s: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_ip("listen_host", self.listen_host)
+        _check_port("listen_port", self.listen_port, zero_ok=True)
+        if self.rtp_host is not None:
+            _check_ip("rtp_host", self.rtp_host)
+        names = [t.name for t in self.trunks]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise SipDriverConfigError(f"trunk names repeat: {dup}")
+        if not self.trunks and not self.phones:
+            raise SipDriverConfigError("a SIP driver needs at least one trunk or phone")
+        known = {"MD5", "MD5-sess", "SHA-256", "SHA-256-sess", "SHA-512-256", "SHA-512-256-sess"}
+        bad = [a for a in self.digest_algorithms if a not in known]
+        if bad or not self.digest_algorithms:
+            raise SipDriverConfigError(f"digest_algorithms={self.digest_algorithms!r}: use some of {sorted(known)}")
+        exts = [p.extension for p in self.phones]
+        dup = sorted({e for e in exts if exts.count(e) > 1})
+        if dup:
+            raise SipDriverConfigError(f"phone extensions repeat: {dup}")
+
+    @property
+    def realm(self) -> str:
+        """The digest realm and registrar domain of the phones (``domain`` or ``listen_host``)."""
+        return self.domain or self.listen_host
+
+    @property
+    def media_host(self) -> str:
+        """Where RTP sockets bind and what the SDP's c= line says."""
+        return self.rtp_host or self.listen_host
