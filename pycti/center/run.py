@@ -8,9 +8,10 @@ still up, lets the records of those calls reach the CDR database, ends the run t
 exits.  Every CDR row holds calling and called number, the digit keyed in the IVR, the queue,
 the agent, the outcome and the times.
 
-Drivers: ``[sim]`` gives simulated analog trunks and stations.  The SIP sections are read and
-checked, but the SIP driver is not part of pycti yet: a file that needs it is refused with a
-message saying so, before anything starts.
+Drivers: ``[sim]`` gives simulated analog trunks and stations; ``[sip]`` with ``[[trunks]]``
+and ``[[phones]]`` the SIP driver (:mod:`pycti.drivers.sip`): SIP trunks' channels are trunk
+devices named ``<trunk>-<n>``, phones are stations named by their extension.  Both may run in
+one center.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from ..callcenter.acd import Acd
 from ..callcenter.calllog import CallLog
 from ..callcenter.cdr import CdrStore
 from ..callcenter.ivr import MenuConfig, MenuIvr
+from ..drivers.analog import AnalogConfig
+from ..drivers.base import Driver
+from ..drivers.sim import SimDriver
+from ..drivers.sip import SipDriver, SipDriverConfig, SipDriverConfigError, SipPhoneConfig, SipTrunkConfig
 from ..dsp.audiofile import read_audio
+from ..switch.core import DeviceKind
 from ..local.config import SwitchConfig
 from ..local.provider import LocalProvider
 from ..switch.agent_states import RequestedAgentState
@@ -33,7 +39,7 @@ from ..callcenter.flow_runner import FlowRunner
 from ..callcenter.voicemail import Voicemail, VoicemailStore
 from .config import CenterConfig, CenterConfigError, IvrFlow, IvrMenu
 
-__all__ = ["ServeOutcome", "serve", "switch_config"]
+__all__ = ["ServeOutcome", "drivers", "serve", "switch_config"]
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +59,10 @@ def _device(destination: str) -> str:
 
 
 def switch_config(center: CenterConfig, *, realtime: bool = True) -> SwitchConfig:
-    """The local switch a center runs on (refuses what pycti cannot run yet)."""
-    if center.sip is not None or center.trunks or center.phones:
-        raise CenterConfigError(
-            f"{center.path.name}: [sip], [[trunks]] and [[phones]] need the SIP driver, which this "
-            "version of pycti does not have yet; use [sim] trunks and stations")
+    """The local switch a center runs on."""
+    if (center.trunks or center.phones) and center.sip is None:
+        raise CenterConfigError(f"{center.path.name}: [[trunks]] and [[phones]] need a [sip] section "
+                                "saying where pycti listens")
     routes = tuple(m.name for m in center.ivr) + ((center.voicemail.route,) if center.voicemail is not None else ())
     return SwitchConfig(
         trunks=center.sim.trunks, stations=center.sim.stations, routes=routes,
@@ -65,6 +70,30 @@ def switch_config(center: CenterConfig, *, realtime: bool = True) -> SwitchConfi
         country=center.country, realtime=realtime, dnis=dict(center.dnis), dial_plan=center.dial_plan,
         agents=tuple(a.switch_agent() for a in center.agents), agent_rules=center.agent_rules,
     )
+
+
+def drivers(center: CenterConfig) -> list[Driver]:
+    """The drivers of a center: the sim board for ``[sim]``, the SIP driver for ``[sip]``."""
+    out: list[Driver] = []
+    if center.sim.trunks or center.sim.stations:
+        out.append(SimDriver(center.sim.trunks, center.sim.stations,
+                             config=AnalogConfig(caller_id="fsk", country=center.country)))
+    if center.sip is not None:
+        sip = center.sip
+        try:
+            sip_config = SipDriverConfig(
+            listen_host=sip.listen_host, listen_port=sip.listen_port, domain=sip.domain,
+            trunks=tuple(SipTrunkConfig(name=t.name, host=t.host, port=t.port, ip_auth=t.ip_auth,
+                                        username=t.username, password=t.password, channels=t.channels,
+                                        numbers=t.numbers) for t in center.trunks),
+            phones=tuple(SipPhoneConfig(extension=ph.extension, password=ph.password) for ph in center.phones),
+            )
+        except SipDriverConfigError as exc:
+            raise CenterConfigError(f"{center.path.name}: [sip]: {exc}") from None
+        out.append(SipDriver(sip_config))
+    if not out:
+        raise CenterConfigError(f"{center.path.name}: no ports: give [sim] trunks/stations or a [sip] section")
+    return out
 
 
 async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, realtime: bool = True,
@@ -78,8 +107,8 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
     out.run_id = store.run_id
     status = "failed"
     try:
-        async with LocalProvider(switch) as p:
-            trunks = [switch.trunk_device(i) for i in range(switch.trunks)]
+        async with LocalProvider(switch, drivers(center)) as p:
+            trunks = [d for d, kind in p.engine.core.devices().items() if kind is DeviceKind.TRUNK]
             calllog = CallLog(p, trunks, store)
             ivrs = [
                 MenuIvr(p, MenuConfig(route=m.name, options={d: _device(t) for d, t in m.options.items()},
@@ -107,7 +136,11 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
                     await p.set_agent_state(station, RequestedAgentState.LOGGED_ON, agent_id=agent.agent_id,
                                             password=agent.password)
                     await p.set_agent_state(station, RequestedAgentState.READY)
-            log.info("pycti serve: %s running (%d trunks, %d stations)", center.name, switch.trunks, switch.stations)
+            kinds = list(p.engine.core.devices().values())
+            log.info("pycti serve: %s running (%d trunks, %d stations%s)", center.name,
+                     kinds.count(DeviceKind.TRUNK), kinds.count(DeviceKind.STATION),
+                     f", SIP on {center.sip.listen_host}:{p.drivers[-1].sip_port}"  # type: ignore[attr-defined]
+                     if center.sip is not None else "")
             if on_ready is not None:
                 await on_ready(p)
             waiter = asyncio.ensure_future(stop.wait())

@@ -30,6 +30,12 @@ the method of batch means (Law and Kelton, *Simulation Modeling and Analysis*, s
 the calls after the warm-up are cut into ``batches`` consecutive groups in arrival order, and
 the group means are treated as independent normal samples (Student t with batches - 1 degrees
 of freedom).
+
+``on_queued`` (of :func:`run_traffic`) samples the ACD as each call arrives: it is called with
+the ACD, the call id and the time right after the ACD has handled the call's first Queued
+event and before it routes anything, so that, e.g., ``acd.estimated_wait_s(call_id)`` is the
+estimated wait the ACD would announce to that caller at its arrival; each
+:class:`CallOutcome` carries its call id to match the samples with the waits.
 """
 
 from __future__ import annotations
@@ -56,12 +62,16 @@ from ..callcenter.acd import Acd, AgentProfile
 from ..callcenter.queue_rules import QueueConfig
 from ..callcenter.strategies import Strategy
 
-__all__ = ["TrafficConfig", "CallOutcome", "TrafficResult", "Estimate", "SimulationError",
+__all__ = ["TrafficConfig", "CallOutcome", "TrafficResult", "Estimate", "SimulationError", "QueuedHook",
            "run_traffic", "simulate", "draw_traffic", "reference_outcomes", "batch_means", "asa_s", "service_level", "abandon_rate", "mean_talk_s"]
 
 
 class SimulationError(PyctiError, ValueError):
     """A traffic configuration that cannot be simulated, or a run that did not finish."""
+
+
+#: ``on_queued(acd, call_id, now_s)``: see the module docstring
+QueuedHook = Callable[[Acd, str, float], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +124,7 @@ class CallOutcome:
     answered_s: float | None  #: the agent's AnswerCall (None: abandoned or blocked)
     ended_s: float
     blocked: bool = False  #: no free caller station
+    call_id: str | None = None  #: the switch's call id (None: blocked, or the ideal queue's)
 
     @property
     def wait_s(self) -> float | None:
@@ -227,6 +238,7 @@ class _Run:
         self.agent_stations = agents
         self.free = deque(pool)
         self.index_of: dict[str, int] = {}  # call id -> call index
+        self.call_id_of: dict[int, str] = {}  # call index -> call id
         self.arrival: dict[int, float] = {}
         self.answered: dict[int, float] = {}
         self.station_of: dict[int, str] = {}
@@ -243,7 +255,8 @@ class _Run:
     def finish(self, index: int, ended_s: float, *, blocked: bool = False) -> None:
         if index in self.outcomes:
             return
-        self.outcomes[index] = CallOutcome(index, self.arrival[index], self.answered.get(index), ended_s, blocked)
+        self.outcomes[index] = CallOutcome(index, self.arrival[index], self.answered.get(index), ended_s, blocked,
+                                           self.call_id_of.get(index))
         station = self.station_of.pop(index, None)
         if station is not None:
             self.free.append(station)
@@ -264,6 +277,7 @@ class _Run:
             self.station_of[i] = station
             conn = await p.make_call(station, cfg.queue)
             self.index_of[conn.call_id] = i
+            self.call_id_of[i] = conn.call_id
             if math.isfinite(self.patience_s[i]):
                 self.spawn(self._patience(i, conn))
 
@@ -302,10 +316,28 @@ class _Run:
         self.finish(i, self.p.now())
 
 
-async def run_traffic(cfg: TrafficConfig, *, acd_class: type[Acd] = Acd) -> TrafficResult:
+def _sample_on_queued(acd: Acd, hook: QueuedHook) -> None:
+    """Call ``hook`` once per call, right after the ACD has handled the call's first Queued
+    (the ACD routes only after it has handled the event, so the call is still waiting)."""
+    handle = acd._queued
+    seen: set[str] = set()
+
+    def queued(name: str, e: ev.Queued) -> None:
+        handle(name, e)
+        call_id = e.queued_connection.call_id
+        if call_id not in seen:
+            seen.add(call_id)
+            hook(acd, call_id, e.time)
+
+    setattr(acd, "_queued", queued)
+
+
+async def run_traffic(cfg: TrafficConfig, *, acd_class: type[Acd] = Acd,
+                      on_queued: QueuedHook | None = None) -> TrafficResult:
     """Drive ``cfg``'s traffic through a local switch and the ACD until every call has ended.
 
-    ``acd_class``: the ACD to run (a subclass, to try a change to the ACD against Erlang)."""
+    ``acd_class``: the ACD to run (a subclass, to try a change to the ACD against Erlang);
+    ``on_queued``: a sampler called as each call arrives (see the module docstring)."""
     pool = cfg.pool_size()
     profiles = [AgentProfile(agent_id=f"A{k:04d}", skills={cfg.queue: 5}) for k in range(cfg.agents)]
     switch = SwitchConfig(trunks=0, stations=cfg.agents + pool, routes=(), queues=(cfg.queue,),
@@ -319,6 +351,8 @@ async def run_traffic(cfg: TrafficConfig, *, acd_class: type[Acd] = Acd) -> Traf
     async with LocalProvider(switch) as p:
         run = _Run(p, cfg, agent_stations, callers)
         acd = acd_class(p, (QueueConfig(name=cfg.queue, strategy=cfg.strategy),), profiles, seed=cfg.seed)
+        if on_queued is not None:
+            _sample_on_queued(acd, on_queued)
         tasks = [asyncio.ensure_future(acd.run()), *(asyncio.ensure_future(run.agent(s)) for s in agent_stations)]
         try:
             await asyncio.sleep(0)
@@ -349,6 +383,6 @@ async def run_traffic(cfg: TrafficConfig, *, acd_class: type[Acd] = Acd) -> Traf
     return TrafficResult(cfg, calls, virtual_s, cpu_s, tuple(acd.errors), run.answer_races)
 
 
-def simulate(cfg: TrafficConfig, *, acd_class: type[Acd] = Acd) -> TrafficResult:
+def simulate(cfg: TrafficConfig, *, acd_class: type[Acd] = Acd, on_queued: QueuedHook | None = None) -> TrafficResult:
     """:func:`run_traffic` in a fresh event loop (for scripts)."""
-    return asyncio.run(run_traffic(cfg, acd_class=acd_class))
+    return asyncio.run(run_traffic(cfg, acd_class=acd_class, on_queued=on_queued))

@@ -99,14 +99,21 @@ def test_trunk_needs_registration_or_ip_auth(tmp_path: Path) -> None:
         load_center(_write(tmp_path, text))
 
 
-def test_sip_sections_are_checked_but_refused_by_serve_until_the_driver_exists(tmp_path: Path) -> None:
-    text = GOOD + '\n[sip]\nlisten = "127.0.0.1:5080"\ntransports = ["udp"]\n'
+def test_sip_sections_build_the_sip_driver(tmp_path: Path) -> None:
+    from pycti.center.run import drivers
+    from pycti.drivers.sip import SipDriver
+
+    text = (GOOD + '\n[sip]\nlisten = "127.0.0.1:5080"\ntransports = ["udp"]\n\n'
+            '[[trunks]]\nname = "carrier"\nhost = "127.0.0.1"\nip_auth = ["127.0.0.1"]\n\n'
+            '[[phones]]\nextension = "6001"\npassword = "6001pw"\n')
     center = load_center(_write(tmp_path, text))
     assert center.sip is not None and center.sip.listen_port == 5080
-    with pytest.raises(CenterConfigError, match="SIP driver"):
-        switch_config(center)
+    built = drivers(center)
+    assert len(built) == 2 and isinstance(built[1], SipDriver)  # the sim board and SIP in one center
     with pytest.raises(CenterConfigError, match=r"sip\.listen: must be HOST:PORT"):
         load_center(_write(tmp_path, GOOD + '\n[sip]\nlisten = "nowhere"\n'))
+    with pytest.raises(CenterConfigError, match=r"need a \[sip\] section"):
+        switch_config(load_center(_write(tmp_path, GOOD + '\n[[phones]]\nextension = "6001"\npassword = "x"\n')))
 
 
 def test_key_lines_follow_tables_arrays_and_inline_tables() -> None:
