@@ -26,6 +26,9 @@ whatever the chunking: :class:`HdlcFrame` (with ``fcs_ok``, and a :class:`FrameS
 was wrong with a bad one) and the events :class:`FlagsDetected` and :class:`Aborted`, each stamped
 with the number of bits received when it became known.  Zero-bit insertion and deletion are done
 on whole arrays; the decoder's state machine is one transition table (:data:`_TRANSITIONS`).
+The scan of each chunk for zeros, runs of ones, flags and aborts runs in C
+(:func:`pycti.dsp.dspcore.hdlc_scan`) when :func:`pycti.dsp.dspcore.enabled` says so; the
+numpy code is the reference and the fallback.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from pycti.dsp import dspcore
 from pycti.dsp.modem import Bits, as_bits
 from pycti.errors import PyctiError
 
@@ -336,6 +340,9 @@ _TRANSITIONS: dict[tuple[_State, _Token], tuple[_Action, _State]] = {
     (_State.FRAME, _Token.OVERFLOW): (_overflow, _State.HUNT),
 }
 
+#: What a scan of a chunk finds (see :meth:`HdlcDecoder._scan`).
+_Scan = tuple[npt.NDArray[np.bool_], list[tuple[int, int, _Token]], int, int, int]
+
 _NO_PREVIOUS_ZERO = 7  # the run before the very first zero: as if after an idle line
 
 
@@ -360,6 +367,7 @@ class HdlcDecoder:
         self.min_flags = min_flags
         self.min_octets = min_octets
         self.max_octets = max_octets
+        self._c = dspcore.enabled()
         self.reset()
 
     def reset(self) -> None:
@@ -398,27 +406,19 @@ class HdlcDecoder:
         work = np.concatenate([self._tail, new])
         base = self._bits_seen - self._tail.size  # stream index of work[0]
         self._bits_seen += new.size
-        zeros = np.flatnonzero(work == 0)
-        if zeros.size == 0:  # only ones with no zero before them: the continuation of idle
+        first_prev = self._tail_prev_run if self._tail.size else _NO_PREVIOUS_ZERO
+        scan = self._scan_c(work, first_prev) if self._c else self._scan(work, first_prev)
+        if scan is None:  # only ones with no zero before them: the continuation of idle
             return HdlcResult()
-        runs = np.diff(zeros) - 1  # ones between consecutive zeros
-        prev_run = np.concatenate([[self._tail_prev_run if self._tail.size else _NO_PREVIOUS_ZERO], runs])
-        # Every one is data unless it lies in a flag or an abort (those are cut out below); a
-        # zero is data unless it follows five ones (inserted), six (a flag's) or more.
-        keep = np.ones(work.size, dtype=bool)
-        keep[zeros[prev_run >= 5]] = False
-        tokens = [(int(zeros[j]), int(zeros[j + 1]), _Token.FLAG) for j in np.flatnonzero(runs == 6)]
-        tokens += [(int(zeros[j]), int(zeros[j + 1]), _Token.ABORT) for j in np.flatnonzero(runs >= 7)]
-        last = int(zeros[-1])
+        keep, tokens, first, last, last_prev = scan
         trailing = work.size - 1 - last
         if trailing >= 7:
             tokens.append((last, work.size, _Token.ABORT))
             self._tail = np.zeros(0, dtype=np.uint8)
         else:
             self._tail = work[last:]
-            self._tail_prev_run = int(prev_run[-1])
-        tokens.sort(key=lambda t: t[0])  # runs do not overlap, so starts differ
-        cursor = int(zeros[0])
+            self._tail_prev_run = last_prev
+        cursor = first
         for start, end, token in tokens:
             self._data(work, keep, cursor, start, base)
             stamp = base + (end + 1 if token is _Token.FLAG else start + 8)
@@ -428,6 +428,35 @@ class HdlcDecoder:
         result = HdlcResult(tuple(self._frames), tuple(self._events))
         self._frames, self._events = [], []
         return result
+
+    @staticmethod
+    def _scan(work: Bits, first_prev: int) -> _Scan | None:
+        """The data mask, the flag and abort tokens ``(start, end, token)`` in order, the first
+        and last zero and the run of ones before the last zero; ``None`` without a zero.
+        ``first_prev`` is the run of ones before the first zero."""
+        zeros = np.flatnonzero(work == 0)
+        if zeros.size == 0:
+            return None
+        runs = np.diff(zeros) - 1  # ones between consecutive zeros
+        prev_run = np.concatenate([[first_prev], runs])
+        # Every one is data unless it lies in a flag or an abort (those are cut out by the
+        # caller); a zero is data unless it follows five ones (inserted), six (a flag's) or more.
+        keep = np.ones(work.size, dtype=bool)
+        keep[zeros[prev_run >= 5]] = False
+        tokens = [(int(zeros[j]), int(zeros[j + 1]), _Token.FLAG) for j in np.flatnonzero(runs == 6)]
+        tokens += [(int(zeros[j]), int(zeros[j + 1]), _Token.ABORT) for j in np.flatnonzero(runs >= 7)]
+        tokens.sort(key=lambda t: t[0])  # runs do not overlap, so starts differ
+        return keep, tokens, int(zeros[0]), int(zeros[-1]), int(prev_run[-1])
+
+    @staticmethod
+    def _scan_c(work: Bits, first_prev: int) -> _Scan | None:
+        """:meth:`_scan` by the C kernel."""
+        found = dspcore.hdlc_scan(work, first_prev)
+        if found is None:
+            return None
+        keep, rows, first, last, last_prev = found
+        kinds = (_Token.FLAG, _Token.ABORT)
+        return keep, [(start, end, kinds[kind]) for start, end, kind in rows], first, last, last_prev
 
     def _step(self, inp: _Input) -> None:
         action, next_state = _TRANSITIONS[(self._state, inp.token)]

@@ -59,6 +59,7 @@ from typing import Protocol, cast, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from pycti.dsp import dspcore
 from pycti.dsp.modem import Bits, CarrierDown, CarrierUp, ModemEvent, RxResult, Trained, TrainingFailed
 from pycti.dsp.qam_rx import (
     FRAME_SAMPLES,
@@ -118,6 +119,8 @@ class DifferentialMapper:
         self._ring_of = np.array([r for r, _ in self.used], dtype=np.int64)
         self._phase_of = np.array([p for _, p in self.used], dtype=np.int64)
         self._weights = 1 << np.arange(self.phase_bits - 1, -1, -1)
+        self._c = dspcore.enabled()
+        self._views = dspcore.Views() if self._c else None
 
     def map(self, line_bits: Bits) -> Complex:
         """Points for ``line_bits`` (a multiple of ``bits_per_symbol`` long)."""
@@ -144,6 +147,11 @@ class DifferentialMapper:
         ``symbols`` themselves are not needed (hard decisions)."""
         if indices.size == 0:
             return np.zeros(0, dtype=np.uint8)
+        if self._c:
+            bits, self.phase = dspcore.diff_decode(indices, self._phase_of, self._ring_of,
+                                                   self._inverse, self.phase_bits,
+                                                   self.amp_bit, self.phase, self._views)
+            return bits
         phase = self._phase_of[indices]
         prev = np.concatenate([[self.phase], phase[:-1]])
         value = self._inverse[(phase - prev) % 8]
@@ -337,6 +345,7 @@ class QamReceiver:
             raise ModemConfigError(
                 f"delayed_decisions needs a DecidingDecoder, got {type(self._decoder).__name__}")
         self._descrambler = spec.make_descrambler()
+        self._c_descramble = dspcore.enabled()
         self._mse: list[float] = []
         # Equalizer windows of the elements the decoder has not decided yet (delayed_decisions).
         self._undecided = np.zeros((0, spec.eq_taps), dtype=np.complex128)
@@ -540,10 +549,10 @@ class QamReceiver:
                     self._descrambler.register, self._descrambler.count = spec.descrambler_start
             return True
         if spec.delayed_decisions:
-            bits = self._descrambler.descramble(self._decide_late(x))
+            bits = self._descramble(self._decide_late(x))
         else:
             yr, idx, _ = self._eq.run(x, None)
-            bits = self._descrambler.descramble(self._decoder.decode(idx, yr))
+            bits = self._descramble(self._decoder.decode(idx, yr))
         self._k = k + count
         if state == RxState.SETTLE:
             if self._k == settle_end:
@@ -553,6 +562,18 @@ class QamReceiver:
             self._bits.append(bits)
         self._drop_old()
         return True
+
+    def _descramble(self, line: Bits) -> Bits:
+        """The descrambler over ``line`` (in C when the kernels are enabled: the same register
+        and guard counter, left in the descrambler)."""
+        d = self._descrambler
+        if not self._c_descramble or line.size == 0:
+            return d.descramble(line)
+        guard = d.guard
+        bits, d.register, d.count = dspcore.descramble(
+            line, d.taps, guard.compare if guard else (), guard.limit if guard else 0,
+            d.register, d.count)
+        return bits
 
     def _decide_late(self, x: Complex) -> Bits:
         """Equalize one block ahead of the adaptation, decode it, then adapt on the elements

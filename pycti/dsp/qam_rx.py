@@ -18,6 +18,10 @@
   second-order decision-directed carrier phase loop at its output.  Training blocks use the
   known training symbols as reference, data blocks the slicer's decisions; a block of ``B``
   symbols is one matrix product, one slicer call and one gradient product.
+
+The front end, the timing loop's blocks and the equalizer's blocks run the C kernels of
+:mod:`pycti.dsp.dspcore` when it says they are enabled (the same steps in the same order; the
+numpy code here is the reference and the fallback).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy.typing as npt
 
 from scipy.signal import firwin  # type: ignore[import-untyped, unused-ignore]
 
+from pycti.dsp import dspcore
 from pycti.dsp._base import DBM0_REF_RMS, FS_HZ
 from pycti.dsp.qam_tx import ModemConfigError, PulseShape, rrc_pulse
 
@@ -73,10 +78,15 @@ class FrontEnd:
         self._carrier_conj = np.conj(shape.carrier_table())
         self._hist = np.zeros(self.taps.size - 1, dtype=np.complex128)
         self._n = 0
+        self._c = dspcore.enabled() and self.flat_taps.size == self.taps.size
+        self._ext = np.zeros(0, dtype=np.complex128)  # C path: history + one frame
+        self._views = dspcore.Views() if self._c else None
 
     def process(self, frame: Float) -> tuple[Complex, Complex]:
         """Baseband for one frame of line samples (any length; the receiver uses fixed ones):
         matched-filtered and flat-filtered (for the power)."""
+        if self._c:
+            return self._process_c(np.asarray(frame, dtype=np.float64))
         idx = (self._n + np.arange(frame.size)) % self._carrier_conj.size
         self._n += frame.size
         mixed = frame * self._carrier_conj[idx]
@@ -85,6 +95,17 @@ class FrontEnd:
         out: Complex = np.convolve(ext, self.taps, mode="valid")
         flat: Complex = np.convolve(ext, self.flat_taps, mode="valid")
         return out, flat
+
+    def _process_c(self, frame: Float) -> tuple[Complex, Complex]:
+        h = self.taps.size - 1
+        if self._ext.size != h + frame.size:
+            ext = np.zeros(h + frame.size, dtype=np.complex128)
+            ext[:h] = self._hist if self._ext.size == 0 else self._ext[:h]
+            self._ext = ext
+        phase0 = self._n % self._carrier_conj.size
+        self._n += frame.size
+        return dspcore.fe_process(frame, self._carrier_conj, phase0, self._ext, self.taps,
+                                  self.flat_taps, self._views)
 
 
 class CarrierDetector:
@@ -99,6 +120,7 @@ class CarrierDetector:
         self._off = 0.5 * (DBM0_REF_RMS**2) * 10.0 ** (off_dbm0 / 10.0)
         self.on = False
         self._prev = 0.0
+        self._c = dspcore.enabled()
 
     def reset(self) -> None:
         """Carrier off, no history."""
@@ -108,6 +130,11 @@ class CarrierDetector:
     def step(self, baseband: Complex) -> list[tuple[int, bool]]:
         """Decisions for a frame of baseband (a whole number of sub-blocks): a list of
         ``(sub-block index, new state)`` for every change."""
+        if self._c and baseband.size % SUBBLOCK_SAMPLES == 0:
+            state = np.array([self._prev, 1.0 if self.on else 0.0, self._on, self._off])
+            found = dspcore.cd_step(baseband, SUBBLOCK_SAMPLES, state)
+            self._prev, self.on = float(state[0]), bool(state[1])
+            return found
         p = np.mean((np.abs(baseband) ** 2).reshape(-1, SUBBLOCK_SAMPLES), axis=1)
         changes: list[tuple[int, bool]] = []
         prev = self._prev
@@ -160,6 +187,7 @@ def _interp_table() -> Float:
 
 
 _INTERP_TABLE = _interp_table()
+_TABLE_VIEWS = dspcore.Views() if dspcore.AVAILABLE else None
 
 
 def interpolate(z: Complex, base: int, pos: Float) -> Complex:
@@ -192,6 +220,7 @@ class TimingLoop:
         self._last: complex = 0j  # the last symbol-centre and mid samples (the pair that
         self._last_mid: complex = 0j  # straddles two blocks)
         self._have_last = False
+        self._c = dspcore.enabled()
 
     def needed_until(self) -> float:
         """Absolute baseband index that must be available to produce the next block."""
@@ -200,7 +229,14 @@ class TimingLoop:
     def produce(self, z: Complex, base: int) -> tuple[Complex, Float]:
         """The next block's ``2 * block`` T/2 samples (AGC gain applied) and their instants."""
         half = self.sps / 2 * (1 + self.rate)
-        pos: Float = self.pos + half * np.arange(2 * self.block, dtype=np.float64)
+        if self._c:
+            last = np.array([self._last, self._last_mid]) if self._have_last else None
+            done = dspcore.timing_block(z, base, self.pos, half, self.gain, 2 * self.block,
+                                        _INTERP_TABLE, last, _TABLE_VIEWS)
+            if done is not None:
+                u, pos, e = done
+                return self._advance(u, pos, half, e)
+        pos = self.pos + half * np.arange(2 * self.block, dtype=np.float64)
         u = interpolate(z, base, pos) * self.gain
         centres = u[0::2]
         mids = u[1::2]
@@ -216,10 +252,14 @@ class TimingLoop:
         power = float(np.vdot(centres, centres).real) / centres.size + 1e-9
         e = float(err.sum()) / (err.size * power) if err.size else 0.0
         e = max(-1.0, min(1.0, e))
+        return self._advance(u, pos, half, e)
+
+    def _advance(self, u: Complex, pos: Float, half: float, e: float) -> tuple[Complex, Float]:
+        """Steer the loop by the block's Gardner error ``e``; returns the block."""
         self.rate -= self.ki * e
         self.pos = float(pos[-1]) + half - self.kp * e * self.sps
-        self._last = complex(centres[-1])
-        self._last_mid = complex(mids[-1])
+        self._last = complex(u[-2])
+        self._last_mid = complex(u[-1])
         self._have_last = True
         return u, pos
 
@@ -242,6 +282,8 @@ class Equalizer:
         self.mu = 0.0
         self.pll_a = 0.0
         self.pll_b = 0.0
+        self._c = dspcore.enabled() and taps <= dspcore.MAX_TAPS and constellation.size > 0
+        self._views = dspcore.Views() if self._c else None
 
     def set_gains(self, mu: float, pll_a: float, pll_b: float) -> None:
         """LMS step (normalised: per symbol, relative to the tap count and signal power) and
@@ -260,6 +302,8 @@ class Equalizer:
         """The derotated outputs for the rows of ``x`` without adapting, the first row being
         ``ahead`` elements after the next one :meth:`run` would take (a receiver that adapts
         on delayed decisions equalizes ahead of its adaptation)."""
+        if self._c:
+            return dspcore.eq_output(x, self.w, self.phase, self.freq, ahead, self._views)
         b = x.shape[0]
         rot = np.exp(-1j * (self.phase + self.freq * (ahead + _K[:b])))
         out: Complex = (x @ self.w) * rot
@@ -269,6 +313,8 @@ class Equalizer:
         """Equalize one block (``x``: one window of T/2 samples per row); adapt toward ``ref``
         (training) or the decisions (``ref is None``).  Returns the derotated outputs, the
         decided point indices and the block's mean squared error."""
+        if self._c:
+            return self._run_c(x, ref)
         b = x.shape[0]
         rot = np.exp(-1j * (self.phase + self.freq * _K[:b]))
         yr = (x @ self.w) * rot
@@ -281,6 +327,14 @@ class Equalizer:
         self.freq += self.pll_b * b * pe
         mse = float((e.real**2 + e.imag**2).sum()) / b
         return yr, idx, mse
+
+    def _run_c(self, x: Complex, ref: Complex | None) -> tuple[Complex, npt.NDArray[np.intp], float]:
+        if self.w.dtype != np.complex128 or not self.w.flags.c_contiguous:
+            self.w = np.ascontiguousarray(self.w, dtype=np.complex128)
+        state = np.array([self.phase, self.freq, self.mu, self.pll_a, self.pll_b, 0.0])
+        yr, idx, mse = dspcore.eq_run(x, self.w, self.points, ref, state, self._views)
+        self.phase, self.freq = float(state[0]), float(state[1])
+        return yr, idx.astype(np.intp, copy=False), mse
 
 
 _K = np.arange(4096, dtype=np.float64)

@@ -31,7 +31,9 @@ always gave the same point.
 :class:`TrellisMapper` is the transmitter's :class:`pycti.dsp.qam_tx.SymbolMapper`;
 :class:`ViterbiDecoder` the receiver's :class:`pycti.dsp.qam.SymbolDecoder`: it takes the
 equalized elements (soft decisions), keeps the best path into each of the 8 encoder states and
-releases each element's bits :data:`DECISION_DELAY` elements later.
+releases each element's bits :data:`DECISION_DELAY` elements later.  Its add-compare-select
+and traceback run in C (:mod:`pycti.dsp.dspcore`) when that is enabled; the Python code here
+is the reference and the fallback.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from pycti.dsp import dspcore
 from pycti.dsp.modem import Bits
 
 __all__ = [
@@ -158,6 +161,9 @@ _BRANCH_SUBSET = (_PREV_V << 1) | (_PREV_STATE & 1)
 
 
 _PREV_STATE_LISTS: list[list[int]] = _PREV_STATE.tolist()
+#: The trellis for the C decoder: predecessor state, input v and subset of each branch.
+_TRELLIS_64 = (np.ascontiguousarray(_PREV_STATE, dtype=np.int64), np.ascontiguousarray(_PREV_V, dtype=np.int64),
+               np.ascontiguousarray(_BRANCH_SUBSET, dtype=np.int64))
 _TRANSITIONS = tuple(
     tuple((int(_PREV_STATE[ns, b]), int(_BRANCH_SUBSET[ns, b])) for b in range(4)) for ns in range(8)
 )
@@ -223,6 +229,15 @@ class ViterbiDecoder:
         #: The points decided for the elements whose bits the last :meth:`decode` returned.
         self.decided: Complex = np.zeros(0, dtype=np.complex128)
         self._q_shift = np.arange(self.bits_per_symbol - 2)
+        # The C path keeps the same history in arrays (see dspcore.viterbi_acs).
+        self._c = dspcore.enabled()
+        self._metric_c = np.array(self._metric, dtype=np.float64)
+        self._choice_c = np.zeros(0, dtype=np.int64)
+        self._best_q_c = np.zeros(0, dtype=np.int64)
+        self._hist_c = np.zeros(2, dtype=np.int64)  # elements held, last released v
+        self._views = dspcore.Views() if self._c else None
+        self._sub_re = np.ascontiguousarray(flat.real)
+        self._sub_im = np.ascontiguousarray(flat.imag)
 
     def nearest(self, point: complex) -> int:
         """Index of the point nearest ``point``."""
@@ -236,6 +251,8 @@ class ViterbiDecoder:
         """Bits of the elements released by the elements ``symbols`` (the equalized points;
         without them the points of ``indices`` stand in, which loses the soft decisions)."""
         y = self.points[indices] if symbols is None else np.asarray(symbols, dtype=np.complex128)
+        if self._c:
+            return self._decode_c(y)
         if y.size:
             # |y - p|^2 less |y|^2 (the same for every branch of an element, so it cannot
             # change a decision): |p|^2 - 2 Re(y conj p), one small product for all points.
@@ -251,15 +268,7 @@ class ViterbiDecoder:
 
     def _release(self, count: int) -> Bits:
         """Trace back from the best state now and release the oldest ``count`` elements."""
-        state = self._metric.index(min(self._metric))
-        choice = self._choice
-        states = [0] * len(choice)
-        branches = [0] * len(choice)
-        for t in range(len(choice) - 1, -1, -1):
-            branch = (choice[t] >> (2 * state)) & 3
-            states[t], branches[t] = state, branch
-            state = _PREV_STATE_LISTS[state][branch]
-        st, br = np.array(states[:count]), np.array(branches[:count])
+        st, br = self._trace(count)
         v_out = _PREV_V[st, br]
         subset = _BRANCH_SUBSET[st, br]
         q_out = self._best_q[np.arange(count), subset]
@@ -267,7 +276,6 @@ class ViterbiDecoder:
         prev_v = np.concatenate([[self._prev_v], v_out[:-1]])
         low = (v_out - prev_v) & 3
         self._prev_v = int(v_out[-1])
-        del choice[:count]
         self._best_q = self._best_q[count:]
         bits = np.empty((count, self.bits_per_symbol), dtype=np.uint8)
         bits[:, 0] = low & 1
@@ -276,3 +284,33 @@ class ViterbiDecoder:
             bits[:, 2:] = (q_out[:, None] >> self._q_shift[None, :]) & 1
         out: Bits = bits.reshape(-1)
         return out
+
+    def _decode_c(self, y: Complex) -> Bits:
+        """:meth:`decode` by the C kernel (the same steps on the same history)."""
+        room = int(self._hist_c[0]) + y.size
+        if self._choice_c.size < room:
+            grown = max(room, 2 * self._choice_c.size, 4 * self.delay)
+            choice = np.zeros(grown, dtype=np.int64)
+            best_q = np.zeros(8 * grown, dtype=np.int64)
+            choice[:self._choice_c.size] = self._choice_c
+            best_q[:self._best_q_c.size] = self._best_q_c
+            self._choice_c, self._best_q_c = choice, best_q
+        self.decided, bits = dspcore.viterbi_decode(
+            y, self._sub_re, self._sub_im, self._energy, _TRELLIS_64, self.points,
+            self.bits_per_symbol, self.delay, self._metric_c, self._choice_c, self._best_q_c,
+            self._hist_c, self._views)
+        return bits
+
+    def _trace(self, count: int) -> tuple[Ints, Ints]:
+        """The Python traceback: the states and branches of the oldest ``count`` elements,
+        which it drops from the history."""
+        state = self._metric.index(min(self._metric))
+        choice = self._choice
+        states = [0] * len(choice)
+        branches = [0] * len(choice)
+        for t in range(len(choice) - 1, -1, -1):
+            branch = (choice[t] >> (2 * state)) & 3
+            states[t], branches[t] = state, branch
+            state = _PREV_STATE_LISTS[state][branch]
+        del choice[:count]
+        return np.array(states[:count], dtype=np.intp), np.array(branches[:count], dtype=np.intp)

@@ -36,6 +36,10 @@ continued sample by sample), so any split of the input gives the same bits and e
    differences of thousands of ppm;
 6. a bit is decided (mark = 1 for a negative statistic) at each decision instant while the
    carrier is present.
+
+Steps 1-4 run in C (:func:`pycti.dsp.dspcore.v21_front`, sample by sample as here) and so do
+steps 5-6 (:func:`pycti.dsp.dspcore.v21_bits`) when :func:`pycti.dsp.dspcore.enabled` says
+so; the numpy code is the reference and the fallback.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import butter, lfilter  # type: ignore[import-untyped, unused-ignore]
 
+from pycti.dsp import dspcore
 from pycti.dsp._base import FS_HZ, FULL_SCALE_SINE_DBM0, dbm0_to_peak
 from pycti.dsp.fsk import FskStandard
 from pycti.dsp.modem import Bits, CarrierDown, CarrierUp, ModemEvent, RxResult, as_bits
@@ -371,6 +376,12 @@ class V21Receiver:
         self._ba = butter(LPF_ORDER, LPF_CUTOFF_HZ, fs=FS_HZ)
         self._ba_detect = butter(DETECT_LPF_ORDER, DETECT_LPF_CUTOFF_HZ, fs=FS_HZ)
         self._samples_per_bit = FS_HZ / standard.baud
+        self._c = dspcore.enabled()
+        self._views = dspcore.Views() if self._c else None
+        self._lo_period = np.ascontiguousarray(table)
+        self._ba_c = tuple(np.asarray(c, dtype=np.float64) / self._ba[1][0] for c in self._ba)
+        self._ba_detect_c = tuple(np.asarray(c, dtype=np.float64) / self._ba_detect[1][0]
+                                  for c in self._ba_detect)
         self.reset()
 
     def reset(self) -> None:
@@ -382,6 +393,8 @@ class V21Receiver:
         self._hist = np.zeros((3, POWER_WINDOW_SAMPLES))
         self._sums = np.zeros(3)
         self._stat_hist = np.zeros(_HISTORY)  # bit statistic of samples count-_HISTORY .. count-1
+        self._rows_c = np.zeros((3, POWER_WINDOW_SAMPLES))  # C path: history + one block
+        self._last_z_c = np.zeros(2)
         self._detector = _CarrierDetector(self._on_sum, self._off_sum)
         self._next_decision = 0.0
         self._crossings = 0
@@ -397,6 +410,8 @@ class V21Receiver:
         return self._count
 
     def _front(self, x: npt.NDArray[np.float64]) -> _Front:
+        if self._c:
+            return self._front_c(x)
         n = x.size
         offset = self._count % self._period
         if offset + n <= self._lo.shape[1]:
@@ -427,6 +442,30 @@ class V21Receiver:
         self._sums = sums[:, -1].copy()
         return _Front(sums[0], sums[1], sums[2])
 
+    def _front_c(self, x: npt.NDArray[np.float64]) -> _Front:
+        n = x.size
+        if self._rows_c.shape[1] != POWER_WINDOW_SAMPLES + n:
+            rows = np.zeros((3, POWER_WINDOW_SAMPLES + n))
+            rows[:, :POWER_WINDOW_SAMPLES] = self._rows_c[:, :POWER_WINDOW_SAMPLES]
+            self._rows_c = rows
+        offset = self._count % self._period
+        stat, power, narrow = dspcore.v21_front(
+            np.ascontiguousarray(x), self._lo_period, offset, self._ba_c, self._zi,
+            self._ba_detect_c, self._zi_detect, self._last_z_c, self._rows_c, SMOOTH_SAMPLES,
+            self._sums, self._views)
+        return _Front(stat, power, narrow)
+
+    def _decide_c(self, stat: npt.NDArray[np.float64], start: int, end: int,
+                  events: list[ModemEvent], present: bool) -> Bits | None:
+        """Steps 5 and 6 by the C kernel (``None``: the Python loop below decides)."""
+        state = np.array([self._next_decision, float(self._crossings), 1.0 if present else 0.0])
+        switches = [(e.sample, isinstance(e, CarrierUp)) for e in events]
+        bits = dspcore.v21_bits(stat, _HISTORY, start, end, switches, self._samples_per_bit,
+                                _MIN_GAIN, state)
+        if bits is not None:
+            self._next_decision, self._crossings = float(state[0]), int(state[1])
+        return bits
+
     def process(self, samples: npt.ArrayLike) -> RxResult:
         """Demodulate the next block; returns its bits and carrier events (see the class)."""
         x = np.asarray(samples)
@@ -442,6 +481,12 @@ class V21Receiver:
         events = self._detector.run(front, start)
         stat = np.concatenate([self._stat_hist, front.bit_stat])
         stat_origin = start - _HISTORY  # stream index of stat[0]
+        if self._c:
+            decided = self._decide_c(stat, start, end, events, was_present)
+            if decided is not None:
+                self._stat_hist = stat[-_HISTORY:]
+                self._count = end
+                return RxResult(decided, tuple(events))
         signs = stat[_HISTORY - 1 :] >= 0.0
         crossings = (np.flatnonzero(signs[1:] != signs[:-1]) + start).tolist()  # revealed at
         bits: list[int] = []
