@@ -13,6 +13,7 @@ line (``center.toml:34: queues[2].max_wait_s: must be a number > 0, got 'ten'``)
     listen = "127.0.0.1:5060"
     transports = ["udp", "tcp"]
     domain = "pycti.local"      # the realm phones authenticate in
+    digest_algorithms = ["SHA-256", "MD5"]  # challenges offered to phones, first preferred
 
     [[trunks]]                  # SIP trunks to providers
     name = "carrier"
@@ -115,6 +116,9 @@ class SipConfig:
     listen_port: int = 5060
     transports: tuple[str, ...] = ("udp",)
     domain: str = "pycti.local"
+    #: the digest algorithms phones are challenged with, strongest first (some phones, e.g.
+    #: baresip 1.0, answer only the first challenge and know only MD5: list "MD5" first)
+    digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -330,14 +334,18 @@ def _host_port(r: _Reader, at: KeyPath, text: str) -> tuple[str, int]:
 
 def _sip(r: _Reader, data: Any) -> SipConfig:
     at: KeyPath = ("sip",)
-    s = r.table(data, at, {"listen", "transports", "domain"})
+    s = r.table(data, at, {"listen", "transports", "domain", "digest_algorithms"})
     host, port = _host_port(r, (*at, "listen"), r.get(s, at, "listen", str, "127.0.0.1:5060"))
     transports = r.strings(s, at, "transports") or ("udp",)
     for t in transports:
         if t not in ("udp", "tcp"):
             raise r.fail((*at, "transports"), f"transport must be 'udp' or 'tcp', got {t!r}")
+    algorithms = r.strings(s, at, "digest_algorithms") or ("SHA-256", "MD5")
+    for alg in algorithms:
+        if alg not in ("SHA-256", "MD5", "SHA-512-256"):
+            raise r.fail((*at, "digest_algorithms"), f"digest algorithm must be SHA-256, SHA-512-256 or MD5, got {alg!r}")
     return SipConfig(listen_host=host, listen_port=port, transports=transports,
-                     domain=r.get(s, at, "domain", str, "pycti.local"))
+                     domain=r.get(s, at, "domain", str, "pycti.local"), digest_algorithms=algorithms)
 
 
 def _trunk(r: _Reader, data: Any, i: int) -> TrunkConfig:
