@@ -82,10 +82,13 @@ def drivers(center: CenterConfig) -> list[Driver]:
         sip = center.sip
         try:
             sip_config = SipDriverConfig(
-            listen_host=sip.listen_host, listen_port=sip.listen_port, domain=sip.domain,
+                listen_host=sip.listen_host, listen_port=sip.listen_port, domain=sip.domain,
+                tcp="tcp" in sip.transports, digest_algorithms=sip.digest_algorithms,
             trunks=tuple(SipTrunkConfig(name=t.name, host=t.host, port=t.port, ip_auth=t.ip_auth,
                                         username=t.username, password=t.password, channels=t.channels,
-                                        numbers=t.numbers) for t in center.trunks),
+                                        numbers=t.numbers, register=t.register,
+                                        register_expires_s=t.register_expires_s,
+                                        transport=t.transport) for t in center.trunks),
             phones=tuple(SipPhoneConfig(extension=ph.extension, password=ph.password) for ph in center.phones),
             )
         except SipDriverConfigError as exc:

@@ -145,6 +145,9 @@ class UserAgent(UasDispatch):
         if name == "keepalive":
             self._keepalive_tick(owner, now_s)
             return
+        if name == "forget":
+            self.forget_session(owner)
+            return
         s = self.sessions.get(owner)
         if s is None:
             return

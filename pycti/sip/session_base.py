@@ -23,7 +23,9 @@ from pycti.sip.digest import DigestClient
 from pycti.sip.header_values import NameAddr, parse_via
 from pycti.sip.message import SipRequest, SipResponse, make_response
 from pycti.sip.session import Session
-from pycti.sip.session_events import SUPPORTED_EXTENSIONS, Output, UaConfig, UaError, UaEvent
+from pycti.sip.session_events import (
+    SUPPORTED_EXTENSIONS, Cancelled, Ended, Failed, Output, UaConfig, UaError, UaEvent,
+)
 from pycti.sip.timers import Destination, TimerWheel
 from pycti.sip.transaction_table import TransactionLayer, Transmit, TxKey, replace_top_via
 from pycti.sip.uri import SipUri
@@ -116,8 +118,24 @@ class AgentBase:
         raise NotImplementedError
 
     def emit(self, event: UaEvent) -> None:
-        """Queue an event for :meth:`drain`."""
+        """Queue an event for :meth:`drain`.  An ended (failed, cancelled) session is forgotten
+        64*T1 later (after
+        the retransmissions of its last transactions), so a long-running agent does not keep
+        every call it ever had."""
         self._out.append(event)
+        if isinstance(event, (Ended, Failed, Cancelled)):
+            self.arm(event.session_id, "forget", self._now_s + self.config.timers.timeout_s)
+
+    def forget_session(self, session_id: int) -> None:
+        """Drop an ended session and the ways to find it."""
+        if self.sessions.pop(session_id, None) is None:
+            return
+        for dialog_id in [k for k, v in self._by_dialog.items() if v == session_id]:
+            del self._by_dialog[dialog_id]
+        for call_id in [k for k, v in self._by_call_id.items() if v == session_id]:
+            del self._by_call_id[call_id]
+        for tx_key in [k for k, v in self._by_server_key.items() if v == session_id]:
+            del self._by_server_key[tx_key]
 
     def transmit(self, message: SipRequest | SipResponse, dest: Destination) -> None:
         """Send a message outside any transaction (ACK for 2xx, 2xx retransmissions)."""

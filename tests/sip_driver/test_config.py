@@ -26,6 +26,11 @@ from pycti.drivers.sip.config import SipDriverClosedError
     (lambda: SipDriverConfig(phones=(SipPhoneConfig(extension="1", password="p"),) * 2), "['1']"),
     (lambda: SipDriverConfig(phones=(SipPhoneConfig(extension="1", password="p"),),
                              digest_algorithms=("SHA-1",)), "SHA-1"),
+    (lambda: SipTrunkConfig(name="t", host="127.0.0.1", register_expires_s=0), "register_expires_s=0"),
+    (lambda: SipTrunkConfig(name="t", host="127.0.0.1", register_retry_base_s=-1.0), "register_retry_base_s=-1.0"),
+    (lambda: SipTrunkConfig(name="t", host="127.0.0.1", keepalive_s=0.5), "keepalive_s=0.5"),
+    (lambda: SipTrunkConfig(name="t", host="127.0.0.1", transport="sctp"), "'sctp'"),
+    (lambda: SipDriverConfig(trunks=(SipTrunkConfig(name="t", host="127.0.0.1"),), t1_s=0.0), "t1_s=0.0"),
 ])
 def test_bad_config_names_the_value(make, word) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SipDriverConfigError) as info:

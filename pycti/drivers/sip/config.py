@@ -49,7 +49,13 @@ class SipTrunkConfig:
     ``username``/``password``: the credentials for its 401/407 challenges (``realm`` limits
     them to one realm; ``None``: whatever realm the trunk names).  ``channels``: how many
     simultaneous calls (trunk ports).  ``numbers``: the DNIS numbers it may deliver (empty:
-    any; another is refused with 404).
+    any; another is refused with 404).  ``register``: keep a registration with the trunk
+    (RFC 3261 §10.2, :mod:`.trunk_registration`) asking ``register_expires_s``, retrying a
+    failure after ``register_retry_base_s * 2**n`` (RFC 5626 §4.5).  ``keepalive_s``: send
+    OPTIONS every so many seconds (RFC 3261 §11; ``None``: never); a trunk that leaves one
+    unanswered is down (its channels refuse :meth:`~.driver.SipDriver.dial`) until it
+    answers one.  ``transport``: ``"udp"`` or ``"tcp"`` for what we send it (RFC 3261 §18;
+over TCP, the trunk's requests come from any port of its address: give it in ``ip_auth``).
     """
 
     name: str
@@ -61,6 +67,11 @@ class SipTrunkConfig:
     realm: str | None = None
     channels: int = 1
     numbers: tuple[str, ...] = ()
+    register: bool = False
+    register_expires_s: int = 3600
+    register_retry_base_s: float = 30.0
+    keepalive_s: float | None = None
+    transport: str = "udp"
 
     def __post_init__(self) -> None:
         if not self.name or any(c.isspace() for c in self.name):
@@ -74,6 +85,16 @@ class SipTrunkConfig:
         if (self.username is None) != (self.password is None):
             raise SipDriverConfigError(f"trunk {self.name}: username and password go together "
                                        f"(username={self.username!r})")
+        if not isinstance(self.register_expires_s, int) or not 1 <= self.register_expires_s <= 86400:
+            raise SipDriverConfigError(f"trunk {self.name} register_expires_s={self.register_expires_s!r} "
+                                       f"is outside 1-86400")
+        if not 0 < self.register_retry_base_s <= 1800:
+            raise SipDriverConfigError(f"trunk {self.name} register_retry_base_s={self.register_retry_base_s!r} "
+                                       f"is outside (0, 1800]")
+        if self.keepalive_s is not None and not 1 <= self.keepalive_s <= 3600:
+            raise SipDriverConfigError(f"trunk {self.name} keepalive_s={self.keepalive_s!r} is outside 1-3600")
+        if self.transport not in ("udp", "tcp"):
+            raise SipDriverConfigError(f"trunk {self.name} transport={self.transport!r}: use 'udp' or 'tcp'")
 
     def accepts(self, host: str, port: int) -> bool:
         """Whether a request from ``host``:``port`` comes from this trunk: from its own
@@ -100,7 +121,7 @@ class SipPhoneConfig:
 class SipDriverConfig:
     """The SIP driver: ``listen_host``/``listen_port`` (0: any free port, read it back with
     :attr:`SipDriver.sip_port`) for SIP over UDP, ``rtp_host`` where RTP sockets bind
-    (default: ``listen_host``), ``domain`` (the phones' realm), the trunks, the phones, and ``seed`` for tags,
+    (default: ``listen_host``), ``tcp`` to listen on TCP as well, ``domain`` (the phones' realm), the trunks, the phones, and ``seed`` for tags,
     branches, SSRCs (``None``: the system's randomness)."""
 
     listen_host: str = "127.0.0.1"
@@ -115,9 +136,17 @@ class SipDriverConfig:
     user: str = "pycti"
     seed: int | None = None
     session_expires_s: int | None = None
+    #: RFC 3261 §17.1.1.1 T1, the round-trip estimate every retransmission and timeout (Timer
+    #: F = 64*T1) scales with; 0.5 s by default, less on a LAN
+    t1_s: float = 0.5
+    #: listen for SIP over TCP too, on ``listen_port``'s number (RFC 3261 §18: a UA that
+    #: serves UDP and TCP on one port); on as well when a trunk's transport is ``tcp``
+    tcp: bool = False
 
     def __post_init__(self) -> None:
         _check_ip("listen_host", self.listen_host)
+        if not 0.01 <= self.t1_s <= 4.0:
+            raise SipDriverConfigError(f"t1_s={self.t1_s!r} is outside 0.01-4 s")
         _check_port("listen_port", self.listen_port, zero_ok=True)
         if self.rtp_host is not None:
             _check_ip("rtp_host", self.rtp_host)
@@ -140,6 +169,11 @@ class SipDriverConfig:
     def realm(self) -> str:
         """The digest realm and registrar domain of the phones (``domain`` or ``listen_host``)."""
         return self.domain or self.listen_host
+
+    @property
+    def listens_tcp(self) -> bool:
+        """Whether the driver opens a TCP listener (``tcp`` or a ``tcp`` trunk)."""
+        return self.tcp or any(t.transport == "tcp" for t in self.trunks)
 
     @property
     def media_host(self) -> str:

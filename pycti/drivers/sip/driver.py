@@ -1,4 +1,4 @@
-"""The SIP driver: SIP trunks and phones as ports of pycti's switch, over UDP, RTP in the C pump.
+"""The SIP driver: SIP trunks and phones as ports of pycti's switch, over UDP and TCP, RTP in the C pump.
 
 :class:`SipDriver` implements :class:`pycti.drivers.base.Driver`.  Each configured trunk gives
 ``channels`` trunk ports (named ``<trunk>-<n>``, group = the trunk's name), then each phone
@@ -29,6 +29,13 @@ sent at once.  How its events become driver events is :data:`.calls.PORT_TABLE`:
   :class:`Seized` + :class:`DigitsReceived` (the Request-URI user) for the dial plan; its BYE
   -> :class:`Released`; :meth:`SipDriver.ring` -> INVITE to the registered contact, its 2xx
   -> :class:`Answered`, :meth:`SipDriver.stop_ring` -> CANCEL;
+* trunks: a ``register`` trunk keeps a registration with its carrier
+  (:mod:`.trunk_registration`: 401/407 answered, refreshed before expiry, back-off after a
+  failure, ``Expires: 0`` on close; :meth:`SipDriver.trunk_registered`); a ``keepalive_s``
+  trunk is sent OPTIONS (:mod:`.trunk_health`) and, while it leaves them unanswered, its
+  channels refuse :meth:`SipDriver.dial`; a ``tcp`` trunk is sent to over one TCP connection
+  (:class:`~.transport.TcpTransport`, also listening when ``SipDriverConfig.tcp``), whose
+  frames go the way datagrams do;
 * RTP goes to the SDP address until a valid packet comes from another one, then there
   (symmetric RTP latching, RFC 4961, :class:`~pycti.rtp.latch.SymmetricRtpLatch`);
 * RFC 4733 events -> :class:`DigitsReceived`; :meth:`SipDriver.send_digits` sends RFC 4733
@@ -55,15 +62,16 @@ from ...sip.digest import DigestClient, UserCredentials
 from ...sip.sdp import OfferAnswerState, OfferAnswerStateError, SdpError
 from ...sip.session_agent import UserAgent
 from ...sip.session_events import (
-    Answered as SipAnswered, Cancelled, Confirmed, Ended, Failed, IncomingInvite,
-    ReinviteAnswered, ReinviteFailed, ReinviteReceived, Ringing, SessionProgress, UaConfig,
-    UaError, UaEvent,
+    Answered as SipAnswered, Cancelled, Confirmed, Ended, Failed, IncomingInvite, KeepAliveFailed,
+    KeepAliveRestored, ReinviteAnswered, ReinviteFailed, ReinviteReceived, RequestCompleted,
+    RequestFailed, Ringing, SessionProgress, UaConfig, UaError, UaEvent,
 )
 from ...sip.dialog import new_tag
-from ...sip.message import SipRequest
+from ...sip.message import SipMessage, SipRequest
 from ...sip.message_errors import SipParseError
 from ...sip.message_framing import judge_datagram
-from ...sip.timers import Destination
+from ...sip.register_client import RegState
+from ...sip.timers import Destination, TimerConfig
 from ...sip.transaction_table import Transmit
 from ..base import (
     Alerting, Answered, CallerIdentity, DigitsReceived, DriverEvent, EventsLost, IncomingCall,
@@ -77,12 +85,16 @@ from .calls import (
 from .config import SipDriverClosedError, SipDriverConfig, SipTrunkConfig
 from .media import PortMedia
 from .registrar_service import PhoneRegistrar
-from .transport import UdpTransport
+from .transport import TcpTransport, TransportStats, UdpTransport
+from .trunk_health import TrunkHealth
+from .trunk_registration import TrunkRegistration, TrunkRegistrationStatus
 
 __all__ = ["SipDriver", "EVENTS_MAX"]
 
 #: Driver events kept for poll(); beyond, the oldest are dropped and EventsLost reported.
 EVENTS_MAX = 10_000
+#: aclose() waits at most this many 20 ms ticks for the answers to our unregistering REGISTERs
+_UNREGISTER_TICKS = 50
 _DIALLABLE = frozenset("0123456789*#+")
 
 
@@ -118,10 +130,13 @@ class SipDriver:
         self._lost = 0
         self._samples = 0
         self._transport: UdpTransport | None = None
+        self._tcp: TcpTransport | None = None
         self._ua: UserAgent | None = None
         self._pump: RtpPump | None = None
         self._clock: RealClock | None = None
         self._closed = False
+        self._registrations: dict[str, TrunkRegistration] = {}
+        self._health: TrunkHealth | None = None
         self.rejected: dict[int, int] = {}  #: final status -> how many INVITEs we refused with it
         #: problems met while handling SIP events (kept, never raised into the switch's tick)
         self.errors: deque[str] = deque(maxlen=1000)
@@ -132,11 +147,27 @@ class SipDriver:
         self._clock = RealClock()
         self._transport = UdpTransport(cfg.listen_host, cfg.listen_port, self._on_datagram)
         port = await self._transport.open()
+        if cfg.listens_tcp:
+            self._tcp = TcpTransport(cfg.listen_host, port, self._on_datagram, self._send_failed)
+            try:
+                await self._tcp.open()
+            except OSError:
+                self._transport.close()
+                raise
         self._ua = UserAgent(
             UaConfig(host=cfg.listen_host, port=port, user=cfg.user,
-                     session_expires_s=cfg.session_expires_s),
+                     session_expires_s=cfg.session_expires_s,
+                     timers=TimerConfig(t1_s=cfg.t1_s, t2_s=max(4.0, cfg.t1_s))),
             rng=self._rng, digest=DigestClient(self._credentials, self._rng.randbytes))
         self._pump = RtpPump(len(self._ports), self._pump_config)
+        now = self._now()
+        self._health = TrunkHealth(self._ua, cfg.trunks)
+        self._health.start(now)
+        for trunk in cfg.trunks:
+            if trunk.register:
+                self._registrations[trunk.name] = reg = TrunkRegistration(trunk, self._ua, self._rng)
+                reg.start(now)
+        self._flush(None)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -148,7 +179,16 @@ class SipDriver:
             return
         for port in list(self._calls):
             self._detach(port, hangup=True)
-        await asyncio.sleep(0)
+        if self._health is not None:
+            self._health.stop()
+        for reg in self._registrations.values():  # RFC 3261 §10.2.2: remove our bindings
+            reg.stop(self._now())
+        self._flush(None)
+        for _ in range(_UNREGISTER_TICKS):  # wait (bounded) for the registrars' answers
+            if not any(r.client.state is RegState.UNREGISTERING for r in self._registrations.values()):
+                break
+            await asyncio.sleep(0.02)
+            self._run_timers(self._now())
         self.close()
 
     def close(self) -> None:
@@ -156,6 +196,8 @@ class SipDriver:
         self._closed = True
         if self._transport is not None:
             self._transport.close()
+        if self._tcp is not None:
+            self._tcp.close()
         if self._pump is not None:
             self._pump.free()
             self._pump = None
@@ -167,9 +209,30 @@ class SipDriver:
             raise SipDriverClosedError("the SIP driver is not open: enter it first (async with)")
         return self._transport.port
 
+    def transport_stats(self) -> TransportStats:
+        """How many SIP messages went out over UDP and TCP, and the TCP connections open."""
+        udp, tcp = self._transport, self._tcp
+        return TransportStats(udp_sent=udp.sent if udp else 0, udp_send_errors=udp.send_errors if udp else 0,
+                              tcp_sent=tcp.sent if tcp else 0, tcp_send_errors=tcp.send_errors if tcp else 0,
+                              tcp_connections=len(tcp.connections) if tcp else 0)
+
     def rtp_stats(self) -> PumpStats | None:
         """The pump's per-channel RTP counters (row = port), None when closed."""
         return self._pump.stats() if self._pump is not None else None
+
+    def trunk_registered(self, name: str) -> bool:
+        """Whether trunk ``name`` holds a registration with its carrier now."""
+        reg = self._registrations.get(name)
+        return reg is not None and reg.registered(self._now())
+
+    def trunk_registration(self, name: str) -> TrunkRegistrationStatus | None:
+        """Trunk ``name``'s registration state (None: the trunk does not register)."""
+        reg = self._registrations.get(name)
+        return None if reg is None else reg.status()
+
+    def trunk_up(self, name: str) -> bool:
+        """False while trunk ``name`` leaves its OPTIONS keep-alives unanswered."""
+        return self._health is None or name not in self._health.down
 
     def registered(self, extension: str) -> bool:
         """Whether phone ``extension`` has a binding now."""
@@ -201,10 +264,7 @@ class SipDriver:
         """Run due SIP timers, read RFC 4733 events; every event since the last poll."""
         if self._ua is not None and not self._closed:
             now = self._now()
-            deadline = self._ua.next_deadline_s()
-            if deadline is not None and deadline <= now:
-                self._ua.on_timer(now)
-            self._flush(None)
+            self._run_timers(now)
             self._side_packets(now)
         out = list(self._events)
         self._events.clear()
@@ -242,9 +302,12 @@ class SipDriver:
             raise RequestRefused(port, "dial", "a SIP phone's port is a station, not a trunk")
         self._step(port, PortInput.DIAL, "dial")
         self._open_ua(port, "dial")  # refused when closed
+        if not self.trunk_up(trunk.name):
+            raise RequestRefused(port, "dial", f"trunk {trunk.name} is down (OPTIONS unanswered)")
         media = self._new_media(port)
         target = f"sip:{quote(number, safe='+*')}@{trunk.host}:{trunk.port}"
-        sid = self._invite(port, "dial", media, target, Destination(trunk.host, trunk.port, "UDP"), ())
+        dest = Destination(trunk.host, trunk.port, trunk.transport.upper())
+        sid = self._invite(port, "dial", media, target, dest, ())
         self._attach(port, sid, PortState.DIALLING, media)
         self._flush(None)
 
@@ -339,6 +402,15 @@ class SipDriver:
             media.close()
             raise RequestRefused(port, request, str(exc)) from exc
 
+    def _run_timers(self, now: float) -> None:
+        assert self._ua is not None
+        deadline = self._ua.next_deadline_s()
+        if deadline is not None and deadline <= now:
+            self._ua.on_timer(now)
+        for reg in self._registrations.values():
+            reg.on_timer(now)
+        self._flush(None)
+
     def _now(self) -> float:
         return self._clock.now() if self._clock is not None else 0.0
 
@@ -402,8 +474,8 @@ class SipDriver:
         if self._ua is None or self._closed:
             return
         verdict = judge_datagram(data, to_tag=new_tag(self._rng))
-        if verdict.reply is not None and self._transport is not None:  # malformed: 400 (§18.3)
-            self._transport.send(Transmit(verdict.reply, source))
+        if verdict.reply is not None:  # malformed: 400 (§18.3)
+            self._send(Transmit(verdict.reply, source))
         message = verdict.message
         if message is None:
             return
@@ -418,10 +490,10 @@ class SipDriver:
     def _screen(self, req: SipRequest, source: Destination) -> bool:
         """REGISTER and phones' INVITEs: answered here (True) or passed on (False)."""
         reg = self.registrar
-        if reg is None or self._transport is None:
+        if reg is None:
             return False
         if req.method == "REGISTER":
-            self._transport.send(Transmit(reg.register(req, self._now()), source))
+            self._send(Transmit(reg.register(req, self._now()), source))
             return True
         to = req.to()
         if req.method != "INVITE" or to is None or to.tag is not None or req.call_id is None:
@@ -432,16 +504,27 @@ class SipDriver:
         outcome = reg.authenticate(req, self._now(), identity="From")
         if outcome.refusal is not None or outcome.extension is None:
             assert outcome.refusal is not None
-            self._transport.send(Transmit(outcome.refusal, source))
+            self._send(Transmit(outcome.refusal, source))
             return True
         if len(self._authenticated) >= EVENTS_MAX:
             self._authenticated.pop(next(iter(self._authenticated)))
         self._authenticated[req.call_id] = outcome.extension
         return False
 
+    def _send(self, item: Transmit) -> bool:
+        """Send on the transport the destination names (TCP when configured, else UDP)."""
+        transport = self._tcp if item.dest.transport == "TCP" else self._transport
+        return transport is not None and transport.send(item)
+
+    def _send_failed(self, message: SipMessage) -> None:
+        """A TCP connection for ``message`` could not be opened: its transaction fails."""
+        if self._ua is not None and not self._closed:
+            self._ua.send_failed(message, self._now())
+            self._flush(None)
+
     def _flush(self, source: Destination | None) -> None:
-        ua, transport = self._ua, self._transport
-        if ua is None or transport is None:
+        ua = self._ua
+        if ua is None or self._transport is None:
             return
         for _ in range(1000):
             out = ua.drain()
@@ -449,7 +532,7 @@ class SipDriver:
                 return
             for item in out:
                 if isinstance(item, Transmit):
-                    if not transport.send(item):
+                    if not self._send(item):
                         ua.send_failed(item.message, self._now())
                 else:
                     try:
@@ -462,6 +545,15 @@ class SipDriver:
     def _on_ua(self, ev: UaEvent, source: Destination | None) -> None:
         if isinstance(ev, IncomingInvite):
             self._incoming(ev, source)
+            return
+        if isinstance(ev, (RequestCompleted, RequestFailed)):
+            for reg in self._registrations.values():
+                if reg.on_event(ev, self._now()):
+                    break
+            return
+        if isinstance(ev, (KeepAliveFailed, KeepAliveRestored)):
+            if self._health is not None:
+                self._health.on_event(ev)
             return
         sid = getattr(ev, "session_id", None)
         port = self._port_of_session.get(sid) if isinstance(sid, int) else None
