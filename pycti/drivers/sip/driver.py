@@ -11,9 +11,8 @@ Signalling is the sans-I/O :class:`~pycti.sip.session_agent.UserAgent`: datagram
 resolution is a tick), and its :class:`~pycti.sip.transaction_table.Transmit` actions are
 sent at once.  How its events become driver events is :data:`.calls.PORT_TABLE`:
 
-* an INVITE from a trunk (its host:port, or an ``ip_auth`` address) -> 180 and :class:`IncomingCall` (caller from
-  P-Asserted-Identity or From, RFC 3325; called = the Request-URI user); from anywhere else
-  403; a DNIS the trunk may not deliver 404; no free channel 503; an SDP offer without
+* an INVITE from a trunk (its host:port, or an ``ip_auth`` address) -> 180 and :class:`IncomingCall`
+  (caller from P-Asserted-Identity or From, RFC 3325; called = the Request-URI user); else 403; a DNIS the trunk may not deliver 404; no free channel 503; an SDP offer without
   PCMU/PCMA 488 (RFC 3264 §6); the switch's answer -> 200 with our SDP answer; CANCEL ->
   :class:`Released`; BYE -> :class:`Released` (NORMAL); the switch's release -> BYE, or the
   final status of :func:`.calls.status_of_cause` before the answer;
@@ -21,8 +20,7 @@ sent at once.  How its events become driver events is :data:`.calls.PORT_TABLE`:
   2xx -> :class:`Answered` (ACK sent by the core), a failure -> :class:`Released` with
   :func:`.calls.cause_of_status`; 401/407 are answered with the trunk's credentials
   (RFC 3261 §22.2); the switch's release before the answer -> CANCEL (§9.1);
-* :meth:`SipDriver.set_media_direction` -> re-INVITE with a sendonly/sendrecv offer (RFC 3264
-  §8.4); a peer's re-INVITE is answered per offer/answer;
+* :meth:`SipDriver.set_media_direction` -> re-INVITE with a sendonly/sendrecv offer (RFC 3264 §8.4);
 * phones (:mod:`.registrar_service`): REGISTER answered by the digest-checking registrar;
   an INVITE from a non-trunk address must carry the phone's credentials (401, 403); an
   authenticated one is answered at once (the phone is off hook) and reported as
@@ -124,6 +122,7 @@ class SipDriver:
                                             self._rng, algorithms=config.digest_algorithms)
         self._authenticated: dict[str, str] = {}  #: Call-ID of a phone's INVITE -> extension
         self._calls: dict[int, PortCall] = {}
+        self._freed: dict[int, int] = {}  # port -> sample clock when it was last freed (reuse the oldest)
         self._media: dict[int, PortMedia] = {}
         self._port_of_session: dict[int, int] = {}
         self._events: deque[DriverEvent] = deque()
@@ -446,6 +445,7 @@ class SipDriver:
 
     def _detach(self, port: int, *, hangup: bool, cause: ReleaseCause = ReleaseCause.NORMAL) -> None:
         call = self._calls.pop(port, None)
+        self._freed[port] = self._samples
         media = self._media.pop(port, None)
         if media is not None:
             media.close()
@@ -636,7 +636,8 @@ class SipDriver:
         if not trunks:
             self._refuse(ev.session_id, 404)  # §21.4.5: a number this trunk does not deliver
             return
-        port = next((p for p, t in enumerate(self._trunk_of) if t in trunks and p not in self._calls), None)
+        free = [p for p, t in enumerate(self._trunk_of) if t in trunks and p not in self._calls]
+        port = min(free, key=lambda p: self._freed.get(p, -1), default=None)  # freed longest ago
         if port is None:
             self._refuse(ev.session_id, 503)  # §21.5.4: every channel is busy
             return
