@@ -15,9 +15,9 @@ Beside the theory, each row also puts the same draws (arrivals, talk times, pati
 in continuous time: the switch must match it up to the ticks' rounding whatever the sample
 path, while the theory is matched only within the statistical error of a finite run.
 
-``--acd-fix`` runs the Erlang A rows also with :class:`RequeryAgentAfterLostCaller` (the ACD
-with the one change proposed in the report: an agent whose offer failed because the caller had
-just hung up is taken as ready again from the switch), to show what that change does.
+Every row runs the plain :class:`~pycti.callcenter.acd.Acd` (since commit 12c2ac9 an offer
+that fails because the caller has just hung up no longer loses its agent, which the Erlang A
+rows had found); ``acd_class`` of :func:`run_row` can try a changed ACD.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ import json
 import sys
 from typing import Any
 
-from pycti.callcenter.acd import Acd, AgentView, WaitingCall, _Queue
+from pycti.callcenter.acd import Acd
 from pycti.callcenter.erlang import erlang_a_prediction, erlang_c_prediction
 from pycti.center.simulate import (TrafficConfig, abandon_rate, asa_s, batch_means, mean_talk_s,
                                       reference_outcomes, service_level, simulate)
-from pycti.switch.agent_states import AgentState
 
 AHT_S = 30.0
 SL_T_S = 10.0
@@ -39,18 +38,6 @@ SL_T_S = 10.0
 # (agents, load in Erlangs, mean patience s or None, caller stations)
 ROWS_C = ((10, 7.0, None, 40), (10, 8.0, None, 50), (10, 9.0, None, 70), (30, 27.0, None, 90))
 ROWS_A = ((10, 9.0, 30.0, 40), (10, 11.0, 30.0, 40), (10, 8.0, 60.0, 40))
-
-
-class RequeryAgentAfterLostCaller(Acd):
-    """The ACD plus the proposed fix: after an offer that failed because the caller had just
-    hung up, the agent's readiness is read back from the switch (as for other failed offers)."""
-
-    async def _offer(self, q: _Queue, w: WaitingCall, agents: list[AgentView]) -> None:
-        await super()._offer(q, w, agents)
-        for agent in agents:
-            if agent.offer is None and w.call_id not in self._calls and not agent.ready and agent.station is not None:
-                entry = await self._p.get_agent_state(agent.station)
-                agent.ready = entry.agent_state is AgentState.READY and entry.agent_id == agent.profile.agent_id
 
 
 def run_row(agents: int, load: float, patience_s: float | None, pool: int, calls: int, seed: int,
@@ -116,8 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calls", type=int, default=6000)
     ap.add_argument("--rows", choices=("all", "c", "a"), default="all")
-    ap.add_argument("--acd-fix", action="store_true", help="Erlang A rows also with the proposed ACD fix")
-    ap.add_argument("--fix-only", action="store_true", help="Erlang A rows with the proposed ACD fix only")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", default="-")
     ap.add_argument("--markdown", metavar="ROWS", help="print the docs table of a rows file and stop")
@@ -131,10 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rows in ("all", "c"):
         jobs += [(r, Acd) for r in ROWS_C]
     if args.rows in ("all", "a"):
-        if not args.fix_only:
-            jobs += [(r, Acd) for r in ROWS_A]
-        if args.acd_fix or args.fix_only:
-            jobs += [(r, RequeryAgentAfterLostCaller) for r in ROWS_A]
+        jobs += [(r, Acd) for r in ROWS_A]
     if args.only:
         agents, load = args.only.split(",")
         jobs = [(r, c) for r, c in jobs if r[0] == int(agents) and r[1] == float(load)]

@@ -36,11 +36,22 @@ the ACD, the call id and the time right after the ACD has handled the call's fir
 event and before it routes anything, so that, e.g., ``acd.estimated_wait_s(call_id)`` is the
 estimated wait the ACD would announce to that caller at its arrival; each
 :class:`CallOutcome` carries its call id to match the samples with the waits.
+:func:`sample_arrival` is such a sampler's body (:class:`ArrivalSample`), and beside the ACD's
+own estimate two wait predictors from the literature are provided to compare with it:
+:func:`mmn_wait_s`, the M/M/n conditional mean wait given the state at arrival (0 with an agent
+idle, else position x AHT / N: with all N agents busy on exponential talk times the departures
+are a Poisson process of rate N/AHT, so the wait is Erlang(position, N/AHT), the queue-length
+predictor of Whitt, "Predicting queueing delays", *Management Science* 45(6), 1999), and
+:func:`last_entered_wait_s`, the wait of the last caller to have been answered (the
+last-to-enter-service predictor of Ibrahim and Whitt, "Real-time delay estimation based on
+delay history", *MSOM* 11(3), 2009); :func:`error_stats` gives bias, mean absolute and RMS
+error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import math
 import time
@@ -63,7 +74,8 @@ from ..callcenter.queue_rules import QueueConfig
 from ..callcenter.strategies import Strategy
 
 __all__ = ["TrafficConfig", "CallOutcome", "TrafficResult", "Estimate", "SimulationError", "QueuedHook",
-           "run_traffic", "simulate", "draw_traffic", "reference_outcomes", "batch_means", "asa_s", "service_level", "abandon_rate", "mean_talk_s"]
+           "run_traffic", "simulate", "ArrivalSample", "sample_arrival", "mmn_wait_s",
+           "last_entered_wait_s", "ErrorStats", "error_stats", "draw_traffic", "reference_outcomes", "batch_means", "asa_s", "service_level", "abandon_rate", "mean_talk_s"]
 
 
 class SimulationError(PyctiError, ValueError):
@@ -196,6 +208,62 @@ def batch_means(calls: Sequence[CallOutcome], metric: Callable[[Sequence[CallOut
     values = np.array([metric(kept[b * size:(b + 1) * size]) for b in range(batches)])
     t = float(sps.t.ppf(0.5 + confidence / 2, batches - 1))
     return Estimate(float(values.mean()), t * float(values.std(ddof=1)) / math.sqrt(batches), batches)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalSample:
+    """What the ACD knew as a call arrived (see the module docstring)."""
+
+    position: int  #: 1-based place in the queue
+    staffed: int  #: agents logged on to the queue
+    idle: int  #: of them, ready with no offer out
+    aht_s: float  #: the queue's AHT so far (``Acd.aht_s``)
+    acd_ewt_s: float  #: ``Acd.estimated_wait_s``: what the ACD would announce
+
+
+def sample_arrival(acd: Acd, call_id: str) -> ArrivalSample:
+    """The :class:`ArrivalSample` of a waiting call, e.g. from an ``on_queued`` hook."""
+    position = acd.position(call_id)
+    queue = next(name for name, q in acd.queues.items() if any(w.call_id == call_id for w in q.waiting))
+    staffed = [v for v in acd.agents.values() if v.station is not None and queue in v.groups]
+    idle = sum(1 for v in staffed if v.ready and v.offer is None)
+    return ArrivalSample(position, len(staffed), idle, acd.aht_s(queue), acd.estimated_wait_s(call_id))
+
+
+def mmn_wait_s(s: ArrivalSample) -> float:
+    """The M/M/n conditional mean wait given the state at arrival: 0 with an agent idle, else
+    ``position x AHT / staffed`` (see the module docstring; its standard deviation is
+    ``sqrt(position) x AHT / staffed``)."""
+    return 0.0 if s.idle > 0 else s.position * s.aht_s / max(1, s.staffed)
+
+
+def last_entered_wait_s(calls: Sequence[CallOutcome]) -> list[float]:
+    """For each call, the wait of the last call answered strictly before it arrived (0 when none)."""
+    answered = sorted((c.answered_s, c.answered_s - c.arrival_s) for c in calls if c.answered_s is not None)
+    times = [a for a, _ in answered]
+    out = []
+    for c in calls:
+        k = bisect.bisect_left(times, c.arrival_s)  # answered strictly before it arrived
+        out.append(answered[k - 1][1] if k else 0.0)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorStats:
+    """Errors (estimate - actual) over a group of calls, seconds."""
+
+    calls: int
+    bias_s: float  #: mean error
+    mae_s: float  #: mean absolute error
+    rms_s: float  #: root mean square error
+
+
+def error_stats(errors_s: Sequence[float]) -> ErrorStats:
+    """Bias, mean absolute and RMS error of ``errors_s`` (NaN for no errors)."""
+    e = np.asarray(errors_s, dtype=float)
+    if e.size == 0:
+        return ErrorStats(0, math.nan, math.nan, math.nan)
+    return ErrorStats(int(e.size), float(e.mean()), float(np.abs(e).mean()), float(np.sqrt((e * e).mean())))
 
 
 def draw_traffic(cfg: TrafficConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

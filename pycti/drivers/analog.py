@@ -144,18 +144,75 @@ def _caller_from_cid(cid: Any) -> CallerIdentity:
 
 
 class _IdleLinesOnly:
-    """Feeds a caller-ID receiver only lines without a call: caller ID arrives before answer,
-    and speech or DTMF on a line in a call would only cost work and false starts."""
+    """Feeds a caller-ID receiver only lines without a call (DTMF caller ID, which may come
+    before the first ring): speech or DTMF on a line in a call would only cost work and false
+    starts."""
 
     def __init__(self, receiver: Any, channels: int) -> None:
         self.receiver = receiver
         self.busy = np.zeros(channels, dtype=bool)
+
+    def line_ringing(self, row: int) -> None:
+        """The first ring came on line ``row`` (it was listened to already while idle)."""
+
+    def line_idle(self, row: int) -> None:
+        """Line ``row`` is idle again: listen to it."""
+        self.busy[row] = False
+
+    def line_busy(self, row: int) -> None:
+        """Line ``row`` was offered, answered or seized: stop listening."""
+        self.busy[row] = True
+
+    def listening(self) -> int:
+        """How many lines the receiver hears now."""
+        return int(self.busy.size - np.count_nonzero(self.busy))
 
     def process(self, block: np.ndarray) -> list[Any]:
         if self.busy.any():
             block = block.copy()
             block[self.busy] = 0
         return list(self.receiver.process(block))
+
+
+@dataclass(frozen=True, slots=True)
+class _RowEvent:
+    """A caller-ID event of a one-line receiver, with the line's row in the trunk block."""
+
+    channel: int
+    caller_id: Any
+
+
+class _RingingLinesOnly:
+    """FSK caller ID (Telcordia GR-30-CORE, ETSI EN 300 659-1 clause 6.1.1: sent after the
+    first ring burst) is only listened for between the first ring and the offer: one fresh
+    one-line receiver per ringing line, made at the first ring (so no state of an earlier call
+    or of the idle line is carried over) and dropped at the offer, answer or reset.  An idle
+    or busy line costs nothing."""
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._rx: dict[int, Any] = {}
+
+    def line_ringing(self, row: int) -> None:
+        """The first ring came on line ``row``: start a fresh receiver there."""
+        if row not in self._rx:
+            self._rx[row] = self._factory()
+
+    def line_idle(self, row: int) -> None:
+        """Line ``row`` is idle again: no caller ID can come before its next first ring."""
+        self._rx.pop(row, None)
+
+    line_busy = line_idle
+
+    def listening(self) -> int:
+        """How many lines the receiver hears now."""
+        return len(self._rx)
+
+    def process(self, block: np.ndarray) -> list[Any]:
+        out: list[Any] = []
+        for row, rx in list(self._rx.items()):
+            out.extend(_RowEvent(row, ev.caller_id) for ev in rx.process(block[row : row + 1]))
+        return out
 
 
 class AnalogAdapter:
@@ -174,28 +231,26 @@ class AnalogAdapter:
         self._sample = 0
         self._lost_seen = 0
         self._progress: ProgressToneDetector | None = None
-        self._cid: _IdleLinesOnly | None = None
+        self._cid: _IdleLinesOnly | _RingingLinesOnly | None = None
         if self.trunk_ports:
             self._progress = ProgressToneDetector(
                 len(self.trunk_ports), country=cfg.country, tones=["BUSY", "CONGESTION", "RINGBACK"]
             )
-            receiver: Any = None
             if cfg.caller_id == "fsk":
                 from ..dsp.callerid_fsk import FskCallerIdReceiver
 
-                receiver = FskCallerIdReceiver(len(self.trunk_ports))
+                self._cid = _RingingLinesOnly(lambda: FskCallerIdReceiver(1))
             elif cfg.caller_id == "dtmf":
                 from ..dsp.callerid_dtmf import DtmfCallerIdReceiver
 
-                receiver = DtmfCallerIdReceiver(len(self.trunk_ports))
-            if receiver is not None:
-                self._cid = _IdleLinesOnly(receiver, len(self.trunk_ports))
+                self._cid = _IdleLinesOnly(DtmfCallerIdReceiver(len(self.trunk_ports)), len(self.trunk_ports))
         # one cadence of the call-waiting tone (the tables have it for CN; others borrow it)
         try:
             self._cw_tone = progress_tone(cfg.country, "CALL_WAITING", cfg.call_waiting_period_ms)
         except KeyError:
             self._cw_tone = progress_tone("CN", "CALL_WAITING", cfg.call_waiting_period_ms)
         self._opened = False
+        self._silence: np.ndarray | None = None  # advance()'s outbound block, shared
 
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> AnalogAdapter:
@@ -236,6 +291,21 @@ class AnalogAdapter:
             self._detect(inbound[self.trunk_ports[0] : self.trunk_ports[-1] + 1]
                          if self._contiguous_trunks() else inbound[self.trunk_ports])
         return inbound
+
+    def advance(self, n_samples: int) -> None:
+        """Signalling only: let ``n_samples`` of line time pass with silence from the switch
+        (the board's timers, scripts and hook/ring signalling run; dialled digits still go
+        out in band, since the far end needs them) and run no detector: no caller ID, no
+        call-progress tones -- see :class:`pycti.local.config.SwitchConfig` ``media``."""
+        if n_samples < 1:
+            raise ValueError(f"advance: n_samples must be >= 1, got {n_samples!r}")
+        silence = self._silence
+        if silence is None or silence.shape[1] != n_samples:
+            silence = self._silence = np.zeros((len(self._ports), n_samples), dtype=np.int16)
+            silence.flags.writeable = False
+        outbound = self._mix_pending(silence.copy(), n_samples) if self._pending else silence
+        self.lines.exchange(outbound)
+        self._sample += n_samples
 
     def _contiguous_trunks(self) -> bool:
         return self.trunk_ports[-1] - self.trunk_ports[0] + 1 == len(self.trunk_ports)
@@ -319,6 +389,8 @@ class AnalogAdapter:
         if sig is LineSignal.RING_ON:
             if line.state is _T.IDLE:
                 line.state = _T.RINGING
+                if self._cid is not None:
+                    self._cid.line_ringing(self._row[port])
             if line.state is _T.RINGING:
                 line.rings += 1
                 if line.rings >= self.config.rings_before_offer or line.caller is not None or self._cid is None:
@@ -366,7 +438,7 @@ class AnalogAdapter:
         line = self._line[port]
         line.state = _T.OFFERED
         if self._cid is not None:
-            self._cid.busy[self._row[port]] = True
+            self._cid.line_busy(self._row[port])
         caller = line.caller or CallerIdentity(presentation=Presentation.UNAVAILABLE)
         self._emit(IncomingCall(port=port, sample=sample, caller=caller, called=self.lines.called_number(port)))
 
@@ -402,7 +474,7 @@ class AnalogAdapter:
         self._line[port] = _Line(failed=failed)
         self._pending.pop(port, None)
         if self._cid is not None and port in self._row:
-            self._cid.busy[self._row[port]] = False
+            self._cid.line_idle(self._row[port])
 
     # ------------------------------------------------------------------ requests out
     def _hook(self, port: int, offhook: bool, request: str) -> None:
@@ -451,7 +523,7 @@ class AnalogAdapter:
 
         self._pending[port] = _Pending(samples=samples, wait=cfg.dial_delay_ms * 8, after=dialled)
         if self._cid is not None:
-            self._cid.busy[self._row[port]] = True
+            self._cid.line_busy(self._row[port])
 
     def answer(self, port: int) -> None:
         """Trunk: take the incoming call off-hook.  Station: answer the ringing phone
@@ -535,6 +607,11 @@ class AnalogAdapter:
         """Analog lines have no media signalling: the switch mutes a held party itself."""
         if port not in self._line:
             raise RequestRefused(port, "set_media_direction", "no such port")
+
+    def caller_id_lines(self) -> int:
+        """How many trunk lines the caller-ID receiver listens to now (FSK: the lines between
+        their first ring and the offer; DTMF: the lines without a call)."""
+        return 0 if self._cid is None else self._cid.listening()
 
     def line_state(self, port: int) -> str:
         """Where the adapter thinks port ``port`` stands (for diagnostics and tests): a trunk's

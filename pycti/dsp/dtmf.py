@@ -35,6 +35,7 @@ bank's float32 products may round differently for different batch shapes; see
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -270,6 +271,18 @@ class DtmfDetector:
         if x.dtype != np.int16 or x.ndim != 2 or x.shape[0] != self.channels:
             x = as_block(x, self.channels)
         return self._analyse(self._bank.push(x))
+
+    def reset_channels(self, channels: Sequence[int] | np.ndarray) -> None:
+        """Start channels ``channels`` afresh, as if silent until now: a digit in progress
+        there is forgotten, and the next one is detected as by a new detector.  The stream
+        position (sample count) is shared and does not change.  ``ValueError`` names a
+        channel out of range."""
+        rows = np.asarray(channels, dtype=np.intp).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.channels):
+            raise ValueError(f"reset_channels: channels {rows.tolist()} not all in 0..{self.channels - 1}")
+        self._bank.reset_channels(rows)
+        self._history[rows] = 0.0
+        self._fsm.reset_channels(rows)
 
     def flush(self) -> list[DigitEvent]:
         """End the stream: pad with silence until every digit in progress has ended.

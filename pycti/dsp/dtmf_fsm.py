@@ -145,6 +145,13 @@ class DigitMachine:
         self._back_cols = lookback - np.arange(lookback + 1)  # halves j, j-1 .. j-lookback from j-lookback
         self._back_rows = np.zeros(0, dtype=np.intp)  # arange(m) * (lookback + 1), grown on demand
 
+    def reset_channels(self, rows: np.ndarray) -> None:
+        """Forget any digit or run of hits in progress on channels ``rows`` (as new)."""
+        self._state[:, rows] = 0.0
+        self._state[:2, rows] = _NO_INSTANCE
+        self._run_digit[rows] = NO_DIGIT
+        self._run_len[rows] = 0
+
     # ------------------------------------------------------------------ runs of hits
     def _run_starts(self, hits: Hits, n: int) -> np.ndarray:
         """Indices of the ``hits`` where a run reaches ``hits_required``; carry runs on."""

@@ -143,6 +143,15 @@ class HalfWindowBank:
         """Halves completed but not yet evaluated."""
         return self._staged
 
+    def reset_channels(self, rows: np.ndarray) -> None:
+        """Make channels ``rows`` as if they had been silent since the stream began (their
+        staged and pending samples and their window overlap are zeroed); the others and the
+        stream position are unchanged."""
+        self._pending[rows] = 0.0
+        self._stage[rows] = 0.0
+        self._first_last[rows] = 0.0
+        self._window_last[rows] = 0.0
+
     def push(self, block: np.ndarray) -> WindowBlock | None:
         """Stage ``block`` (channels, n); evaluate and return the batch once it is full."""
         x = np.asarray(block)

@@ -48,6 +48,19 @@ class SwitchConfig:
     #: ACD agents the switch knows (they log on at any station with SetAgentState)
     agents: tuple[AgentConfig, ...] = ()
     agent_rules: AgentRules = field(default_factory=AgentRules)  #: wrap-up and ring-out rules
+    #: False: signalling only, for staffing what-ifs.  Calls, queues, agents and timers run;
+    #: the media plane does not tick (no audio between parties, no prompts, recordings or
+    #: taps, no in-band DTMF detection) and drivers run no audio detectors: the sim board is
+    #: only advanced in time.  Digits then come out of band (``DigitsReceived``) or as the
+    #: number of a MakeCall.  On analog trunks: no FSK/DTMF caller ID (a call is offered after
+    #: ``rings_before_offer`` rings with the caller unavailable), no busy/congestion/ringback
+    #: (far-end disconnect needs ``report_loop_drop``; outgoing answer needs battery reversal).
+    media: bool = True
+    #: True: run the DTMF detector only on ports in a call or dialling (where the switch takes
+    #: digits), each port reset when it is enabled again.  Digits are the same, but those
+    #: of a bank built or resumed off the 100 ms analysis grid are reported up to 80 ms
+    #: apart from the always-on detector, so a run's timings can differ slightly.
+    dtmf_only_in_calls: bool = False
 
     def __post_init__(self) -> None:
         if self.trunks < 0 or self.stations < 0:

@@ -7,6 +7,12 @@ the core's commands on the drivers and the media plane.  Services run through
 :meth:`SwitchEngine.service`, which hands the core the current time.  Nothing here touches
 asyncio; the provider paces it.
 
+With ``SwitchConfig(dtmf_only_in_calls=True)`` the DTMF detector runs only where a digit can
+matter: on the channels in a call's media group or collecting digits (and those with a driver
+event this tick); a channel enabled again starts afresh (:meth:`pycti.media.plane.MediaPlane.add_gated_detector`).  With
+``SwitchConfig(media=False)`` a tick is signalling only: drivers are advanced in time and the
+core's timers run, but the media plane does not tick.
+
 Several drivers share one switch: driver ``k`` owns the media channels
 ``offset_k .. offset_k + capacity_k - 1``.  A driver's request that the port refuses in its
 present state is reported (:class:`Notice`) and the port stays in service; a dead port is
@@ -35,7 +41,7 @@ from ..errors import CstaError, ErrorValue
 from ..media.plane import DetectorFailed, MediaPlane
 from ..switch import commands as cmd
 from ..switch.core import DeviceKind, SwitchCore
-from ..switch.events import EventCause, Held, Retrieved
+from ..switch.events import EventCause, Held, Retrieved, ServiceInitiated
 from ..switch.ids import ConnectionID
 from .config import SwitchConfig
 
@@ -117,9 +123,20 @@ class SwitchEngine:
         self._dial_tone = progress_tone(config.country, "DIAL", 1000)
         self._dial_tone.flags.writeable = False  # shared by every dialling channel
         self._dtmf_channels = [ch for ch, s in enumerate(self._slot) if s is not None and not s.info.has_dsp]
-        if self._dtmf_channels:
+        if not config.media:
+            self._dtmf_channels = []  # signalling only: no in-band detection at all
+        self._dtmf_gated = bool(self._dtmf_channels) and config.dtmf_only_in_calls
+        if self._dtmf_gated:
+            # run only where a digit can matter: see _dtmf_where_it_matters
+            self.media.add_gated_detector("dtmf", DtmfDetector, self._dtmf_channels, bank_channels=128)
+        elif self._dtmf_channels:
             self.media.add_detector("dtmf", DtmfDetector(len(self._dtmf_channels)),
                                     channels=None if len(self._dtmf_channels) == total else self._dtmf_channels)
+        self._dtmf_allowed = frozenset(self._dtmf_channels)
+        #: channels whose device may be collecting digits: those with a ServiceInitiated (the
+        #: core starts digit collection only there, in line_offhook) not yet seen to end
+        self._maybe_dialling: set[int] = set()
+        self._touched: set[int] = set()  #: channels with a driver event this tick
         if config.detect_fax_tones and self._dtmf_channels:
             # CNG / CED / ANSam on the same ports: a call that turns out to be a fax or a modem
             self.media.add_detector("fax_tones", FaxToneDetector(len(self._dtmf_channels)),
@@ -182,6 +199,14 @@ class SwitchEngine:
         for k, d in enumerate(self.drivers):
             for ev in d.poll():
                 self._driver_event(k, ev)
+        if not self.config.media:
+            self._advance_signalling()
+            due = self.core.next_timer()
+            if due is not None and due <= now:
+                self.core.handle_timer(now)
+                self._after_core()
+            self.ticks += 1
+            return
         if len(self.drivers) == 1:
             inbound = self.drivers[0].exchange(self._outbound)
         else:
@@ -193,12 +218,43 @@ class SwitchEngine:
         if due is not None and due <= now:
             self.core.handle_timer(now)
             self._after_core()
+        if self._dtmf_gated:
+            self.media.set_detector_channels("dtmf", self._dtmf_where_it_matters())
         result = self.media.tick(inbound)
         self._outbound = result.outbound
         for mev in result.events:
             self._media_event(mev)
         self._after_core()
         self.ticks += 1
+
+    def _advance_signalling(self) -> None:
+        """Signalling-only tick: let each driver's line time pass without audio work (its
+        ``advance(n_samples)`` when it has one, else one exchange of silence, discarded)."""
+        n = self.config.tick_samples
+        for k, d in enumerate(self.drivers):
+            advance = getattr(d, "advance", None)
+            if callable(advance):
+                advance(n)
+            else:
+                lo, hi = self.offsets[k], self.offsets[k] + d.capacity()
+                d.exchange(self._outbound[lo:hi])  # stays silent: the media plane never writes it
+
+    def _dtmf_where_it_matters(self) -> set[int]:
+        """The channels whose digits the switch takes (see :meth:`_media_event`): in a call's
+        media group, or collecting digits (dialling), plus those with a driver event this tick
+        (a call that starts now joins its group only after this tick's media)."""
+        enabled = set(self._group_of)
+        for ch in list(self._maybe_dialling):
+            if ch in enabled:
+                continue
+            dev = self.device_of[ch]
+            if dev is not None and self.core.is_dialling(dev):
+                enabled.add(ch)
+            else:  # collecting ended; only a new ServiceInitiated (off-hook) starts it again
+                self._maybe_dialling.discard(ch)
+        enabled |= self._touched
+        self._touched.clear()
+        return enabled & self._dtmf_allowed
 
     # ------------------------------------------------------------------ inputs
     def _driver_event(self, k: int, ev: drv.DriverEvent) -> None:
@@ -222,6 +278,7 @@ class SwitchEngine:
         if dev is None:
             self._problem(f"driver {k}: event for unknown port {ev.port}: {ev}")
             return
+        self._touched.add(ch)
         core, now = self.core, self.now
         if isinstance(ev, drv.IncomingCall):
             self.callers[dev] = ev.caller
@@ -307,7 +364,11 @@ class SwitchEngine:
             self._command(c)
         events = self.core.take_events()
         for e in events:
-            if isinstance(e, Held):
+            if isinstance(e, ServiceInitiated):  # off-hook: digits may follow
+                ch = self.port_of.get(e.initiating_device)
+                if ch is not None:
+                    self._maybe_dialling.add(ch)
+            elif isinstance(e, Held):
                 self._media_direction(e.held_connection, MediaDirection.SENDONLY)
             elif isinstance(e, Retrieved):
                 self._media_direction(e.retrieved_connection, MediaDirection.SENDRECV)

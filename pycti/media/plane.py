@@ -10,7 +10,10 @@ Each :meth:`MediaPlane.tick` takes the inbound frames of every channel as one in
 3. appends the inbound audio of recorded channels to their WAV files -- see
    :mod:`pycti.media.recorder`;
 4. runs the pluggable detectors (any object with ``process(block) -> list[event]``) on the whole
-   inbound array or on a channel subset;
+   inbound array or on a channel subset; a *gated* detector runs only on the channels enabled
+   for it now (those where its events can matter: a port in a call ...), packed into banks of
+   a few channels, a bank with no enabled channel costing nothing; a channel enabled again is
+   reset first (``reset_channels``), so it detects from then on as a new detector would;
 
 and returns the outbound array with the tick's events.  Channels are indices ``0..channels-1``;
 the switch core maps them to devices.  All sample positions in events count samples since the
@@ -20,8 +23,9 @@ plane's first tick.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -61,6 +65,13 @@ class EventDetector(Protocol):
     def process(self, block: np.ndarray) -> list[Any]: ...
 
 
+@runtime_checkable
+class ResettableDetector(EventDetector, Protocol):
+    """A detector whose channels can be started afresh one by one (``DtmfDetector``)."""
+
+    def reset_channels(self, channels: np.ndarray) -> None: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DetectorFailed:
     """Detector ``name`` raised ``error`` while processing the tick at ``sample``; it was removed."""
@@ -93,6 +104,93 @@ class _DetectorSlot:
     offset_samples: int  # plane sample at which the detector saw its first sample
 
 
+class _GatedDetector:
+    """A detector kept for ``allowed`` channels but run only on those enabled now.
+
+    Enabled channels occupy slots of banks of ``bank_channels`` rows (the lowest free slot
+    first, so the enabled channels pack into few banks); each bank is one detector built by
+    ``factory(bank_channels)``, run on a tick only when one of its slots is taken, its free
+    slots fed silence.  A channel taking a slot has that row reset; a freed slot's events are
+    dropped (nothing can matter there).  Sample positions: a bank's own count plus the plane
+    samples it skipped while empty.
+    """
+
+    def __init__(self, factory: Callable[[int], ResettableDetector], allowed: np.ndarray,
+                 bank_channels: int) -> None:
+        self.factory = factory
+        self.allowed = frozenset(int(c) for c in allowed)
+        self.size = bank_channels
+        n_banks = -(-len(self.allowed) // bank_channels)
+        self.banks: list[ResettableDetector | None] = [None] * n_banks
+        self.seen = [0] * n_banks  # samples each bank has processed
+        self.slots = np.full((n_banks, bank_channels), -1, dtype=np.intp)  # plane channel per slot
+        self.taken = [0] * n_banks
+        self.slot_of: dict[int, int] = {}  # plane channel -> flat slot index
+        self.free = list(range(n_banks * bank_channels))  # a heap: lowest slot first
+        self.gather: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_banks  # rows, free slots
+
+    def set_enabled(self, channels: Collection[int]) -> None:
+        wanted = set(channels)
+        if wanted == self.slot_of.keys():
+            return
+        for ch in [c for c in self.slot_of if c not in wanted]:
+            flat = self.slot_of.pop(ch)
+            b, row = divmod(flat, self.size)
+            self.slots[b, row] = -1
+            self.taken[b] -= 1
+            self.gather[b] = None
+            heapq.heappush(self.free, flat)
+        fresh: dict[int, list[int]] = {}
+        for ch in sorted(wanted.difference(self.slot_of)):
+            flat = heapq.heappop(self.free)
+            b, row = divmod(flat, self.size)
+            self.slot_of[ch] = flat
+            self.slots[b, row] = ch
+            self.taken[b] += 1
+            self.gather[b] = None
+            fresh.setdefault(b, []).append(row)
+        for b, rows in fresh.items():
+            bank = self.banks[b]
+            if bank is None:
+                self.banks[b] = self.factory(self.size)
+            else:
+                bank.reset_channels(np.asarray(rows, dtype=np.intp))
+
+    def process(self, inbound: np.ndarray, start_sample: int) -> list[Any]:
+        events: list[Any] = []
+        for b, bank in enumerate(self.banks):
+            if bank is None or not self.taken[b]:
+                continue
+            slots = self.slots[b]
+            gather = self.gather[b]
+            if gather is None:
+                gather = self.gather[b] = (np.maximum(slots, 0), np.flatnonzero(slots < 0))
+            block = inbound[gather[0]]
+            if gather[1].size:
+                block[gather[1]] = 0
+            shift = start_sample - self.seen[b]
+            self.seen[b] += inbound.shape[1]
+            events.extend(self._mapped(bank.process(block), slots, shift))
+        return events
+
+    def flush(self, at_sample: int) -> list[Any]:
+        events: list[Any] = []
+        for b, bank in enumerate(self.banks):
+            flush = getattr(bank, "flush", None)
+            if bank is not None and self.taken[b] and callable(flush):
+                events.extend(self._mapped(flush(), self.slots[b], at_sample - self.seen[b]))
+        return events
+
+    @staticmethod
+    def _mapped(found: list[Any], slots: np.ndarray, shift: int) -> list[Any]:
+        out = []
+        for ev in found:
+            ch = int(slots[ev.channel])
+            if ch >= 0:
+                out.append(_remap(ev, slots, shift))
+        return out
+
+
 class MediaPlane:
     """The media engine of a switch with ``channels`` channels.
 
@@ -123,6 +221,7 @@ class MediaPlane:
         self._players = PlayerBank(self.channels, self.frame_samples)
         self._recorders = RecorderBank(self.channels, self.frame_samples, fs_hz=self.fs_hz, flush_ticks=int(flush_ticks))
         self._detectors: dict[str, _DetectorSlot] = {}
+        self._gated: dict[str, _GatedDetector] = {}
         self._taps = TapBank(self.channels, self.frame_samples)
         self._sample = 0
 
@@ -263,12 +362,54 @@ class MediaPlane:
                 raise ValueError(f"detector {name!r}: empty channel list")
         self._detectors[name] = _DetectorSlot(detector, idx, self._sample)
 
+    def add_gated_detector(self, name: str, factory: Callable[[int], ResettableDetector],
+                           channels: Sequence[int], *, bank_channels: int = 32) -> None:
+        """Keep a detector for ``channels`` that runs only on those of them enabled with
+        :meth:`set_detector_channels` (none at first).
+
+        ``factory(n)`` builds an ``n``-channel detector with ``process`` and
+        ``reset_channels``; the plane builds banks of ``bank_channels`` as channels are
+        enabled.  A channel enabled again after a tick without it is reset first, so it
+        detects from then on as a new detector would: what it heard before is forgotten, a
+        tone begun before is judged on its part after.  Events come back as from
+        :meth:`add_detector`.  ``ValueError`` if ``name`` is taken, ``channels`` is empty or
+        ``bank_channels`` < 1.
+        """
+        if name in self._detectors or name in self._gated:
+            raise ValueError(f"a detector named {name!r} is already installed")
+        if bank_channels < 1:
+            raise ValueError(f"bank_channels must be >= 1, got {bank_channels!r}")
+        idx = np.fromiter((self._check_channel(c) for c in channels), dtype=np.intp)
+        if idx.size == 0:
+            raise ValueError(f"detector {name!r}: empty channel list")
+        self._gated[name] = _GatedDetector(factory, idx, bank_channels)
+
+    def set_detector_channels(self, name: str, channels: Collection[int]) -> None:
+        """Run gated detector ``name`` from the next tick on ``channels`` only (plane indices,
+        each one of those it was added for; ``ValueError`` names one that is not, ``KeyError``
+        an unknown detector)."""
+        gated = self._gated[name]
+        stray = [c for c in channels if c not in gated.allowed]
+        if stray:
+            raise ValueError(f"detector {name!r} was not added for channels {sorted(stray)}")
+        gated.set_enabled(channels)
+
+    def detector_channels(self, name: str) -> frozenset[int]:
+        """The channels gated detector ``name`` runs on now."""
+        return frozenset(self._gated[name].slot_of)
+
     def remove_detector(self, name: str) -> EventDetector:
         """Uninstall and return detector ``name`` (``KeyError`` if absent)."""
         return self._detectors.pop(name).detector
 
     def _run_detectors(self, inbound: np.ndarray, start_sample: int) -> list[Any]:
         events: list[Any] = []
+        for name, gated in list(self._gated.items()):
+            try:
+                events.extend(gated.process(inbound, start_sample))
+            except Exception as exc:  # noqa: BLE001 - reported as an event, the others carry on
+                del self._gated[name]
+                events.append(DetectorFailed(name=name, sample=start_sample, error=f"{type(exc).__name__}: {exc}"))
         for name, slot in list(self._detectors.items()):
             block = inbound if slot.channels is None else inbound[slot.channels]
             try:
@@ -318,6 +459,8 @@ class MediaPlane:
             flush = getattr(slot.detector, "flush", None)
             if callable(flush):
                 events.extend(_remap(ev, slot.channels, slot.offset_samples) for ev in flush())
+        for gated in self._gated.values():
+            events.extend(gated.flush(self._sample))
         self._players.stop(reason="stopped", at_sample=self._sample)
         events.extend(self._players.drain_events())
         events.extend(self._taps.close(self._sample))
