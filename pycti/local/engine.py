@@ -41,7 +41,7 @@ from ..errors import CstaError, ErrorValue
 from ..media.plane import DetectorFailed, MediaPlane
 from ..switch import commands as cmd
 from ..switch.core import DeviceKind, SwitchCore
-from ..switch.events import EventCause, Held, Retrieved, ServiceInitiated
+from ..switch.events import Conferenced, EventCause, Held, Retrieved, ServiceInitiated, Transferred
 from ..switch.ids import ConnectionID
 from .config import SwitchConfig
 
@@ -372,6 +372,14 @@ class SwitchEngine:
                 self._media_direction(e.held_connection, MediaDirection.SENDONLY)
             elif isinstance(e, Retrieved):
                 self._media_direction(e.retrieved_connection, MediaDirection.SENDRECV)
+            elif isinstance(e, (Transferred, Conferenced)):
+                # the held party is in a call with audio again (a SIP leg held with sendonly
+                # is re-INVITEd sendrecv; a leg that was not held is left alone)
+                left = e.transferring_device if isinstance(e, Transferred) else e.conferencing_device
+                for entry in (e.transferred_connections if isinstance(e, Transferred) else e.conference_connections):
+                    if entry.new_connection is not None:
+                        self._media_direction(ConnectionID(entry.new_connection.call_id, left), MediaDirection.SENDRECV)
+                        break
         self.events.extend(events)
 
     def _media_direction(self, conn: ConnectionID, direction: MediaDirection) -> None:
