@@ -89,6 +89,7 @@ class AgentView:
     idle_since_s: float = 0.0
     answered: int = 0
     talk_s: float = 0.0
+    ended: int = 0  #: ACD calls that have ended (``talk_s`` is their total)
     _offer: ConnectionID | None = None
     answered_at_s: float | None = None
     on_change: Callable[[AgentView], None] | None = field(default=None, repr=False, compare=False)
@@ -375,9 +376,10 @@ class Acd:
                 raise
 
     def aht_s(self, queue: str) -> float:
-        """The queue's average handle (talk) time so far."""
-        views = [v for v in self.agents.values() if queue in v.groups and v.answered]
-        calls = sum(v.answered for v in views)
+        """The queue's average handle (talk) time so far, over the calls that have ended (a call
+        still in progress has no talk time yet)."""
+        views = [v for v in self.agents.values() if queue in v.groups and v.ended]
+        calls = sum(v.ended for v in views)
         return sum(v.talk_s for v in views) / calls if calls else self.queues[queue].config.default_aht_s
 
     def estimated_wait_s(self, call_id: str) -> float:
@@ -481,6 +483,7 @@ class Acd:
             elif isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == station:
                 if view.answered_at_s is not None:
                     view.talk_s += e.time - view.answered_at_s
+                    view.ended += 1
                     view.answered_at_s = None
                     self._reindex(view)  # its AgentReady may have come first
                 if view.offer == e.dropped_connection:
