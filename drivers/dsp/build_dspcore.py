@@ -29,37 +29,14 @@ def _load_sim_build():  # type: ignore[no-untyped-def]
     return module
 
 
-def _cdef_text() -> str:
-    """The public header without its preprocessor lines, as cffi's cdef wants it."""
-    with open(HEADER, encoding="ascii") as f:
-        return "".join(line for line in f if not line.lstrip().startswith("#"))
-
-
-def _source_paths(relative: bool) -> list[str]:
-    """C sources relative to the working directory when possible and ``relative``
-    (setuptools prefers that; a build in a scratch directory needs them absolute)."""
-    paths = []
-    for name in SOURCES:
-        path = os.path.join(HERE, name)
-        if not relative:
-            paths.append(path)
-            continue
-        try:
-            rel = os.path.relpath(path)
-        except ValueError:
-            rel = path
-        paths.append(path if rel.startswith("..") else rel)
-    return paths
-
-
-_load_sim_build()  # stops the build with the install hint when there is no compiler
+_SIM = _load_sim_build()  # stops the build with the install hint when there is no compiler
 
 ffibuilder = FFI()
-ffibuilder.cdef(_cdef_text())
+ffibuilder.cdef(_SIM.cdef_text(HEADER))
 ffibuilder.set_source(
     "pycti.dsp._dspcore",
     '#include "dspcore.h"\n',
-    sources=_source_paths(relative=__name__ != "__main__"),
+    sources=_SIM.source_paths(HERE, SOURCES, relative=__name__ != "__main__"),
     include_dirs=[HERE],
     libraries=["m"],
     # No -ffast-math: the kernels keep IEEE semantics so that they decide as the numpy code does.

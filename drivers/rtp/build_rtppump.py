@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 
 from cffi import FFI
 
@@ -31,35 +30,14 @@ def _load_sim_build():  # type: ignore[no-untyped-def]
     return module
 
 
-def _cdef_text() -> str:
-    """The public header without its preprocessor lines, as cffi's cdef wants it."""
-    with open(HEADER, encoding="ascii") as f:
-        return "".join(line for line in f if not line.lstrip().startswith("#"))
-
-
-def _source_paths() -> list[str]:
-    """C sources relative to the working directory when possible (setuptools prefers that)."""
-    paths = []
-    for name in SOURCES:
-        path = os.path.join(HERE, name)
-        try:
-            rel = os.path.relpath(path)
-        except ValueError:
-            rel = path
-        paths.append(path if rel.startswith("..") else rel)
-    return paths
-
-
-if sys.platform == "win32":
-    raise SystemExit("pycti's RTP pump needs POSIX sockets: it is not built on Windows")
-_load_sim_build()  # stops the build with the install hint when there is no compiler
+_SIM = _load_sim_build()  # stops the build with the install hint when there is no compiler
 
 ffibuilder = FFI()
-ffibuilder.cdef(_cdef_text())
+ffibuilder.cdef(_SIM.cdef_text(HEADER))
 ffibuilder.set_source(
     "pycti.drivers._rtppump",
     '#include "rtp_pump.h"\n',
-    sources=_source_paths(),
+    sources=_SIM.source_paths(HERE, SOURCES),
     include_dirs=[HERE],
     define_macros=[("_GNU_SOURCE", "1")],
     extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra"],

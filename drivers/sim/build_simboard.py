@@ -66,17 +66,22 @@ def check_compiler() -> None:
         raise CompilerMissing(f"{INSTALL_HINT}\n(probe compile failed: {' '.join(detail)})")
 
 
-def _cdef_text() -> str:
-    """The public header without its preprocessor lines, as cffi's cdef wants it."""
-    with open(HEADER, encoding="ascii") as f:
+def cdef_text(header: str) -> str:
+    """A public header without its preprocessor lines, as cffi's cdef wants it (shared with
+    the RTP pump's and the DSP kernels' build scripts)."""
+    with open(header, encoding="ascii") as f:
         return "".join(line for line in f if not line.lstrip().startswith("#"))
 
 
-def _source_paths() -> list[str]:
-    """C sources relative to the working directory when possible (setuptools prefers that)."""
+def source_paths(here: str, sources: tuple[str, ...], *, relative: bool = True) -> list[str]:
+    """C sources relative to the working directory when possible and ``relative``
+    (setuptools prefers that; a build in a scratch directory needs them absolute)."""
     paths = []
-    for name in SOURCES:
-        path = os.path.join(HERE, name)
+    for name in sources:
+        path = os.path.join(here, name)
+        if not relative:
+            paths.append(path)
+            continue
         try:
             rel = os.path.relpath(path)
         except ValueError:  # other drive on Windows
@@ -88,11 +93,11 @@ def _source_paths() -> list[str]:
 check_compiler()
 
 ffibuilder = FFI()
-ffibuilder.cdef(_cdef_text())
+ffibuilder.cdef(cdef_text(HEADER))
 ffibuilder.set_source(
     "pycti.drivers._simboard",
     '#include "simboard.h"\n',
-    sources=_source_paths(),
+    sources=source_paths(HERE, SOURCES),
     include_dirs=[HERE],
     extra_compile_args=[] if sys.platform == "win32" else ["-O2", "-std=c99", "-Wall", "-Wextra"],
     libraries=[] if sys.platform == "win32" else ["m"],

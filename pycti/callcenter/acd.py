@@ -583,16 +583,14 @@ class Acd:
             if exc.error_value in _GONE:  # the caller has just hung up: the agents are still ready
                 self._left(w.call_id, self._p.now(), abandoned=True)
                 for a in agents:
-                    entry = await self._p.get_agent_state(a.station or "")
-                    a.ready = entry.agent_state is AgentState.READY and entry.agent_id == a.profile.agent_id
+                    await self._reread_ready(a)
                 return
             # a station cannot take it now: the call goes to other agents, and the agents'
             # readiness is taken from the switch (their events may still be on the way)
             w.offered_to, w.offer_set = None, set()
             for a in agents:
                 w.rang_out.add(a.profile.agent_id)
-                entry = await self._p.get_agent_state(a.station or "")
-                a.ready = entry.agent_state is AgentState.READY and entry.agent_id == a.profile.agent_id
+                await self._reread_ready(a)
             return
         offers = []
         for a in agents:
@@ -607,6 +605,12 @@ class Acd:
             if a.profile.auto_answer:
                 self._spawn(f"auto-answer {w.call_id}", lambda offer=offer: self._p.answer_call(offer))  # type: ignore[misc]
                 break  # with ring-all, the first headset agent takes it
+
+    async def _reread_ready(self, agent: AgentView) -> None:
+        """Take ``agent``'s readiness from the switch (after a refused offer its agent event
+        may still be on the way, or none will come)."""
+        entry = await self._p.get_agent_state(agent.station or "")
+        agent.ready = entry.agent_state is AgentState.READY and entry.agent_id == agent.profile.agent_id
 
     async def _progress(self, q: _Queue, w: WaitingCall, offers: list[tuple[AgentView, ConnectionID]],
                         later: list[AgentView]) -> None:
@@ -624,8 +628,7 @@ class Acd:
                 offer = await self._p.alert_also(ringing[0], agent.station)
             except CstaError as exc:
                 self._fail(f"ring {agent.profile.agent_id} too for {w.call_id}", exc)
-                entry = await self._p.get_agent_state(agent.station)
-                agent.ready = entry.agent_state is AgentState.READY
+                await self._reread_ready(agent)
                 continue
             agent.offer = offer
             w.offer_set.add(agent.profile.agent_id)
@@ -642,8 +645,7 @@ class Acd:
             calling = await self._p.make_call(agent.station, w.callback)
         except CstaError as exc:
             self._fail(f"call back {w.callback} from {agent.profile.agent_id} at {agent.station}", exc)
-            entry = await self._p.get_agent_state(agent.station)
-            agent.ready = entry.agent_state is AgentState.READY
+            await self._reread_ready(agent)
             w.offered_to, w.offer_set = None, set()
             w.rang_out.add(agent.profile.agent_id)
             self._calls[w.call_id] = w
