@@ -214,9 +214,7 @@ def start_callee(work: Path, channels: int, *, echo: bool = False, profile: Path
     """Start the pycti callee in its own process; (process, its SIP port) once it listens."""
     port = free_udp_port()
     ready = work / f"ready_{port}"
-    args = [sys.executable]
-    if profile is not None:
-        args += ["-m", "cProfile", "-o", str(profile)]
+    args = profiled(profile) + (["-f"] if profile is not None else [])
     args += [str(Path(__file__).resolve()), "--callee", "--port", str(port), "--channels", str(channels),
              "--ready", str(ready)]
     if echo:
@@ -235,10 +233,39 @@ def start_callee(work: Path, channels: int, *, echo: bool = False, profile: Path
     return proc, port
 
 
+#: ``python -c`` runner: cProfile on process CPU time (the machine is shared: wall-clock
+#: profiles charge other processes' time to whatever was running), then the target as __main__.
+_PROFILE_RUNNER = """
+import cProfile, runpy, sys, time
+out, how, target = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.argv = sys.argv[3:]
+prof = cProfile.Profile(time.process_time)
+prof.enable()
+try:
+    if how == "-m":
+        runpy.run_module(target, run_name="__main__", alter_sys=True)
+    else:
+        runpy.run_path(target, run_name="__main__")
+except SystemExit:
+    pass
+finally:
+    prof.disable()
+    prof.dump_stats(out)
+"""
+
+
+def profiled(profile: Path | None) -> list[str]:
+    """The interpreter command line, profiling on CPU time into ``profile`` when given (then
+    follow with ``-m module`` or ``-f script`` and the arguments)."""
+    if profile is None:
+        return [sys.executable]
+    return [sys.executable, "-c", _PROFILE_RUNNER, str(profile.resolve())]
+
+
 EXAMPLE_CENTER = Path(__file__).resolve().parents[1] / "examples" / "center"
 
 
-def start_serve(work: Path, channels: int) -> tuple[subprocess.Popen[bytes], int]:
+def start_serve(work: Path, channels: int, profile: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
     """``pycti serve`` on a copy of examples/center/center-sip.toml: SIP on a free port, the
     trunk "carrier" (ip_auth 127.0.0.1) with ``channels`` (at most 1000), DNIS 8888 to the
     one-menu IVR route "quick" (it answers, plays its prompt and waits for a digit: the
@@ -257,7 +284,7 @@ def start_serve(work: Path, channels: int) -> tuple[subprocess.Popen[bytes], int
         text = text.replace(old, new)
     (center / "bench.toml").write_text(text, encoding="utf-8")
     log = (center / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "pycti.cli.main", "serve", "bench.toml"], cwd=center,
+    proc = subprocess.Popen([*profiled(profile), "-m", "pycti.cli.main", "serve", "bench.toml"], cwd=center,
                             stdout=log, stderr=subprocess.STDOUT,
                             env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     for _ in range(400):
@@ -302,7 +329,7 @@ def step_table(rates: list[int], seconds: float, hold_ms: int, profile: Path | N
                 proc, port = start_callee(work, channels, profile=profile)
                 uas = None
             elif callee == "serve":
-                proc, port = start_serve(work, channels)
+                proc, port = start_serve(work, channels, profile)
                 uas = None
             else:
                 port = free_udp_port()
@@ -346,7 +373,7 @@ def main() -> None:
     ap.add_argument("--rates", default="10,25,50,100,200,400,700,1000")
     ap.add_argument("--seconds", type=float, default=4.0, help="seconds of calls per step")
     ap.add_argument("--hold-ms", type=int, default=2000)
-    ap.add_argument("--profile", type=Path, help="cProfile the pycti callee into this file")
+    ap.add_argument("--profile", type=Path, help="cProfile the pycti callee (SipDriver app or pycti serve) into this file")
     ap.add_argument("--callees", default="pycti,sipp", help="callees, in order: pycti (SipDriver app), serve (pycti serve), sipp")
     a = ap.parse_args()
     if a.callee:

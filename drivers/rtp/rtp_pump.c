@@ -288,6 +288,23 @@ int32_t rtp_pump_set_rx_payload(rtp_pump *p, int32_t ch, int32_t pt, int32_t kin
     return RTP_OK;
 }
 
+/* The whole receive table at once: kinds[pt] for PT 0-127 (one call per call setup instead of 128).
+ * Nothing changes when an entry is out of range. */
+int32_t rtp_pump_set_rx_payloads(rtp_pump *p, int32_t ch, const uint8_t *kinds)
+{
+    int32_t rc;
+    rtp_channel *c = channel(p, ch, &rc);
+    if (c == NULL)
+        return rc;
+    if (kinds == NULL)
+        return RTP_ERR_ARGUMENT;
+    for (int pt = 0; pt < 128; pt++)
+        if (kinds[pt] > RTP_PT_EVENT)
+            return RTP_ERR_ARGUMENT;
+    memcpy(c->pt_kind, kinds, sizeof c->pt_kind);
+    return RTP_OK;
+}
+
 int32_t rtp_pump_set_tx(rtp_pump *p, int32_t ch, int32_t pt, int32_t law, uint32_t ssrc, uint32_t seq, uint32_t ts)
 {
     int32_t rc;

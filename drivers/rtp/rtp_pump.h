@@ -122,6 +122,7 @@ int32_t rtp_pump_fileno(const rtp_pump *p, int32_t ch);
 int32_t rtp_pump_set_remote(rtp_pump *p, int32_t ch, int32_t family, const uint8_t *addr, int32_t port);
 int32_t rtp_pump_set_strict(rtp_pump *p, int32_t ch, int32_t strict);
 int32_t rtp_pump_set_rx_payload(rtp_pump *p, int32_t ch, int32_t pt, int32_t kind);
+int32_t rtp_pump_set_rx_payloads(rtp_pump *p, int32_t ch, const uint8_t *kinds);
 int32_t rtp_pump_set_tx(rtp_pump *p, int32_t ch, int32_t pt, int32_t law, uint32_t ssrc, uint32_t seq,
                         uint32_t ts);
 int32_t rtp_pump_get_tx(const rtp_pump *p, int32_t ch, uint32_t *out3);

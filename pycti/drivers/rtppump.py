@@ -37,6 +37,7 @@ Linux it uses ``recvmmsg`` and kernel timestamps, elsewhere a ``recvmsg`` loop a
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import os
 import operator
@@ -247,6 +248,25 @@ _STAT_FIELDS = [f.name for f in fields(PumpStats)]
 assert len(_STAT_FIELDS) == lib.RTP_STAT_COUNT
 
 
+#: receive tables kept per pump (set_payload_types builds each distinct one once)
+_PT_TABLES_MAX = 64
+
+
+def _payload_table(pcmu: tuple[int, ...], pcma: tuple[int, ...], telephone_event: int | None) -> Any:
+    """The pump's 128-entry receive table (PT -> RTP_PT_* kind) for these payload types."""
+    kinds = {pt: lib.RTP_PT_PCMU for pt in pcmu} | {pt: lib.RTP_PT_PCMA for pt in pcma}
+    if telephone_event is not None:
+        kinds[telephone_event] = lib.RTP_PT_EVENT
+    bad = [pt for pt in kinds if not isinstance(pt, int) or not 0 <= pt <= 127]
+    if bad or len(kinds) != len(pcmu) + len(pcma) + (telephone_event is not None):
+        raise RtpPumpArgumentError(f"payload types must be distinct integers 0-127: pcmu={pcmu}, "
+                                   f"pcma={pcma}, telephone_event={telephone_event}")
+    table = ffi.new("uint8_t[128]")  # zero-filled: RTP_PT_NONE
+    for pt, kind in kinds.items():
+        table[pt] = kind
+    return table
+
+
 def _check(rc: int, call: str, channel: int | None = None, pump: Any = None) -> int:
     """``rc`` if it is not an error code, else raise the matching :class:`RtpPumpError`
     (an :class:`RtpPumpArgumentError` for an argument C refused)."""
@@ -267,8 +287,10 @@ def _raise(rc: int, call: str, channel: int | None, pump: Any = None) -> NoRetur
     raise exc
 
 
+@functools.lru_cache(maxsize=1024)
 def _parse_host(host: str) -> tuple[int, bytes]:
-    """(4 or 6, packed address) of a numeric host; RtpPumpArgumentError otherwise."""
+    """(4 or 6, packed address) of a numeric host; RtpPumpArgumentError otherwise (cached:
+    a call's setup names the same few hosts again and again)."""
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
@@ -302,6 +324,8 @@ class RtpPump:
             _raise(err[0], "rtp_pump_new", None)
         self._p: Any = ffi.gc(raw, lib.rtp_pump_free)
         self._n = channels
+        #: (pcmu, pcma, telephone_event) -> its 128-entry receive table, built once
+        self._pt_tables: dict[tuple[tuple[int, ...], tuple[int, ...], int | None], Any] = {}
         self._family: list[int | None] = [None] * channels
         self._side = ffi.new("rtp_side_entry[]", _SIDE_CHUNK)
         self._stats = np.zeros((channels, lib.RTP_STAT_COUNT), dtype=np.int64)
@@ -393,16 +417,13 @@ class RtpPump:
         """The negotiated receive payload types: those played as mu-law and A-law, and the
         RFC 4733 one; every other PT goes to the side queue as UNKNOWN_PT."""
         ch = self._ch(channel)
-        kinds = {pt: lib.RTP_PT_PCMU for pt in pcmu} | {pt: lib.RTP_PT_PCMA for pt in pcma}
-        if telephone_event is not None:
-            kinds[telephone_event] = lib.RTP_PT_EVENT
-        bad = [pt for pt in kinds if not isinstance(pt, int) or not 0 <= pt <= 127]
-        if bad or len(kinds) != len(pcmu) + len(pcma) + (telephone_event is not None):
-            raise RtpPumpArgumentError(f"payload types must be distinct integers 0-127: pcmu={pcmu}, "
-                                       f"pcma={pcma}, telephone_event={telephone_event}")
-        p = self._pump()
-        for pt in range(128):
-            _check(lib.rtp_pump_set_rx_payload(p, ch, pt, kinds.get(pt, lib.RTP_PT_NONE)), "set_rx_payload", ch)
+        key = (tuple(pcmu), tuple(pcma), telephone_event)
+        table = self._pt_tables.get(key)
+        if table is None:  # a few distinct tables in practice (the offers' PT choices)
+            if len(self._pt_tables) >= _PT_TABLES_MAX:
+                self._pt_tables.clear()
+            table = self._pt_tables[key] = _payload_table(*key)
+        _check(lib.rtp_pump_set_rx_payloads(self._pump(), ch, table), "set_rx_payloads", ch)
 
     def set_send(self, channel: int, *, ssrc: int, sequence: int, timestamp: int, payload_type: int = _PT_PCMU,
                  law: int | None = None) -> None:

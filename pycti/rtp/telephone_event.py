@@ -255,6 +255,11 @@ class TelephoneEventReceiver:
         kind = self._classify(timestamp, block.end)
         return self._step(kind, timestamp, marker, block, now_s)
 
+    @property
+    def active(self) -> bool:
+        """Whether an event is in progress (:meth:`poll` can end it; idle receivers need no poll)."""
+        return self._active is not None
+
     def poll(self, now_s: float) -> list[DigitReceived]:
         """End an event whose end packets were all lost, ``timeout_s`` after its last packet."""
         act = self._active

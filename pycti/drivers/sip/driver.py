@@ -44,101 +44,54 @@ call, but ``has_dsp`` is fixed per port, so the switch keeps its in-band DTMF de
 ports for peers without telephone-event, and RFC 4733 digits arrive as ``DigitsReceived``
 beside it (a sender of RFC 4733 replaces the tone's audio with events, RFC 4733 §2.5.1.2, so
 one key press is not reported twice).
+
+Layout: :mod:`.ports` (the port table: channels, calls, media, free-channel order, per-tick
+audio masks), :mod:`.core` (shared state, the user agent's output to the wire, attach/detach),
+:mod:`.inbound` (datagrams in, screening, incoming INVITEs), :mod:`.ua_events` (the user
+agent's events as driver events), :mod:`.media` (one call's SDP and pump channel), this module
+(lifecycle, the :class:`~pycti.drivers.base.Driver` protocol and the switch's requests).
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-from collections import deque
 from urllib.parse import quote
 
 import numpy as np
 
 from ...clock import Clock, RealClock
-from ...sip.digest import DigestClient, UserCredentials
-from ...sip.sdp import OfferAnswerState, OfferAnswerStateError, SdpError
+from ...sip.digest import DigestClient
+from ...sip.sdp import OfferAnswerState, OfferAnswerStateError
 from ...sip.session_agent import UserAgent
-from ...sip.session_events import (
-    Answered as SipAnswered, Cancelled, Confirmed, Ended, Failed, IncomingInvite, KeepAliveFailed,
-    KeepAliveRestored, ReinviteAnswered, ReinviteFailed, ReinviteReceived, RequestCompleted,
-    RequestFailed, Ringing, SessionProgress, UaConfig, UaError, UaEvent,
-)
-from ...sip.dialog import new_tag
-from ...sip.message import SipMessage, SipRequest
-from ...sip.message_errors import SipParseError
-from ...sip.message_framing import judge_datagram
+from ...sip.session_events import UaConfig, UaError
 from ...sip.register_client import RegState
 from ...sip.timers import Destination, TimerConfig
-from ...sip.transaction_table import Transmit
 from ..base import (
-    Alerting, Answered, CallerIdentity, DigitsReceived, DriverEvent, EventsLost, IncomingCall,
-    MediaDirection, PortInfo, PortKind, Released, ReleaseCause, RequestRefused, Seized,
+    CallerIdentity, DigitsReceived, DriverEvent, EventsLost, MediaDirection, PortInfo, ReleaseCause,
+    RequestRefused,
 )
-from ..rtppump import FRAME_SAMPLES, PumpStats, RtpPump, RtpPumpConfig, RtpPumpError, SideKind
-from .calls import (
-    PortCall, PortInput, PortState, called_of, caller_of, cause_of_status, next_state,
-    status_of_cause,
-)
-from .config import SipDriverClosedError, SipDriverConfig, SipTrunkConfig
+from ..rtppump import FRAME_SAMPLES, PumpStats, RtpPump, SideKind
+from .calls import PortInput, PortState, next_state
+from .config import SipDriverClosedError
+from .core import EVENTS_MAX
 from .media import PortMedia
-from .registrar_service import PhoneRegistrar
 from .transport import TcpTransport, TransportStats, UdpTransport
 from .trunk_health import TrunkHealth
 from .trunk_registration import TrunkRegistration, TrunkRegistrationStatus
+from .ua_events import UaEvents
 
 __all__ = ["SipDriver", "EVENTS_MAX"]
 
-#: Driver events kept for poll(); beyond, the oldest are dropped and EventsLost reported.
-EVENTS_MAX = 10_000
 #: aclose() waits at most this many 20 ms ticks for the answers to our unregistering REGISTERs
 _UNREGISTER_TICKS = 50
 _DIALLABLE = frozenset("0123456789*#+")
 
 
-class SipDriver:
-    """SIP trunks as switch ports (see the module docstring)."""
+class SipDriver(UaEvents):
+    """SIP trunks and phones as switch ports (see the module docstring).
 
-    def __init__(self, config: SipDriverConfig, *, pump_config: RtpPumpConfig | None = None) -> None:
-        self.config = config
-        self._pump_config = pump_config
-        self._ports: list[PortInfo] = []
-        self._trunk_of: list[SipTrunkConfig | None] = []
-        for trunk in config.trunks:
-            for i in range(trunk.channels):
-                self._ports.append(PortInfo(port=len(self._ports), kind=PortKind.TRUNK, has_dsp=False,
-                                            name=f"{trunk.name}-{i + 1}", group=trunk.name))
-                self._trunk_of.append(trunk)
-        self._station_of: dict[str, int] = {}
-        for phone in config.phones:
-            self._station_of[phone.extension] = len(self._ports)
-            self._ports.append(PortInfo(port=len(self._ports), kind=PortKind.STATION, has_dsp=False,
-                                        name=phone.extension))
-            self._trunk_of.append(None)
-        self._rng = random.Random(config.seed)
-        self.registrar: PhoneRegistrar | None = None  #: the phones' registrar (None without phones)
-        if config.phones:
-            self.registrar = PhoneRegistrar(config.realm, {p.extension: p.password for p in config.phones},
-                                            self._rng, algorithms=config.digest_algorithms)
-        self._authenticated: dict[str, str] = {}  #: Call-ID of a phone's INVITE -> extension
-        self._calls: dict[int, PortCall] = {}
-        self._freed: dict[int, int] = {}  # port -> sample clock when it was last freed (reuse the oldest)
-        self._media: dict[int, PortMedia] = {}
-        self._port_of_session: dict[int, int] = {}
-        self._events: deque[DriverEvent] = deque()
-        self._lost = 0
-        self._samples = 0
-        self._transport: UdpTransport | None = None
-        self._tcp: TcpTransport | None = None
-        self._ua: UserAgent | None = None
-        self._pump: RtpPump | None = None
-        self._clock: RealClock | None = None
-        self._closed = False
-        self._registrations: dict[str, TrunkRegistration] = {}
-        self._health: TrunkHealth | None = None
-        self.rejected: dict[int, int] = {}  #: final status -> how many INVITEs we refused with it
-        #: problems met while handling SIP events (kept, never raised into the switch's tick)
-        self.errors: deque[str] = deque(maxlen=1000)
+    ``SipDriver(config, pump_config=None)``: ``config`` a
+    :class:`~.config.SipDriverConfig`; ``pump_config`` the RTP pump's settings."""
 
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> SipDriver:
@@ -158,7 +111,7 @@ class SipDriver:
                      session_expires_s=cfg.session_expires_s,
                      timers=TimerConfig(t1_s=cfg.t1_s, t2_s=max(4.0, cfg.t1_s))),
             rng=self._rng, digest=DigestClient(self._credentials, self._rng.randbytes))
-        self._pump = RtpPump(len(self._ports), self._pump_config)
+        self._pump = RtpPump(len(self._table.ports), self._pump_config)
         now = self._now()
         self._health = TrunkHealth(self._ua, cfg.trunks)
         self._health.start(now)
@@ -176,7 +129,7 @@ class SipDriver:
         """Hang up every call (BYE/CANCEL/480, sent once), close the sockets."""
         if self._closed:
             return
-        for port in list(self._calls):
+        for port in list(self._table.calls):
             self._detach(port, hangup=True)
         if self._health is not None:
             self._health.stop()
@@ -240,7 +193,7 @@ class SipDriver:
     def media_direction(self, port: int) -> str | None:
         """Port ``port``'s negotiated direction (ours: ``sendonly`` while we hold the peer,
         ``recvonly`` while it holds us), None without negotiated media."""
-        media = self._media.get(port)
+        media = self._table.media.get(port)
         if media is None or media.media is None or media.sdp.state is not OfferAnswerState.STABLE:
             return None
         return media.media.direction
@@ -248,12 +201,12 @@ class SipDriver:
     # ------------------------------------------------------------------ driver protocol
     def capacity(self) -> int:
         """One slot per trunk channel and per phone."""
-        return len(self._ports)
+        return len(self._table.ports)
 
     def ports(self) -> list[PortInfo]:
         """Trunk channels as trunk ports, then phones as station ports named by extension
         (``has_dsp`` False: see the module docstring)."""
-        return list(self._ports)
+        return list(self._table.ports)
 
     def media_clock(self) -> Clock | None:
         """Real time: RTP peers send 20 ms packets in wall time."""
@@ -273,21 +226,28 @@ class SipDriver:
         return out
 
     def exchange(self, outbound: np.ndarray) -> np.ndarray:
-        """One 20 ms frame both ways through the pump, for every port with a call."""
+        """One 20 ms frame both ways through the pump, for every port with a call (the
+        per-port audio masks are kept by the port table, so this does no Python work per call
+        except for ports sending RFC 4733 events)."""
         pump = self._pump
-        if pump is None or outbound.shape != (len(self._ports), FRAME_SAMPLES):
+        if pump is None or outbound.shape != (len(self._table.ports), FRAME_SAMPLES):
             return np.zeros_like(outbound)
         self._samples += FRAME_SAMPLES
-        send = np.zeros(len(self._ports), dtype=np.bool_)
-        heard = np.zeros(len(self._ports), dtype=np.bool_)
-        for port, media in self._media.items():  # ports with a call only
-            call = self._calls.get(port)
-            talking = call is not None and call.state is PortState.TALKING
-            covered = media.send_events()
-            send[port] = talking and media.sending and not covered
-            heard[port] = talking and media.receiving
+        table = self._table
+        send = table.send_mask
+        if table.events_out:  # RFC 4733 §2.5.1.2: an event covering the tick masks its audio
+            send = send.copy()
+            for port in list(table.events_out):
+                media = table.media.get(port)
+                if media is None:
+                    table.events_out.discard(port)
+                    continue
+                if media.send_events():
+                    send[port] = False
+                if media.sender.idle:
+                    table.events_out.discard(port)
         inbound, _ = pump.exchange(np.ascontiguousarray(outbound, dtype=np.int16), send)
-        inbound[~heard] = 0
+        inbound[~table.heard_mask] = 0
         return inbound
 
     # ------------------------------------------------------------------ requests
@@ -296,7 +256,7 @@ class SipDriver:
         self._check_port(port, "dial")
         if not number or any(c not in _DIALLABLE for c in number) or "+" in number[1:]:
             raise RequestRefused(port, "dial", f"{number!r} is not a number (digits, *, #, a leading +)")
-        trunk = self._trunk_of[port]
+        trunk = self._table.trunk_of[port]
         if trunk is None:
             raise RequestRefused(port, "dial", "a SIP phone's port is a station, not a trunk")
         self._step(port, PortInput.DIAL, "dial")
@@ -313,8 +273,8 @@ class SipDriver:
     def answer(self, port: int) -> None:
         """200 OK with our SDP answer (or our offer, when the INVITE had none)."""
         self._check_port(port, "answer")
-        call = self._calls.get(port)
-        media = self._media.get(port)
+        call = self._table.calls.get(port)
+        media = self._table.media.get(port)
         state = call.state if call is not None else PortState.IDLE
         if call is None or media is None or next_state(state, PortInput.ANSWER) is None:
             raise RequestRefused(port, "answer", f"nothing to answer ({state.value})")
@@ -323,13 +283,13 @@ class SipDriver:
             self._open_ua(port, "answer").answer(call.session_id, self._now(), sdp=sdp)
         except UaError as exc:
             raise RequestRefused(port, "answer", str(exc)) from exc
-        call.state = PortState.TALKING
+        self._table.set_state(port, PortState.TALKING)
         self._flush(None)
 
     def release(self, port: int, cause: ReleaseCause = ReleaseCause.NORMAL) -> None:
         """BYE, CANCEL, or a final status for ``cause`` (no-op on an idle port)."""
         self._check_port(port, "release")
-        if port in self._calls:
+        if port in self._table.calls:
             self._detach(port, hangup=True, cause=cause)
             self._flush(None)
 
@@ -337,8 +297,8 @@ class SipDriver:
         """INVITE the phone of station ``port`` at its registered contact (the caller in
         P-Asserted-Identity, RFC 3325); its 200 comes back as Answered."""
         self._check_port(port, "ring")
-        ext = self._ports[port].name
-        if self._trunk_of[port] is not None or ext is None or self.registrar is None:
+        ext = self._table.ports[port].name
+        if self._table.trunk_of[port] is not None or ext is None or self.registrar is None:
             raise RequestRefused(port, "ring", "a SIP trunk port is not a station")
         self._step(port, PortInput.RING, "ring")
         self._open_ua(port, "ring")  # refused when closed
@@ -357,25 +317,26 @@ class SipDriver:
     def stop_ring(self, port: int) -> None:
         """CANCEL the INVITE ringing station ``port`` (no-op when it is not ringing)."""
         self._check_port(port, "stop_ring")
-        call = self._calls.get(port)
-        if call is not None and call.state is PortState.DIALLING and self._trunk_of[port] is None:
+        call = self._table.calls.get(port)
+        if call is not None and call.state is PortState.DIALLING and self._table.trunk_of[port] is None:
             self._detach(port, hangup=True)
 
     def send_digits(self, port: int, digits: str) -> bool:
         """Queue ``digits`` as RFC 4733 events; False when the call did not negotiate them."""
         self._check_port(port, "send_digits")
-        media = self._media.get(port)
-        call = self._calls.get(port)
+        media = self._table.media.get(port)
+        call = self._table.calls.get(port)
         if media is None or call is None or call.state is not PortState.TALKING or not media.can_send(digits):
             return False
         for d in digits:
             media.sender.press(d)
+        self._table.events_out.add(port)
         return True
 
     def set_media_direction(self, port: int, direction: MediaDirection) -> None:
         """re-INVITE offering ``direction`` (hold: sendonly; resume: sendrecv)."""
         self._check_port(port, "set_media_direction")
-        call, media = self._calls.get(port), self._media.get(port)
+        call, media = self._table.calls.get(port), self._table.media.get(port)
         if call is None or media is None or next_state(call.state, PortInput.HOLD) is None:
             raise RequestRefused(port, "set_media_direction", "no call in progress")
         if media.sdp.local_direction == direction.value:
@@ -401,300 +362,26 @@ class SipDriver:
             media.close()
             raise RequestRefused(port, request, str(exc)) from exc
 
-    def _run_timers(self, now: float) -> None:
-        assert self._ua is not None
-        deadline = self._ua.next_deadline_s()
-        if deadline is not None and deadline <= now:
-            self._ua.on_timer(now)
-        for reg in self._registrations.values():
-            reg.on_timer(now)
-        self._flush(None)
-
-    def _now(self) -> float:
-        return self._clock.now() if self._clock is not None else 0.0
-
-    def _open_ua(self, port: int, request: str) -> UserAgent:
-        if self._ua is None or self._closed:
-            raise RequestRefused(port, request, "the SIP driver is not open")
-        return self._ua
-
-    def _check_port(self, port: int, request: str) -> None:
-        if not isinstance(port, int) or not 0 <= port < len(self._ports):
-            raise RequestRefused(port, request, f"no SIP port {port!r} (0-{len(self._ports) - 1})")
-
-    def _step(self, port: int, what: PortInput, request: str) -> None:
-        call = self._calls.get(port)
-        state = call.state if call is not None else PortState.IDLE
-        if next_state(state, what) is None:
-            raise RequestRefused(port, request, f"port is {state.value}")
-
-    def _credentials(self, realm: str) -> UserCredentials | None:
-        for t in self.config.trunks:
-            if t.username is not None and t.password is not None and t.realm in (None, realm):
-                return UserCredentials(t.username, t.password)
-        return None
-
-    def _new_media(self, port: int) -> PortMedia:
-        assert self._pump is not None
-        return PortMedia(self._pump, port, self.config.media_host, self._rng)
-
-    def _attach(self, port: int, sid: int, state: PortState, media: PortMedia) -> None:
-        self._calls[port] = PortCall(sid, state)
-        self._media[port] = media
-        self._port_of_session[sid] = port
-
-    def _detach(self, port: int, *, hangup: bool, cause: ReleaseCause = ReleaseCause.NORMAL) -> None:
-        call = self._calls.pop(port, None)
-        self._freed[port] = self._samples
-        media = self._media.pop(port, None)
-        if media is not None:
-            media.close()
-        if call is None:
-            return
-        self._port_of_session.pop(call.session_id, None)
-        if self._ua is not None and call.session_id in self._ua.sessions:
-            self._authenticated.pop(self._ua.sessions[call.session_id].invite.call_id or "", None)
-        if hangup and self._ua is not None:
-            try:
-                if call.state is PortState.OFFERED:
-                    self._ua.reject(call.session_id, self._now(), status=status_of_cause(cause))
-                else:
-                    self._ua.hangup(call.session_id, self._now())
-            except UaError:
-                pass  # the session ended already
-            self._flush(None)
-
-    def _emit(self, event: DriverEvent) -> None:
-        if len(self._events) >= EVENTS_MAX:
-            self._events.popleft()
-            self._lost += 1
-        self._events.append(event)
-
-    def _on_datagram(self, data: bytes, source: Destination) -> None:
-        if self._ua is None or self._closed:
-            return
-        verdict = judge_datagram(data, to_tag=new_tag(self._rng))
-        if verdict.reply is not None:  # malformed: 400 (§18.3)
-            self._send(Transmit(verdict.reply, source))
-        message = verdict.message
-        if message is None:
-            return
-        try:
-            if isinstance(message, SipRequest) and self._screen(message, source):
-                return
-        except SipParseError:
-            pass  # a header the screen needed is bad: the user agent answers 400 (§8.2)
-        self._ua.receive_message(message, source, self._now())
-        self._flush(source)
-
-    def _screen(self, req: SipRequest, source: Destination) -> bool:
-        """REGISTER and phones' INVITEs: answered here (True) or passed on (False)."""
-        reg = self.registrar
-        if reg is None:
-            return False
-        if req.method == "REGISTER":
-            self._send(Transmit(reg.register(req, self._now()), source))
-            return True
-        to = req.to()
-        if req.method != "INVITE" or to is None or to.tag is not None or req.call_id is None:
-            return False
-        if req.call_id in self._authenticated or any(
-                t.accepts(source.host, source.port) for t in self.config.trunks):
-            return False
-        outcome = reg.authenticate(req, self._now(), identity="From")
-        if outcome.refusal is not None or outcome.extension is None:
-            assert outcome.refusal is not None
-            self._send(Transmit(outcome.refusal, source))
-            return True
-        if len(self._authenticated) >= EVENTS_MAX:
-            self._authenticated.pop(next(iter(self._authenticated)))
-        self._authenticated[req.call_id] = outcome.extension
-        return False
-
-    def _send(self, item: Transmit) -> bool:
-        """Send on the transport the destination names (TCP when configured, else UDP)."""
-        transport = self._tcp if item.dest.transport == "TCP" else self._transport
-        return transport is not None and transport.send(item)
-
-    def _send_failed(self, message: SipMessage) -> None:
-        """A TCP connection for ``message`` could not be opened: its transaction fails."""
-        if self._ua is not None and not self._closed:
-            self._ua.send_failed(message, self._now())
-            self._flush(None)
-
-    def _flush(self, source: Destination | None) -> None:
-        ua = self._ua
-        if ua is None or self._transport is None:
-            return
-        for _ in range(1000):
-            out = ua.drain()
-            if not out:
-                return
-            for item in out:
-                if isinstance(item, Transmit):
-                    if not self._send(item):
-                        ua.send_failed(item.message, self._now())
-                else:
-                    try:
-                        self._on_ua(item, source)
-                    except (UaError, SdpError, OfferAnswerStateError, RtpPumpError) as exc:
-                        # never out of poll() or a datagram callback (docs/drivers.md)
-                        self.errors.append(f"{type(item).__name__}: {exc}")
-
-    # -- SIP events -------------------------------------------------------------------
-    def _on_ua(self, ev: UaEvent, source: Destination | None) -> None:
-        if isinstance(ev, IncomingInvite):
-            self._incoming(ev, source)
-            return
-        if isinstance(ev, (RequestCompleted, RequestFailed)):
-            for reg in self._registrations.values():
-                if reg.on_event(ev, self._now()):
-                    break
-            return
-        if isinstance(ev, (KeepAliveFailed, KeepAliveRestored)):
-            if self._health is not None:
-                self._health.on_event(ev)
-            return
-        sid = getattr(ev, "session_id", None)
-        port = self._port_of_session.get(sid) if isinstance(sid, int) else None
-        if port is None:
-            return
-        call, media = self._calls[port], self._media[port]
-        if isinstance(ev, (Ringing, SessionProgress)):
-            if ev.response.status == 180 and next_state(call.state, PortInput.RINGING) is not None \
-                    and self._trunk_of[port] is not None:
-                self._emit(Alerting(port=port, sample=self._samples))
-        elif isinstance(ev, SipAnswered):
-            self._far_end_answered(port, call, media, ev)
-        elif isinstance(ev, Failed):
-            if next_state(call.state, PortInput.FAILED) is not None:
-                self._detach(port, hangup=False)
-                if self._trunk_of[port] is not None:  # a phone that declines just stops ringing
-                    cause = cause_of_status(ev.status, transport_failed=ev.response is None)
-                    self._emit(Released(port=port, sample=self._samples, cause=cause))
-        elif isinstance(ev, (Cancelled, Ended)):
-            what = PortInput.CANCELLED if isinstance(ev, Cancelled) else PortInput.ENDED
-            if next_state(call.state, what) is not None:
-                self._detach(port, hangup=False)
-                self._emit(Released(port=port, sample=self._samples, cause=ReleaseCause.NORMAL))
-        elif isinstance(ev, Confirmed):
-            if ev.sdp and media.sdp.state is OfferAnswerState.OFFER_SENT:
-                self._take_answer(port, media, ev.sdp)
-        elif isinstance(ev, ReinviteReceived):
-            self._reinvite(call, media, ev)
-        elif isinstance(ev, ReinviteAnswered):
-            if ev.sdp and not ev.refresh:
-                self._take_answer(port, media, ev.sdp)
-        elif isinstance(ev, ReinviteFailed):
-            if media.sdp.state is OfferAnswerState.OFFER_SENT:
-                media.cancel_offer()
-
-    def _take_answer(self, port: int, media: PortMedia, sdp: bytes) -> bool:
-        try:
-            media.take_answer(sdp)
-            return True
-        except (SdpError, OfferAnswerStateError):
-            return False
-
-    def _far_end_answered(self, port: int, call: PortCall, media: PortMedia, ev: SipAnswered) -> None:
-        if next_state(call.state, PortInput.ANSWERED) is None:
-            return
-        if not self._take_answer(port, media, ev.sdp):
-            # RFC 3264 §5: an answer we cannot use: end the session (BYE), the call failed
-            self._detach(port, hangup=True)
-            self._emit(Released(port=port, sample=self._samples, cause=ReleaseCause.REJECTED))
-            return
-        call.state = PortState.TALKING
-        self._emit(Answered(port=port, sample=self._samples))
-
-    def _reinvite(self, call: PortCall, media: PortMedia, ev: ReinviteReceived) -> None:
-        assert self._ua is not None
-        try:
-            answer = media.answer_offer(ev.sdp)
-        except (SdpError, OfferAnswerStateError):
-            self._ua.reject_reinvite(call.session_id, self._now(), status=488)
-            return
-        self._ua.answer_reinvite(call.session_id, self._now(), sdp=answer)
-
-    def _refuse(self, sid: int, status: int) -> None:
-        assert self._ua is not None
-        self.rejected[status] = self.rejected.get(status, 0) + 1
-        self._ua.reject(sid, self._now(), status=status)
-
-    def _incoming(self, ev: IncomingInvite, source: Destination | None) -> None:
-        ext = self._authenticated.get(ev.request.call_id or "")
-        if ext is not None:
-            self._phone_call(ev, ext)
-            return
-        trunks = [t for t in self.config.trunks
-                  if source is not None and t.accepts(source.host, source.port)]
-        if not trunks:
-            self._refuse(ev.session_id, 403)  # RFC 3261 §21.4.4: not from a trusted address
-            return
-        called = called_of(ev.request)
-        trunks = [t for t in trunks if not t.numbers or called in t.numbers]
-        if not trunks:
-            self._refuse(ev.session_id, 404)  # §21.4.5: a number this trunk does not deliver
-            return
-        free = [p for p, t in enumerate(self._trunk_of) if t in trunks and p not in self._calls]
-        port = min(free, key=lambda p: self._freed.get(p, -1), default=None)  # freed longest ago
-        if port is None:
-            self._refuse(ev.session_id, 503)  # §21.5.4: every channel is busy
-            return
-        try:
-            media = self._new_media(port)
-        except RtpPumpError:
-            self._refuse(ev.session_id, 503)  # no RTP socket: §21.5.4
-            return
-        if ev.sdp:
-            try:
-                media.pending_answer = media.answer_offer(ev.sdp)
-            except (SdpError, OfferAnswerStateError):
-                media.close()
-                self._refuse(ev.session_id, 488)  # RFC 3264 §6: nothing acceptable offered
-                return
-        self._attach(port, ev.session_id, PortState.OFFERED, media)
-        assert self._ua is not None
-        self._ua.ring(ev.session_id, self._now())
-        self._emit(IncomingCall(port=port, sample=self._samples, caller=caller_of(ev.request), called=called))
-
-    def _phone_call(self, ev: IncomingInvite, ext: str) -> None:
-        """An authenticated phone calls: answered at once (it is off hook), then Seized and
-        the number it called as DigitsReceived, for the switch's dial plan."""
-        assert self._ua is not None
-        port = self._station_of[ext]
-        if port in self._calls:
-            self._refuse(ev.session_id, 486)  # §21.4.24: the station has a call already
-            return
-        try:
-            media = self._new_media(port)
-        except RtpPumpError:
-            self._refuse(ev.session_id, 503)
-            return
-        try:
-            sdp = media.answer_offer(ev.sdp) if ev.sdp else media.make_offer()
-        except (SdpError, OfferAnswerStateError):
-            media.close()
-            self._refuse(ev.session_id, 488)
-            return
-        self._attach(port, ev.session_id, PortState.TALKING, media)
-        self._ua.answer(ev.session_id, self._now(), sdp=sdp)
-        self._emit(Seized(port=port, sample=self._samples))
-        called = called_of(ev.request)
-        if called:
-            self._emit(DigitsReceived(port=port, sample=self._samples, digits=called))
-
     def _side_packets(self, now: float) -> None:
         if self._pump is None:
             return
         for packet in self._pump.side_packets():
-            media = self._media.get(packet.channel)
+            media = self._table.media.get(packet.channel)
             if media is not None and packet.kind is SideKind.SOURCE_ADDRESS:
                 media.new_source(packet.data, packet.source, now)
             if media is None or packet.kind is not SideKind.EVENT:
                 continue
             for digit in media.event_packet(packet.data, now):
                 self._emit(DigitsReceived(port=packet.channel, sample=self._samples, digits=digit.digit))
-        for port, media in self._media.items():
+            if media.receiver.active:
+                self._table.events_in.add(packet.channel)
+        for port in list(self._table.events_in):  # only receivers with an event in progress
+            media = self._table.media.get(port)
+            if media is None:
+                self._table.events_in.discard(port)
+                continue
             for digit in media.receiver.poll(now):
                 self._emit(DigitsReceived(port=port, sample=self._samples, digits=digit.digit))
+            if not media.receiver.active:
+                self._table.events_in.discard(port)
+
