@@ -17,4 +17,4 @@ def test_fax_sessions_bench_runs_two_sessions_and_both_pages_arrive() -> None:
     assert rows, out.stdout
     assert rows[-1][-1] == "1/1", out.stdout  # the call's page OK at both ends
     cpu_per_s = float(rows[-1][4])
-    assert 0 < cpu_per_s < 2, out.stdout  # a figure was measured (any machine: not a timing test)
+    assert cpu_per_s > 0, out.stdout  # a figure was measured (its size is the bench's, not a test's)
