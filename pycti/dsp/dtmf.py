@@ -280,9 +280,27 @@ class DtmfDetector:
         rows = np.asarray(channels, dtype=np.intp).reshape(-1)
         if rows.size and (rows.min() < 0 or rows.max() >= self.channels):
             raise ValueError(f"reset_channels: channels {rows.tolist()} not all in 0..{self.channels - 1}")
-        self._bank.reset_channels(rows)
+        self._bank.reset_channels(rows)  # also: not live until their next non-zero sample
         self._history[rows] = 0.0
         self._fsm.reset_channels(rows)
+
+    def _release_quiet(self, rows: np.ndarray | None, history: np.ndarray) -> None:
+        """Let the bank skip the channels of ``rows`` (None: all) that are quiet now.
+
+        A channel is quiet when its last ``lookback`` halves (``history``, one row per channel
+        of ``rows``) and its pending samples are all zero and the digit machine has no digit in
+        progress there.  Its state is then unchanged by silence in the full detector: its
+        halves, windows and energies stay zero, none is a hit, and the machine only touches
+        channels with a digit or a hit -- so skipping it until its next non-zero sample gives
+        the same events, and the same state when it is live again.
+        """
+        quiet = ~history.any(axis=1)
+        if self._bank.pending_samples:
+            quiet &= ~self._bank.pending_rows(rows).any(axis=1)
+        chans = np.flatnonzero(quiet) if rows is None else rows[quiet]
+        if chans.size:
+            chans = chans[self._fsm.idle(chans)]
+            self._bank.release(chans)
 
     def flush(self) -> list[DigitEvent]:
         """End the stream: pad with silence until every digit in progress has ended.
@@ -296,17 +314,25 @@ class DtmfDetector:
         return events
 
     def _analyse(self, wb: WindowBlock | None) -> list[DigitEvent]:
-        """Judge a batch's windows and advance the digit machine over them."""
+        """Judge a batch's windows and advance the digit machine over them (on the bank's live
+        channels only: see :meth:`_release_quiet`)."""
         if wb is None:
             return []
-        n, lb = wb.halves, self._lookback
-        history = np.concatenate([self._history, wb.energy], axis=1)  # column t: half first_half - lb + t
-        self._history = history[:, n:]
-        window_energy = np.empty((self.channels, n + 1), np.float32)  # slots as in wb.power
+        n, lb, rows = wb.halves, self._lookback, wb.rows
+        if rows is not None and rows.size == 0:
+            return []
+        before = self._history if rows is None else self._history[rows]
+        history = np.concatenate([before, wb.energy], axis=1)  # column t: half first_half - lb + t
+        if rows is None:
+            self._history = history[:, n:]
+        else:
+            self._history[rows] = history[:, n:]
+        window_energy = np.empty((wb.energy.shape[0], n + 1), np.float32)  # slots as in wb.power
         window_energy[:, 0] = np.inf  # the window before the batch was judged with the last one
         np.add(history[:, lb - 1 : lb - 1 + n], history[:, lb:], out=window_energy[:, 1:])
         hits = self._hits(wb, window_energy)
-        ended = self._fsm.advance(hits, BatchEnergies(wb.windows, window_energy, history, wb.first_half))
+        ended = self._fsm.advance(hits, BatchEnergies(wb.windows, window_energy, history, wb.first_half), rows=rows)
+        self._release_quiet(rows, history[:, n:])
         if ended is None:
             return []
         order = np.lexsort((ended.channels, ended.ends))  # by (end_sample, channel)

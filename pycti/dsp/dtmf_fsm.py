@@ -176,9 +176,34 @@ class DigitMachine:
         reached: np.ndarray = (run_len == self.hits_required - 1).nonzero()[0]
         return reached
 
+    def idle(self, rows: np.ndarray) -> np.ndarray:
+        """Which of channels ``rows`` have no digit in progress and no run of hits going on."""
+        out: np.ndarray = (self._state[_DIGIT].take(rows) < 0) & (self._run_digit.take(rows) == NO_DIGIT)
+        return out
+
     # ------------------------------------------------------------------ digits
-    def advance(self, hits: Hits, batch: BatchEnergies) -> EndedDigits | None:
-        """Advance every channel over the batch's windows; return the digits that ended in it."""
+    def advance(self, hits: Hits, batch: BatchEnergies, *, rows: np.ndarray | None = None) -> EndedDigits | None:
+        """Advance every channel over the batch's windows; return the digits that ended in it.
+
+        ``rows``: the channels the batch holds, sorted (``batch``'s arrays and ``hits.channel``
+        index them); the others must be idle (:meth:`idle`) and silent throughout the batch,
+        which leaves their state as it is.  ``None``: all channels, in order.
+        """
+        if rows is None:
+            return self._advance(hits, batch)
+        full = self._state, self._run_digit, self._run_len
+        self._state, self._run_digit, self._run_len = full[0][:, rows], full[1][rows], full[2][rows]
+        try:
+            ended = self._advance(hits, batch)
+            full[0][:, rows], full[1][rows], full[2][rows] = self._state, self._run_digit, self._run_len
+        finally:
+            self._state, self._run_digit, self._run_len = full
+        if ended is None:
+            return None
+        return EndedDigits(rows[ended.channels], ended.digits, ended.onsets, ended.ends, ended.levels)
+
+    def _advance(self, hits: Hits, batch: BatchEnergies) -> EndedDigits | None:
+        """:meth:`advance` over all the rows of the state arrays."""
         n = batch.window_energy.shape[1] - 1
         cand = self._run_starts(hits, n)
         ch = hits.channel.take(cand)

@@ -20,6 +20,12 @@ of memory (numpy's per-call cost, not arithmetic, dominates at 20 ms blocks):
   one strided addition, written into a ``(channels, halves + 1, ...)`` array whose slot 0 holds
   each channel's previous window (then window ``k``'s predecessor is always the row before).
 
+Digital silence costs (almost) nothing: a channel is *live* from its first non-zero sample
+until an evaluation finds it quiet again (its caller, :class:`pycti.dsp.dtmf.DtmfDetector`, says
+when: see :meth:`HalfWindowBank.release`).  Only live channels are evaluated; the others are all
+zero -- their staged samples, their last half and window -- and a batch of zeros leaves them so,
+which is what evaluating them would have given.  A :class:`WindowBlock` names its channels.
+
 Every half is computed from its own 40 samples only, so a window does not depend on where block
 or batch boundaries fall -- up to float32 rounding.  A BLAS ``sgemm`` (and ``einsum``) may sum a
 row in a different order for a different number of rows (OpenBLAS chooses kernels by shape and
@@ -85,12 +91,16 @@ class WindowBlock:
     before the batch's first (zeros at the stream's start; :func:`bin_power` gives their squared
     magnitudes); ``energy``: float32 ``(channels, halves)`` sum of squares of each half;
     ``first_half``: absolute index of the batch's first half (slot ``k + 1`` ends with half
-    ``first_half + k``).
+    ``first_half + k``); ``rows``: which channels the rows are (the live ones, see
+    :class:`HalfWindowBank`), ``None`` for all of them in order.  A channel left out is silent
+    throughout: all its windows and energies are zero.
     """
 
     windows: np.ndarray
     energy: np.ndarray
     first_half: int
+    #: the bank's channel of each row (sorted), or None when the rows are all the channels
+    rows: np.ndarray | None = None
 
     @property
     def halves(self) -> int:
@@ -105,7 +115,7 @@ class HalfWindowBank:
     completes; once at least ``batch_halves`` halves are staged it evaluates them all and returns
     the windows ending with each as a :class:`WindowBlock` (``None`` until then).  ``evaluate()``
     forces the evaluation of whatever is staged.  The first window of the stream sees silence
-    before the stream.
+    before the stream.  Only the :attr:`live` channels are evaluated (see the module docstring).
     """
 
     def __init__(self, channels: int, freqs_hz: np.ndarray, *, fs_hz: int = 8000, batch_halves: int = 1) -> None:
@@ -132,11 +142,18 @@ class HalfWindowBank:
         self._first_last = np.zeros((channels, 2 * nf), dtype=np.float32)  # A of the last half
         self._window_last = np.zeros((channels, 2 * nf), dtype=np.float32)
         self.halves_done = 0  #: halves evaluated so far (same for every channel)
+        #: channels that may hold a non-zero sample, half or window: set by :meth:`push` for each
+        #: channel with a non-zero sample, cleared by :meth:`release` and :meth:`reset_channels`
+        self.live = np.zeros(channels, dtype=bool)
 
     @property
     def pending_samples(self) -> int:
         """Samples received that do not yet complete a half."""
         return int(self._pending.shape[1])
+
+    def pending_rows(self, rows: np.ndarray | None) -> np.ndarray:
+        """The pending samples of channels ``rows`` (None: all), ``(len(rows), pending)``."""
+        return self._pending if rows is None else self._pending[rows]
 
     @property
     def staged_halves(self) -> int:
@@ -151,10 +168,31 @@ class HalfWindowBank:
         self._stage[rows] = 0.0
         self._first_last[rows] = 0.0
         self._window_last[rows] = 0.0
+        self.live[rows] = False
+
+    def release(self, rows: np.ndarray) -> None:
+        """Stop evaluating channels ``rows`` until their next non-zero sample.  The caller
+        vouches that they are quiet: their last two halves and the samples pending since were
+        zero (so their last half's and window's values are zero and stay so on silence)."""
+        self._first_last[rows] = 0.0
+        self._window_last[rows] = 0.0
+        self.live[rows] = False
+
+    def _mark_live(self, x: np.ndarray) -> None:
+        """Mark the channels of block ``x`` that hold a non-zero sample live."""
+        if x.shape[1] == 0:
+            return
+        if x.dtype == np.int16 and x.flags.c_contiguous and x.shape[1] % 4 == 0:
+            # four samples per 64-bit word: a word is zero exactly when its four samples are
+            words = x.view(np.uint64)
+            self.live |= np.bitwise_or.reduce(words, axis=1) != 0
+        else:
+            self.live |= np.any(x != 0, axis=1)
 
     def push(self, block: np.ndarray) -> WindowBlock | None:
         """Stage ``block`` (channels, n); evaluate and return the batch once it is full."""
         x = np.asarray(block)
+        self._mark_live(x)
         if self._pending.shape[1]:
             x = np.concatenate([self._pending, x.astype(np.float32, copy=False)], axis=1)
         n_halves = x.shape[1] // HALF_SAMPLES
@@ -183,9 +221,17 @@ class HalfWindowBank:
         return self._evaluate(np.ascontiguousarray(self._stage[:, : self._staged * HALF_SAMPLES]))
 
     def _evaluate(self, samples: np.ndarray) -> WindowBlock:
-        """Windows ending with each half of ``samples`` (float32, ``(channels, halves * 40)``)."""
-        c, q = self.channels, 2 * self.n_freqs
+        """Windows ending with each half of ``samples`` (float32, ``(channels, halves * 40)``),
+        for the live channels."""
         n = samples.shape[1] // HALF_SAMPLES
+        live = np.flatnonzero(self.live)
+        if live.size == self.channels:
+            return self._evaluate_rows(samples, n, None)
+        return self._evaluate_rows(samples[live], n, live)
+
+    def _evaluate_rows(self, samples: np.ndarray, n: int, live: np.ndarray | None) -> WindowBlock:
+        """:meth:`_evaluate` for the channels ``live`` (None: all), whose samples are given."""
+        c, q = samples.shape[0], 2 * self.n_freqs
         rows = c * n
         halves = samples.reshape(rows, HALF_SAMPLES)
         # Product one row down: row r + 1 holds half r, row 0 is zero (the "half before").
@@ -195,15 +241,20 @@ class HalfWindowBank:
         energy = np.einsum("ij,ij->i", halves, halves).reshape(c, n)
         flat = prod.reshape(-1)
         windows = np.empty((c, n + 1, q), dtype=np.float32)
-        windows[:, 0] = self._window_last
+        first_last = self._first_last if live is None else self._first_last[live]
+        windows[:, 0] = self._window_last if live is None else self._window_last[live]
         # Window of half r = A[r - 1] + B[r]: flat[2q r + 2i] + flat[2q (r + 1) + 2i + 1].
         a_prev = flat[: 2 * q * rows : 2].reshape(c, n, q)
         b_this = flat[2 * q + 1 :: 2].reshape(c, n, q)
         np.add(a_prev, b_this, out=windows[:, 1:])
-        np.add(self._first_last, prod[1::n, 1::2][:c], out=windows[:, 1])  # across batches
-        self._first_last = prod[n::n, 0::2].copy()
-        self._window_last = windows[:, n]
+        np.add(first_last, prod[1::n, 1::2][:c], out=windows[:, 1])  # across batches
+        if live is None:
+            self._first_last = prod[n::n, 0::2].copy()
+            self._window_last = windows[:, n].copy()
+        else:
+            self._first_last[live] = prod[n::n, 0::2]
+            self._window_last[live] = windows[:, n]
         start = self.halves_done
         self.halves_done += n
         self._staged = 0
-        return WindowBlock(windows=windows, energy=energy, first_half=start)
+        return WindowBlock(windows=windows, energy=energy, first_half=start, rows=live)

@@ -18,6 +18,9 @@ low, middle and high SIT bands, each ``sit_segment_ms`` long.
 
 Per frame, the work for all channels is a handful of numpy operations; the history update and
 the cadence comparison run only on the channels whose label changed in that frame, batched.
+A channel whose frame is digital silence (all samples zero) is labelled -1 with no tone energy
+without being projected: that is what the projection gives it (zero energy is below every
+level threshold), so only the channels with sound cost a filter bank row.
 A tone is reported once per episode: again only after silence longer than the row allows, or
 after a segment that does not belong to it.
 """
@@ -235,8 +238,29 @@ class ProgressToneDetector:
     # ---------------------------------------------------------------- public API
     def process(self, block: np.ndarray) -> list[ToneEvent]:
         """Feed ``(channels, n)`` audio; return the tones decided in it, in time order."""
-        f = self._front.push(block)
+        x = np.asarray(block)
+        if (x.dtype == np.int16 and x.ndim == 2 and x.shape[0] == self.channels and x.shape[1]
+                and x.shape[1] % FRAME_SAMPLES == 0 and not self._front.framer.pending_samples):
+            return self._process_frames(x)
+        f = self._front.push(x)
         return self.consume(f.energies, f.total)
+
+    def _process_frames(self, x: np.ndarray) -> list[ToneEvent]:
+        """:meth:`process` for int16 whole frames with nothing held back: only the channels
+        with a non-zero sample go through the front end; the others are silent frames
+        (label -1, no tone energy, as the front end would find them)."""
+        c, k = self.channels, x.shape[1] // FRAME_SAMPLES
+        if x.flags.c_contiguous and x.shape[1] % 4 == 0:
+            loud = np.flatnonzero(np.bitwise_or.reduce(x.view(np.uint64), axis=1))
+        else:
+            loud = np.flatnonzero(np.any(x != 0, axis=1))
+        labels = np.full((c, k), -1, dtype=np.int64)
+        energy = np.zeros((c, k))
+        if loud.size:
+            frames = x[loud].astype(np.float32).reshape(loud.size, k, FRAME_SAMPLES)
+            f = self._front.features(frames)
+            labels[loud], energy[loud] = self._labels(f.energies, f.total)
+        return self._advance(labels, energy)
 
     def flush(self) -> list[ToneEvent]:
         """End the stream: process held-back samples, close open segments, reset."""
@@ -283,10 +307,13 @@ class ProgressToneDetector:
     def _run(self, energies: np.ndarray, total: np.ndarray) -> list[ToneEvent]:
         if energies.shape[1] == 0:
             return []
-        labels, energy = self._labels(energies, total)
+        return self._advance(*self._labels(energies, total))
+
+    def _advance(self, labels: np.ndarray, energy: np.ndarray) -> list[ToneEvent]:
+        """Advance over frames given as labels and tone energies ``(channels, k)``."""
         on = labels >= 0
         events: list[ToneEvent] = []
-        for k in range(energies.shape[1]):
+        for k in range(labels.shape[1]):
             t = self._frame
             lab = labels[:, k]
             changed = np.flatnonzero(lab != self._cur_kind)

@@ -138,6 +138,11 @@ class ToneFrontEnd:
         self.framer = Framer(channels)
         self.bank = BandBank(bands, fs_hz=fs_hz)
 
+    def features(self, frames: np.ndarray) -> Features:
+        """Features of float32 frames ``(rows, k, N)`` given directly (any rows: the framer
+        is not involved)."""
+        return self._features(frames)
+
     def _features(self, frames: np.ndarray) -> Features:
         coeffs = self.bank.project(frames)
         return Features(coeffs, self.bank.energies(coeffs),

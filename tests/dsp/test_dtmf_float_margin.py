@@ -66,7 +66,9 @@ def _perturbed_dtmf_bank(mode: str, rtol: float = WINDOW_RTOL, seed: int = 1234)
 
     def evaluate(self: HalfWindowBank, samples: np.ndarray) -> WindowBlock:
         wb = original(self, samples)
-        prev = getattr(self, "_test_prev_energy", np.zeros((self.channels, 1), np.float32))
+        # each channel's last half energy before the batch (a channel not live was silent)
+        last = getattr(self, "_test_prev_energy", np.zeros((self.channels, 1), np.float32))
+        prev = last if wb.rows is None else last[wb.rows]
         halves = np.concatenate([prev, wb.energy], axis=1).astype(np.float64)
         scale = np.sqrt((halves[:, :-1] + halves[:, 1:]) * _KERNEL_ENERGY)[..., None]
         new = wb.windows[:, 1:]  # slot 0 is the previous batch's last window, already moved
@@ -77,7 +79,9 @@ def _perturbed_dtmf_bank(mode: str, rtol: float = WINDOW_RTOL, seed: int = 1234)
         else:
             new += (w_sign * rtol * np.sign(new) * scale).astype(np.float32)
             factor = np.full(wb.energy.shape, 1.0 + e_sign * rtol)
-        self._test_prev_energy = wb.energy[:, -1:].copy()  # type: ignore[attr-defined]
+        last = np.zeros((self.channels, 1), np.float32)
+        last[slice(None) if wb.rows is None else wb.rows] = wb.energy[:, -1:]
+        self._test_prev_energy = last  # type: ignore[attr-defined]
         wb.energy[...] = (wb.energy * factor).astype(np.float32)
         return wb
 

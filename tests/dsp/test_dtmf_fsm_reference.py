@@ -407,8 +407,25 @@ class _ReferenceAdapter:
         )  # fmt: skip
         self.events = 0
 
-    def advance(self, hits: Hits, batch: BatchEnergies) -> EndedDigits | None:
-        """The digits the reference saw end in the batch, as the machine returns them."""
+    def idle(self, rows: np.ndarray) -> np.ndarray:
+        """As :meth:`DigitMachine.idle`, from the reference's channels."""
+        states = [self.reference.channels[int(r)] for r in rows]
+        return np.array([s.digit == NO_DIGIT and s.run_digit == NO_DIGIT for s in states], dtype=bool)
+
+    def advance(self, hits: Hits, batch: BatchEnergies, *, rows: np.ndarray | None = None) -> EndedDigits | None:
+        """The digits the reference saw end in the batch, as the machine returns them.  A batch
+        of the detector's live ``rows`` is widened to every channel first, the others silent
+        (as the detector without skipping would have given them)."""
+        if rows is not None:
+            c = len(self.reference.channels)
+            n1 = batch.window_energy.shape[1]
+            windows = np.zeros((c,) + batch.windows.shape[1:], np.float32)
+            window_energy = np.zeros((c, n1), np.float32)
+            window_energy[:, 0] = np.inf
+            history = np.zeros((c, batch.history.shape[1]), np.float32)
+            windows[rows], window_energy[rows], history[rows] = batch.windows, batch.window_energy, batch.history
+            batch = BatchEnergies(windows, window_energy, history, batch.first_half)
+            hits = Hits(channel=rows[hits.channel], window=hits.window, digit=hits.digit, level=hits.level)
         events = self.reference.advance(hits, batch)
         self.events += len(events)
         if not events:
