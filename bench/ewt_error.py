@@ -4,18 +4,19 @@ M/M/n traffic through the switch and the real ACD (:func:`pycti.center.simulate.
 at each call's arrival (right after the ACD has handled its Queued, before it routes) the
 ``on_queued`` hook samples what the ACD knows -- the call's position, the agents staffed and
 idle, the queue's AHT so far and ``Acd.estimated_wait_s`` -- and after the run each sample is
-set against the call's actual wait.  Three estimators (the sampler and the last two are in
+set against the call's actual wait.  Three estimators (the sampler and the last one are in
 :mod:`pycti.center.simulate`):
 
-* ``acd``: what the ACD announces today, ``position x AHT / N``
-  (:func:`pycti.callcenter.queue_rules.estimate_wait_s`);
-* ``mmn``: the M/M/n conditional mean wait given the queue: 0 when an agent is idle, else
-  ``position x AHT / N``.  With all N agents busy and exponential talk times the departures
-  form a Poisson process of rate N/AHT, so the caller at ``position`` waits for ``position``
-  of them: an Erlang(position, N/AHT) time, mean ``position x AHT / N``, standard deviation
-  ``sqrt(position) x AHT / N`` -- the "queue-length" predictor of Whitt, "Predicting queueing
-  delays", *Management Science* 45(6), 1999, which is the least-squares predictor given the
-  state for M/M/n;
+* ``acd``: what the ACD announces, the M/M/n conditional mean wait given the queue,
+  ``max(0, position - free) x AHT / N`` with N the agents serving the queue
+  (:func:`pycti.callcenter.queue_rules.estimate_wait_s`).  With all N agents busy and
+  exponential talk times the departures form a Poisson process of rate N/AHT, so the caller at
+  ``position`` waits for ``position`` of them: an Erlang(position, N/AHT) time, mean
+  ``position x AHT / N``, standard deviation ``sqrt(position) x AHT / N`` -- the
+  "queue-length" predictor of Whitt, "Predicting queueing delays", *Management Science*
+  45(6), 1999, the least-squares predictor given the state for M/M/n;
+* ``plain``: the ACD's former estimator, ``position x AHT / N`` whatever the agents do (too
+  long by AHT / N for a caller an idle agent takes at once);
 * ``les``: the wait of the last call to have entered service before this arrival (the
   "last-to-enter-service" delay-history predictor of Ibrahim and Whitt, "Real-time delay
   estimation based on delay history", *MSOM* 11(3), 2009); 0 for the first calls.
@@ -26,7 +27,7 @@ agent idle; all busy and position 1, 2, 3-5, 6-10, > 10).  ``theory RMS`` is the
 conditional standard deviation, ``sqrt(mean position) x AHT / N``, the floor for any
 estimator that knows only the queue (0 for "idle").
 
-    python bench/ewt_error.py [--agents 10] [--loads 7,8,9] [--calls 6000] [--seed 31] [--markdown]
+    python bench/ewt_error.py [--agents 10] [--loads 7,8,9] [--calls 6000] [--seed 31] [--aht 30] [--tick-ms 100]
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from pycti.callcenter.acd import Acd
+from pycti.callcenter.queue_rules import estimate_wait_s
 from pycti.center.simulate import (ArrivalSample, ErrorStats, TrafficConfig, TrafficResult, error_stats,
-                                   last_entered_wait_s, mmn_wait_s, sample_arrival, simulate)
+                                   last_entered_wait_s, sample_arrival, simulate)
 
-ESTIMATORS = ("acd", "mmn", "les")
+ESTIMATORS = ("acd", "plain", "les")
 GROUPS = ("all", "idle", "pos 1", "pos 2", "pos 3-5", "pos 6-10", "pos > 10")
 
 
@@ -88,7 +90,9 @@ def measure(cfg: TrafficConfig, *, warm_up: int | None = None) -> EwtTable:
         if c.wait_s is None or c.call_id is None or c.call_id not in samples:
             continue
         s = samples[c.call_id]
-        est = {"acd": s.acd_ewt_s, "mmn": mmn_wait_s(s), "les": les_s}
+        if s.acd_ewt_s is None:  # nobody serving the queue: the ACD gives no estimate
+            continue
+        est = {"acd": s.acd_ewt_s, "plain": estimate_wait_s(s.position, s.aht_s, max(1, s.staffed)), "les": les_s}
         for g in ("all", group_of(s)):
             for k in ESTIMATORS:
                 errs[g][k].append(est[k] - c.wait_s)

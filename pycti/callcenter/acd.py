@@ -29,92 +29,35 @@ import datetime as dt
 import itertools
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CstaError, ErrorValue
+from ..errors import CstaError, ErrorValue, PyctiError
 from ..monitor import EventStream
 from ..provider import MediaProvider
 from ..switch import events as ev
 from ..switch.agent_states import AgentState
-from ..switch.agents import AgentConfig
 from ..switch.ids import ConnectionID
+from .agent_view import AgentProfile, AgentView
 from .calllog import CallLog
 from .queue_rules import Announcement, QueueConfig, estimate_wait_s
 from .routing_index import INDEXED_STRATEGIES, ReadyAgent, RoutingIndex, next_offer
 from .strategies import Candidate, Choice, Strategy, rank
 
-__all__ = ["Acd", "AgentProfile", "AgentView", "QueueConfig", "Strategy", "WaitingCall"]
+__all__ = ["Acd", "AgentProfile", "AgentView", "NotWaitingError", "QueueConfig", "Strategy", "WaitingCall"]
 
 log = logging.getLogger(__name__)
 
 _GONE = (ErrorValue.INVALID_CONNECTION_STATE, ErrorValue.INVALID_CONNECTION_ID)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AgentProfile:
-    """An agent as the ACD sees it: skills per queue (level 1-10), answering mode, weight."""
+class NotWaitingError(PyctiError, KeyError):
+    """The call named is not waiting in any of the ACD's queues (the message names it)."""
 
-    agent_id: str
-    skills: Mapping[str, int]
-    password: str | None = None
-    auto_answer: bool = False  #: the ACD answers offered calls at once (headset agents)
-    weight: float = 1.0  #: for WEIGHTED_RANDOM
-    wrap_up_ms: int | None = None  #: the agent's own wrap-up (None: the queue's or default)
-
-    def __post_init__(self) -> None:
-        for queue, level in self.skills.items():
-            if not isinstance(level, int) or not 1 <= level <= 10:
-                raise ValueError(f"agent {self.agent_id}: skill level for {queue} must be 1-10, got {level!r}")
-
-    def switch_agent(self) -> AgentConfig:
-        """The switch's record of this agent (for ``SwitchConfig.agents``)."""
-        return AgentConfig(agent_id=self.agent_id, password=self.password, groups=tuple(self.skills),
-                           wrap_up_ms=self.wrap_up_ms)
-
-
-@dataclass(slots=True)
-class AgentView:
-    """What the ACD knows of an agent, from the agent events and its station's calls.
-
-    Setting ``ready`` or ``offer`` tells the ACD's routing index at once (``on_change``)."""
-
-    profile: AgentProfile
-    order: int
-    station: str | None = None
-    groups: frozenset[str] = frozenset()
-    _ready: bool = False
-    idle_since_s: float = 0.0
-    answered: int = 0
-    talk_s: float = 0.0
-    ended: int = 0  #: ACD calls that have ended (``talk_s`` is their total)
-    _offer: ConnectionID | None = None
-    answered_at_s: float | None = None
-    on_change: Callable[[AgentView], None] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def ready(self) -> bool:
-        """Whether the switch last said the agent is ready (and no offer is out to it)."""
-        return self._ready
-
-    @ready.setter
-    def ready(self, value: bool) -> None:
-        self._ready = value
-        if self.on_change is not None:
-            self.on_change(self)
-
-    @property
-    def offer(self) -> ConnectionID | None:
-        """The call alerting at the station for this agent."""
-        return self._offer
-
-    @offer.setter
-    def offer(self, value: ConnectionID | None) -> None:
-        self._offer = value
-        if self.on_change is not None:
-            self.on_change(self)
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(slots=True)
@@ -376,17 +319,30 @@ class Acd:
                 raise
 
     def aht_s(self, queue: str) -> float:
-        """The queue's average handle (talk) time so far, over the calls that have ended (a call
-        still in progress has no talk time yet)."""
+        """The queue's average handle time so far: talk plus wrap-up, over the calls of its
+        agents that have ended (a call in progress has no talk time yet; a wrap-up under way
+        counts once it ends); ``default_aht_s`` until one has."""
         views = [v for v in self.agents.values() if queue in v.groups and v.ended]
         calls = sum(v.ended for v in views)
-        return sum(v.talk_s for v in views) / calls if calls else self.queues[queue].config.default_aht_s
+        return sum(v.talk_s + v.wrap_s for v in views) / calls if calls else self.queues[queue].config.default_aht_s
 
-    def estimated_wait_s(self, call_id: str) -> float:
-        """The estimated wait of a waiting call (see :func:`estimate_wait_s`)."""
-        w = self._calls[call_id]
-        staffed = sum(1 for v in self.agents.values() if v.station is not None and w.queue in v.groups)
-        return estimate_wait_s(self.position(call_id), self.aht_s(w.queue), staffed)
+    def estimated_wait_s(self, call_id: str) -> float | None:
+        """The estimated wait of a waiting call, seconds: the M/M/n conditional mean
+        ``max(0, position - free) x AHT / n`` over the agents serving its queue (see
+        :mod:`pycti.callcenter.queue_rules`); None when no agent serves the queue."""
+        w = self._waiting(call_id)
+        q = self.queues[w.queue]
+        serving = sum(1 for v in self.agents.values() if v.serving and w.queue in v.groups)
+        if not serving:
+            return None
+        free = min(serving, len(self._candidates(q, w, self._p.now())))
+        return estimate_wait_s(self.position(call_id), self.aht_s(w.queue), serving, free)
+
+    def _waiting(self, call_id: str) -> WaitingCall:
+        w = self._calls.get(call_id)
+        if w is None or w not in self.queues[w.queue].waiting:
+            raise NotWaitingError(f"call {call_id!r} is not waiting in a queue")
+        return w
 
     async def _announce(self, w: WaitingCall, q: _Queue) -> None:
         ann = q.config.announcements
@@ -431,13 +387,14 @@ class Acd:
         (call :meth:`dispatch` to hand out calls now)."""
         w = self._calls.get(call_id)
         if w is None:
-            raise KeyError(f"call {call_id} is not waiting in a queue")
+            raise NotWaitingError(f"call {call_id!r} is not waiting in a queue")
         w.priority = priority
         self.queues[w.queue].waiting.sort(key=WaitingCall.key)
 
     def position(self, call_id: str) -> int:
-        """1-based place of a waiting call in its queue."""
-        w = self._calls[call_id]
+        """1-based place of a waiting call in its queue (:class:`NotWaitingError` if it is
+        not waiting)."""
+        w = self._waiting(call_id)
         return self.queues[w.queue].waiting.index(w) + 1
 
     # ------------------------------------------------------------ agents
@@ -455,6 +412,7 @@ class Acd:
         view = self.agents.get(e.agent_id or "")
         if view is None:
             return
+        view.note_state(e)
         if isinstance(e, ev.AgentLoggedOff):
             view.ready = False
             watcher = self._stations.pop(view.station, None) if view.station is not None else None

@@ -24,24 +24,53 @@ each checked when it can change:
 Overflow goes to ``overflow_to`` -- any device: another queue, an IVR route, a voicemail
 device -- by DeflectCall; with no ``overflow_to`` (or ``closed_to``) the caller is cleared.
 
-The **estimated wait** (:func:`estimate_wait_s`) is the classic queue-length estimator
-``EWT = position x AHT / N``: the caller's position, the queue's average handle time so far
-(talk time of its answered calls; ``default_aht_s`` until one is answered) and N the agents
-logged on to the queue (at least 1).  It assumes agents free up evenly, so it is unbiased
-when all N agents are busy on calls of this queue, and too long when agents have idle time.
+The **estimated wait** (:func:`estimate_wait_s`) is the M/M/n conditional mean wait given
+the queue (Whitt, "Predicting queueing delays", *Management Science* 45(6), 1999: the
+queue-length predictor).  With ``n`` agents serving the queue, all busy, and handling times
+exponential of mean ``AHT`` (rate mu = 1/AHT), agents free up as a Poisson process of rate
+n mu; the caller with k callers ahead (``position`` = k + 1) is answered at the (k + 1)-th of
+those departures, an Erlang(k + 1, n mu) time of mean (k + 1) / (n mu) = position x AHT / n and
+standard deviation sqrt(position) x AHT / n.  With ``free`` agents idle and able to take the
+call, the first ``free`` callers are answered at once, so in general::
+
+    EWT = max(0, position - free) x AHT / n
+
+The ACD's inputs (:meth:`~pycti.callcenter.acd.Acd.estimated_wait_s`):
+
+* ``n``: the agents *serving* the queue -- logged on to it and ready, ringing, on a call or in
+  wrap-up (after-call work); agents not ready (a break) or logged off do not count, for they
+  will not free up for the queue.  No agent serving: no estimate (None);
+* ``free``: of them, the agents ready with no offer out who may take this call now (skill
+  level, not rung out on it);
+* ``AHT``: the average *handle* time of the calls that have ended, talk time plus the
+  wrap-up that followed (an agent in wrap-up is not free, so a departure is the end of the
+  wrap-up, not of the talk); until a call has ended, the queue's ``default_aht_s`` (a prior
+  the administrator sets, 180 s by default);
+* ``position``: the caller's current place (1 = next); announcements tell the caller a
+  position that never goes up, but the wait is estimated from the true one.
+
+The ACD gives the estimate in seconds, not rounded; the announcement's ``render`` rounds it
+for speech as it sees fit (whole minutes, say).  Its error, measured in simulation, is in
+``docs/callcenter-theory.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import PyctiError
 from .strategies import Strategy
 
-__all__ = ["Announcement", "Announcements", "OpeningHours", "QueueConfig", "estimate_wait_s"]
+__all__ = ["Announcement", "Announcements", "OpeningHours", "QueueConfig", "QueueRuleError", "estimate_wait_s"]
+
+
+class QueueRuleError(PyctiError, ValueError):
+    """A queue rule or an estimator input that cannot hold (the message names the value)."""
 
 
 def _minutes(hhmm: str) -> int:
@@ -49,9 +78,9 @@ def _minutes(hhmm: str) -> int:
         h, m = hhmm.split(":")
         value = int(h) * 60 + int(m)
     except ValueError:
-        raise ValueError(f"opening hours: {hhmm!r} is not HH:MM") from None
+        raise QueueRuleError(f"opening hours: {hhmm!r} is not HH:MM") from None
     if not 0 <= value <= 24 * 60:
-        raise ValueError(f"opening hours: {hhmm!r} is not a time of day")
+        raise QueueRuleError(f"opening hours: {hhmm!r} is not a time of day")
     return value
 
 
@@ -66,10 +95,10 @@ class OpeningHours:
     def __post_init__(self) -> None:
         for day, ranges in self.weekly.items():
             if day not in range(7):
-                raise ValueError(f"opening hours: weekday must be 0-6 (Monday-Sunday), got {day!r}")
+                raise QueueRuleError(f"opening hours: weekday must be 0-6 (Monday-Sunday), got {day!r}")
             for start, end in ranges:
                 if _minutes(start) >= _minutes(end):
-                    raise ValueError(f"opening hours: {start}-{end} on day {day} ends before it starts")
+                    raise QueueRuleError(f"opening hours: {start}-{end} on day {day} ends before it starts")
 
     def is_open(self, at: dt.datetime) -> bool:
         """Whether the queue is open at local time ``at``."""
@@ -81,12 +110,13 @@ class OpeningHours:
 
 @dataclass(frozen=True, slots=True)
 class Announcement:
-    """What a waiting caller is told: ``position`` (1 = next) and the estimated wait."""
+    """What a waiting caller is told: ``position`` (1 = next) and the estimated wait in
+    seconds (None when no agent is serving the queue: no estimate can be given)."""
 
     call_id: str
     queue: str
     position: int
-    estimated_wait_s: float
+    estimated_wait_s: float | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,9 +129,20 @@ class Announcements:
     every_s: float = 30.0
 
 
-def estimate_wait_s(position: int, aht_s: float, agents: int) -> float:
-    """The estimated wait of the caller at ``position`` (see the module docstring)."""
-    return position * aht_s / max(1, agents)
+def estimate_wait_s(position: int, aht_s: float, serving: int, free: int = 0) -> float:
+    """The M/M/n conditional mean wait ``max(0, position - free) x aht_s / serving`` of the
+    caller at ``position`` (1 = next) with ``serving`` agents serving the queue, ``free`` of
+    them idle (see the module docstring).  :class:`QueueRuleError` for a position below 1, a
+    negative or non-finite ``aht_s``, fewer than one agent serving, or ``free`` out of 0..serving."""
+    if position < 1:
+        raise QueueRuleError(f"estimated wait: position must be >= 1, got {position!r}")
+    if not math.isfinite(aht_s) or aht_s < 0:
+        raise QueueRuleError(f"estimated wait: aht_s must be a finite number >= 0, got {aht_s!r}")
+    if serving < 1:
+        raise QueueRuleError(f"estimated wait: needs at least one agent serving the queue, got {serving!r}")
+    if not 0 <= free <= serving:
+        raise QueueRuleError(f"estimated wait: free agents must be 0..{serving}, got {free!r}")
+    return max(0, position - free) * aht_s / serving
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,14 +173,16 @@ class QueueConfig:
 
     def __post_init__(self) -> None:
         if self.offer_timeout_s <= 0:
-            raise ValueError(f"queue {self.name}: offer_timeout_s must be > 0, got {self.offer_timeout_s!r}")
+            raise QueueRuleError(f"queue {self.name}: offer_timeout_s must be > 0, got {self.offer_timeout_s!r}")
+        if not math.isfinite(self.default_aht_s) or self.default_aht_s <= 0:
+            raise QueueRuleError(f"queue {self.name}: default_aht_s must be a finite number > 0, got {self.default_aht_s!r}")
         if self.max_length is not None and self.max_length < 1:
-            raise ValueError(f"queue {self.name}: max_length must be >= 1, got {self.max_length!r}")
+            raise QueueRuleError(f"queue {self.name}: max_length must be >= 1, got {self.max_length!r}")
         if self.max_wait_s is not None and self.max_wait_s <= 0:
-            raise ValueError(f"queue {self.name}: max_wait_s must be > 0, got {self.max_wait_s!r}")
+            raise QueueRuleError(f"queue {self.name}: max_wait_s must be > 0, got {self.max_wait_s!r}")
         for key in (*self.exit_keys, *((self.callback_key,) if self.callback_key is not None else ())):
             if len(key) != 1 or key not in "0123456789*#ABCD":
-                raise ValueError(f"queue {self.name}: exit key {key!r} is not one DTMF digit")
+                raise QueueRuleError(f"queue {self.name}: exit key {key!r} is not one DTMF digit")
 
     def min_level(self, waited_s: float) -> int:
         """The minimum skill level for a call that has waited ``waited_s``."""

@@ -37,11 +37,13 @@ event and before it routes anything, so that, e.g., ``acd.estimated_wait_s(call_
 estimated wait the ACD would announce to that caller at its arrival; each
 :class:`CallOutcome` carries its call id to match the samples with the waits.
 :func:`sample_arrival` is such a sampler's body (:class:`ArrivalSample`), and beside the ACD's
-own estimate two wait predictors from the literature are provided to compare with it:
-:func:`mmn_wait_s`, the M/M/n conditional mean wait given the state at arrival (0 with an agent
-idle, else position x AHT / N: with all N agents busy on exponential talk times the departures
-are a Poisson process of rate N/AHT, so the wait is Erlang(position, N/AHT), the queue-length
-predictor of Whitt, "Predicting queueing delays", *Management Science* 45(6), 1999), and
+own estimate two wait predictors from the literature are provided to check it against:
+:func:`mmn_wait_s`, the M/M/n conditional mean wait given the state at arrival,
+max(0, position - idle) x AHT / N (with all N agents busy on exponential talk times the
+departures are a Poisson process of rate N/AHT, so the wait is Erlang(position, N/AHT), the
+queue-length predictor of Whitt, "Predicting queueing delays", *Management Science* 45(6),
+1999; the ACD announces it, computed from what it knows, so on homogeneous agents the two
+agree), and
 :func:`last_entered_wait_s`, the wait of the last caller to have been answered (the
 last-to-enter-service predictor of Ibrahim and Whitt, "Real-time delay estimation based on
 delay history", *MSOM* 11(3), 2009); :func:`error_stats` gives bias, mean absolute and RMS
@@ -218,7 +220,7 @@ class ArrivalSample:
     staffed: int  #: agents logged on to the queue
     idle: int  #: of them, ready with no offer out
     aht_s: float  #: the queue's AHT so far (``Acd.aht_s``)
-    acd_ewt_s: float  #: ``Acd.estimated_wait_s``: what the ACD would announce
+    acd_ewt_s: float | None  #: ``Acd.estimated_wait_s``: what the ACD would announce (None: nobody serving)
 
 
 def sample_arrival(acd: Acd, call_id: str) -> ArrivalSample:
@@ -231,10 +233,10 @@ def sample_arrival(acd: Acd, call_id: str) -> ArrivalSample:
 
 
 def mmn_wait_s(s: ArrivalSample) -> float:
-    """The M/M/n conditional mean wait given the state at arrival: 0 with an agent idle, else
-    ``position x AHT / staffed`` (see the module docstring; its standard deviation is
-    ``sqrt(position) x AHT / staffed``)."""
-    return 0.0 if s.idle > 0 else s.position * s.aht_s / max(1, s.staffed)
+    """The M/M/n conditional mean wait given the state at arrival, ``max(0, position - idle)
+    x AHT / staffed``: 0 for a caller an idle agent can take at once (see the module
+    docstring; with all busy its standard deviation is ``sqrt(position) x AHT / staffed``)."""
+    return max(0, s.position - s.idle) * s.aht_s / max(1, s.staffed)
 
 
 def last_entered_wait_s(calls: Sequence[CallOutcome]) -> list[float]:

@@ -362,9 +362,13 @@ class AgentTable:
             raise CstaError(ErrorValue.INVALID_AGENT_IDENTIFIER, f"unknown agent {agent_id!r}") from None
 
     def _run(self, agent: _Agent, step: Step, inp: _Input) -> None:
-        before, before_reason = agent.phase, agent.reason
+        before, before_reason, before_pending = agent.phase, agent.reason, agent.pending
         new = step(self, agent, inp)
         if new is None:
+            if agent.pending != before_pending and agent.phase is AgentPhase.ON_CALL:
+                # a change deferred to the call's end: AgentBusy again, with the pendingAgentState
+                # (ECMA-269), so monitors such as the ACD know the agent leaves after this call
+                self._emit(agent, before, before_reason, inp)
             return
         agent.phase = new
         if new is AgentPhase.OFFERED:

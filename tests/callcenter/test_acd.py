@@ -8,8 +8,10 @@ import asyncio
 import random
 from typing import Any
 
+import pytest
+
 import pycti
-from pycti.callcenter.acd import Acd, AgentProfile, QueueConfig
+from pycti.callcenter.acd import Acd, AgentProfile, NotWaitingError, QueueConfig
 from pycti.callcenter.strategies import Candidate, Choice, Strategy, rank
 from pycti.demo.prompts import hold_music
 from pycti.local.config import SwitchConfig
@@ -311,7 +313,9 @@ async def test_announced_position_never_goes_back_and_wait_is_estimated() -> Non
         assert mine and mine[0] == 2 and all(x == 2 for x in mine)  # now 3rd, still told 2nd
         assert acd.position(second) == 3
         first_told = next(a for a in heard if a.call_id == second)
-        assert first_told.estimated_wait_s == 2 * 120.0  # nobody logged on: N counts as 1
+        assert first_told.estimated_wait_s is None  # nobody serves the queue: no estimate to give
+        with pytest.raises(NotWaitingError, match="'nope' is not waiting"):
+            acd.estimated_wait_s("nope")
         task.cancel()
 
 
@@ -464,4 +468,31 @@ async def test_an_agent_offered_a_caller_who_just_hung_up_stays_available() -> N
         await p.make_call("8004", "QA")
         d = await next_event(mon, ev.Delivered)
         assert d.calling_device == "8004"
+        task.cancel()
+
+
+async def test_estimated_wait_counts_the_agents_serving_the_queue_and_those_free() -> None:
+    """EWT = max(0, position - free) x AHT / serving: agents on calls serve the queue, an agent
+    with a break pending after the call does not, nor one on a break; no one serving: None."""
+    queue = QueueConfig(name="QA", default_aht_s=120.0)
+    async with pycti.open(CFG) as p:
+        acd = Acd(p, (queue,), AGENTS)
+        task = await _running(p, acd)
+        for station, agent in (("8001", "A1"), ("8002", "A2")):
+            mon = p.monitor(station)
+            await _ready(p, station, agent)
+            await p.make_call("8003" if agent == "A1" else "8004", "QA")
+            await p.answer_call((await next_event(mon, ev.Delivered)).connection)
+        await ticks(p, 5)
+        await p.make_call("8005", "QA")
+        await ticks(p, 5)
+        waiting = acd.queues["QA"].waiting[0].call_id
+        assert acd.position(waiting) == 1
+        assert acd.estimated_wait_s(waiting) == 120.0 / 2  # both agents busy, no call ended yet
+        assert await p.set_agent_state("8002", Req.NOT_READY, reason="lunch") is not None  # pending
+        await ticks(p, 2)
+        assert acd.estimated_wait_s(waiting) == 120.0 / 1  # A2 leaves after this call
+        await p.set_agent_state("8001", Req.NOT_READY, reason="lunch")
+        await ticks(p, 2)
+        assert acd.estimated_wait_s(waiting) is None  # nobody will free up for the queue
         task.cancel()

@@ -194,8 +194,13 @@ def test_requests_during_a_call_are_pending() -> None:
     c.core.answer_call(conn, c.at(1.0))
     c.agent_events()
     pending = c.core.set_agent_state("S1", Req.NOT_READY, c.at(2.0), reason="coffee")
-    assert pending is PendingAgentState.NOT_READY and not c.agent_events()
+    assert pending is PendingAgentState.NOT_READY
+    # still busy, and now saying what comes after the call (ECMA-269 AgentBusy pendingAgentState)
+    (busy,) = c.agent_events()
+    assert isinstance(busy, ev.AgentBusy) and busy.pending_agent_state is PendingAgentState.NOT_READY
     assert c.core.get_agent_state("S1").pending_agent_state is PendingAgentState.NOT_READY
+    assert c.core.set_agent_state("S1", Req.NOT_READY, c.at(2.5), reason="coffee") is PendingAgentState.NOT_READY
+    assert not c.agent_events()  # the same pending state again: nothing new to say
     c.core.clear_connection(conn, c.at(3.0))
     (nr,) = c.agent_events()
     assert isinstance(nr, ev.AgentNotReady) and nr.reason == "coffee"
