@@ -496,3 +496,26 @@ async def test_estimated_wait_counts_the_agents_serving_the_queue_and_those_free
         await ticks(p, 2)
         assert acd.estimated_wait_s(waiting) is None  # nobody will free up for the queue
         task.cancel()
+
+
+async def test_average_handle_time_is_talk_plus_the_wrap_up_that_followed() -> None:
+    """AHT over the ended calls: 6 s of talk, then the agent's 4 s wrap-up -> 10 s; a call in
+    progress does not count yet, and its wrap-up is added when it ends."""
+    agents = (AgentProfile(agent_id="A1", skills={"QA": 3}, wrap_up_ms=4000),)
+    cfg = SwitchConfig(trunks=0, stations=3, routes=(), queues=("QA",),
+                       agents=tuple(a.switch_agent() for a in agents))
+    async with pycti.open(cfg) as p:
+        acd = Acd(p, (QueueConfig(name="QA", default_aht_s=99.0),), agents)
+        task = await _running(p, acd)
+        mon = p.monitor("8001")
+        await _ready(p, "8001", "A1")
+        caller = await p.make_call("8002", "QA")
+        await p.answer_call((await next_event(mon, ev.Delivered)).connection)
+        await p.sleep(6.0)
+        assert acd.aht_s("QA") == 99.0  # in progress: the prior still
+        await p.clear_connection(caller)
+        await next_event(mon, ev.AgentWorkingAfterCall)
+        assert acd.aht_s("QA") == 6.0  # the talk is known; the wrap-up is under way
+        await next_event(mon, ev.AgentReady)
+        assert 9.9 <= acd.aht_s("QA") <= 10.1  # 6 s talk + 4 s wrap-up, to a tick
+        task.cancel()
