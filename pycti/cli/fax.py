@@ -7,9 +7,16 @@ raw signed 16-bit little-endian 8 kHz mono audio on stdin/stdout in lock-step: t
 pipes must do the same (a modem or SIP media bridge, or a test).  The end of stdin is the line
 dropping.  Progress goes to stderr, and so does the result line (stdout carries audio).
 
+Polling (T.30 DIS bit 9, DTC) turns the roles round: ``receive OUT.tif --poll`` is the calling
+terminal, which polls the far end (CIG + DTC on a DIS that offers a document) and receives;
+``send DOC --pollable`` is the answering terminal, which offers DOC to be polled (its DIS sets
+bit 9) and transmits it after DTC.  Without a document to poll the caller ends with
+``result=POLLING_NOT_OFFERED``.
+
 ``loopback DOC OUT.tif`` runs two terminals against each other, optionally through a simulated
 line (:class:`pycti.dsp.linemodel.LineModel`: ``--noise-dbm0``, ``--clock-ppm`` ...), and prints
-both ends' results on stdout.
+both ends' results on stdout; with ``--poll`` the answering terminal offers DOC and the calling
+one polls it into OUT.tif.
 
 The result line is ``result=CODE pages=N rate=BPS modem=M ecm=on|off coding=C`` (CODE is the
 T.30 result: OK, T1_EXPIRED, FAR_END_HUNG_UP ...).  Exit status 0 when the call completed
@@ -94,9 +101,9 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
-def _options(args: argparse.Namespace) -> FaxOptions:
+def _options(args: argparse.Namespace, *, poll: bool = False) -> FaxOptions:
     return FaxOptions(modems=parse_modems(args.modems), ecm=args.ecm,
-                      codings=parse_codings(args.codings), local_id=args.ident)
+                      codings=parse_codings(args.codings), local_id=args.ident, poll=poll)
 
 
 def register(commands: Any, bench_commands: Any) -> None:
@@ -104,13 +111,20 @@ def register(commands: Any, bench_commands: Any) -> None:
     del bench_commands  # no fax benchmark subcommand
     fax = commands.add_parser("fax", help="a Group 3 fax terminal (T.30) on raw audio")
     sub = fax.add_subparsers(dest="fax_command", metavar="ACTION", required=True)
-    p = sub.add_parser("send", help="send DOC as the calling terminal, audio on stdin/stdout")
+    p = sub.add_parser("send", help="send DOC as the calling terminal (--pollable: as the "
+                                    "answering one, when polled), audio on stdin/stdout")
     p.add_argument("document", metavar="DOC", help="TIFF-F, PDF or picture file")
+    p.add_argument("--pollable", action="store_true",
+                   help="be the answering terminal and offer DOC to be polled (DIS bit 9): "
+                        "the caller's DTC makes it transmit")
     _add_options(p)
     p.set_defaults(func=_cmd_send)
-    p = sub.add_parser("receive", help="receive into OUT.tif as the answering terminal, "
-                                       "audio on stdin/stdout")
+    p = sub.add_parser("receive", help="receive into OUT.tif as the answering terminal (--poll: "
+                                       "as the calling one, polling), audio on stdin/stdout")
     p.add_argument("output", metavar="OUT.tif")
+    p.add_argument("--poll", action="store_true",
+                   help="be the calling terminal and poll the far end (CIG + DTC) for its "
+                        "document")
     _add_options(p)
     p.set_defaults(func=_cmd_receive)
     p = sub.add_parser("loopback", help="send DOC from one pycti terminal to another")
@@ -123,6 +137,8 @@ def register(commands: Any, bench_commands: Any) -> None:
     p.add_argument("--delay-ms", type=float, default=None, help="line delay")
     p.add_argument("--codec", choices=("ulaw", "alaw"), default=None, help="G.711 round trip")
     p.add_argument("--seed", type=int, default=0, help="seed of the line noise")
+    p.add_argument("--poll", action="store_true",
+                   help="polling: the answering terminal offers DOC, the calling one polls it")
     p.set_defaults(func=_cmd_loopback)
 
 
@@ -183,8 +199,10 @@ def _write_pages(terminal: FaxTerminal, path: str, out: TextIO) -> str | None:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
+    role = "answering" if args.pollable else "calling"
     try:
-        terminal = FaxTerminal("calling", _options(args), document=_document(args.document))
+        terminal = FaxTerminal(role, _options(args, poll=args.pollable),
+                               document=_document(args.document))
     except (DocumentError, FaxTerminalError) as exc:
         return _fail(str(exc))
     run_lockstep(terminal, sys.stdin.buffer, sys.stdout.buffer, sys.stderr, quiet=args.quiet,
@@ -195,8 +213,9 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
 
 def _cmd_receive(args: argparse.Namespace) -> int:
+    role = "calling" if args.poll else "answering"
     try:
-        terminal = FaxTerminal("answering", _options(args))
+        terminal = FaxTerminal(role, _options(args, poll=args.poll))
     except FaxTerminalError as exc:
         return _fail(str(exc))
     run_lockstep(terminal, sys.stdin.buffer, sys.stdout.buffer, sys.stderr, quiet=args.quiet,
@@ -219,18 +238,23 @@ def _line(args: argparse.Namespace) -> LineModel | None:
 
 def _cmd_loopback(args: argparse.Namespace) -> int:
     try:
-        options = _options(args)
-        sender = FaxTerminal("calling", options, document=_document(args.document))
-        receiver = FaxTerminal("answering", options)
+        options = _options(args, poll=args.poll)
+        if args.poll:  # the answering terminal sends, the calling one polls and receives
+            sender = FaxTerminal("answering", options, document=_document(args.document))
+            receiver = FaxTerminal("calling", options)
+        else:
+            sender = FaxTerminal("calling", options, document=_document(args.document))
+            receiver = FaxTerminal("answering", options)
         line = _line(args)
     except (DocumentError, FaxTerminalError, ValueError) as exc:
         return _fail(str(exc))
+    caller, answerer = (receiver, sender) if args.poll else (sender, receiver)
     def progress() -> None:
         _progress(sender, sys.stderr, args.quiet, " send")
         _progress(receiver, sys.stderr, args.quiet, " receive")
 
     try:
-        run_pair(sender, receiver, line=line, max_duration_s=args.max_duration_s,
+        run_pair(caller, answerer, line=line, max_duration_s=args.max_duration_s,
                  observe=progress)
     except FaxTerminalError as exc:
         print(f"pycti fax: {exc}", file=sys.stderr)

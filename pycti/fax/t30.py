@@ -1,10 +1,12 @@
 """The ITU-T T.30 fax protocol engine, sans-I/O: inputs and the time in, actions out.
 
 :class:`T30Engine` plays one side of a Group 3 fax call over the PSTN, phases A to E (T.30
-clause 5): the calling terminal sends a document, the answering terminal receives it, in
-normal mode or in error correction mode (Annex A).  Polling (DTC, the caller receiving) is not
-implemented: a DTC ends the call with ``INCOMPATIBLE``.  Procedure interrupts (PRI-Q, PIP,
-PIN), EOR/ERR and RR/RNR flow control are not implemented either.
+clause 5): the calling terminal sends a document and the answering terminal receives it, or,
+by polling, the calling terminal receives the document the answering terminal offers (DIS
+bit 9; the caller sends CIG + DTC, the answerer then transmits: :mod:`pycti.fax.t30_poll`), in
+normal mode or in error correction mode (Annex A).  Procedure interrupts (PRI-Q, PIP, PIN),
+EOR/ERR, RR/RNR flow control, selective polling (SEP/PSA) and turnaround polling (a sending
+caller asked by DTC) are not implemented.
 
 The terminal around the engine owns the modems: it feeds :data:`~pycti.fax.t30_io.T30Input` s
 (HDLC frames from V.21 or from the image modem, carrier changes, the TCF summary, image data,
@@ -69,18 +71,24 @@ _ECM_RX = (State.R_AWAIT_PAGE, State.R_RX_PAGE)
 
 
 class T30Engine:
-    """One side of a T.30 call.  Build it with :meth:`caller` or :meth:`answerer`, then
-    :meth:`start` it when the line is connected."""
+    """One side of a T.30 call.  Build it with :meth:`caller`, :meth:`poller` or
+    :meth:`answerer`, then :meth:`start` it when the line is connected."""
 
     def __init__(self, role: Role, config: T30Config, *, source: PageSource | None = None,
                  sink: PageSink | None = None) -> None:
         if role is Role.CALL_SEND and source is None:
             raise ValueError("a sending T.30 engine needs a PageSource")
-        if role is Role.ANSWER_RECEIVE and sink is None:
-            raise ValueError("a receiving T.30 engine needs a PageSink")
+        if role is Role.CALL_POLL and sink is None:
+            raise ValueError("a polling T.30 engine needs a PageSink")
+        if role is Role.CALL_POLL and source is not None:
+            raise ValueError("a polling T.30 engine receives; it takes no PageSource")
+        if role is Role.ANSWER_RECEIVE and sink is None and source is None:
+            raise ValueError("an answering T.30 engine needs a PageSink, a PageSource to be "
+                             "polled, or both")
         if source is not None and source.page_count() < 1:
             raise ValueError(f"a document needs at least one page, got {source.page_count()}")
-        first = State.C_IDLE if role is Role.CALL_SEND else State.R_IDLE
+        first = {Role.CALL_SEND: State.C_IDLE, Role.CALL_POLL: State.P_IDLE,
+                 Role.ANSWER_RECEIVE: State.R_IDLE}[role]
         self._ctx = Ctx(role=role, config=config, source=source, sink=sink, state=first)
         self._group: list[T30Frame] = []
         self._group_bad = False
@@ -91,9 +99,19 @@ class T30Engine:
         return cls(Role.CALL_SEND, config, source=source)
 
     @classmethod
-    def answerer(cls, config: T30Config, sink: PageSink) -> T30Engine:
-        """The answering terminal, receiving into ``sink``."""
-        return cls(Role.ANSWER_RECEIVE, config, sink=sink)
+    def poller(cls, config: T30Config, sink: PageSink) -> T30Engine:
+        """The calling terminal that polls: on a DIS offering a document (bit 9) it sends
+        CIG + DTC and receives into ``sink``; on a DIS without, it sends DCN and the call
+        ends with ``POLLING_NOT_OFFERED``."""
+        return cls(Role.CALL_POLL, config, sink=sink)
+
+    @classmethod
+    def answerer(cls, config: T30Config, sink: PageSink | None = None, *,
+                 polled: PageSource | None = None) -> T30Engine:
+        """The answering terminal, receiving into ``sink`` after DCS; with ``polled`` its
+        DIS sets bit 9 and a DTC makes it transmit that document.  Without ``sink`` its DIS
+        clears bit 10 (it cannot receive) and a DCS ends the call with ``INCOMPATIBLE``."""
+        return cls(Role.ANSWER_RECEIVE, config, source=polled, sink=sink)
 
     # ------------------------------------------------------------ state
 
@@ -121,7 +139,7 @@ class T30Engine:
 
     def start(self, now_s: float) -> list[T30Action]:
         """The line is connected (the caller after dialling, the answerer after CED)."""
-        if self._ctx.state not in (State.C_IDLE, State.R_IDLE):
+        if self._ctx.state not in (State.C_IDLE, State.R_IDLE, State.P_IDLE):
             raise ValueError(f"T.30 engine already started (state {self._ctx.state.name})")
         return self._dispatch(Signal.START, None, now_s)
 

@@ -1,9 +1,9 @@
 """The running state of a T.30 call and the helpers every transition handler uses.
 
-:class:`Ctx` is what the handlers of :mod:`pycti.fax.t30_send` (calling terminal, sending) and
-:mod:`pycti.fax.t30_recv` (answering terminal, receiving) read and change; the transitions
-themselves are in :mod:`pycti.fax.t30_table`.  Nothing here reads a clock: ``now_s`` is the
-time the engine was given with the input being handled.
+:class:`Ctx` is what the handlers of :mod:`pycti.fax.t30_send` (the transmitting station),
+:mod:`pycti.fax.t30_recv` (the receiving station) and :mod:`pycti.fax.t30_poll` (polling: DTC)
+read and change; the transitions themselves are in :mod:`pycti.fax.t30_table`.  Nothing here
+reads a clock: ``now_s`` is the time the engine was given with the input being handled.
 """
 
 from __future__ import annotations
@@ -36,20 +36,31 @@ __all__ = ["Ctx", "Handler", "Role", "Signal", "State", "Transition", "Trigger"]
 
 
 class Role(enum.Enum):
-    """Which side of the call the engine plays (polling is not implemented, so the calling
-    terminal always sends and the answering terminal always receives)."""
+    """Which side of the call the engine plays.
+
+    * ``CALL_SEND``: the calling terminal, transmitting its document after DIS (DCS);
+    * ``CALL_POLL``: the calling terminal polling: after a DIS with bit 9 ("ready to transmit
+      a facsimile document") it sends CIG + DTC and receives;
+    * ``ANSWER_RECEIVE``: the answering terminal: it receives after DCS, and, when it has a
+      document to be polled (its DIS sets bit 9), transmits it after DTC.
+    """
 
     CALL_SEND = "calling terminal, sending"
-    ANSWER_RECEIVE = "answering terminal, receiving"
+    CALL_POLL = "calling terminal, polling (receiving)"
+    ANSWER_RECEIVE = "answering terminal, receiving (or transmitting when polled)"
 
 
 class State(enum.Enum):
-    """The engine's states: ``C_`` calling/sending, ``R_`` answering/receiving."""
+    """The engine's states: ``C_`` transmitting (the calling terminal, or the answering one
+    after DTC), ``R_`` receiving (the answering terminal, or the polling caller after DIS),
+    ``P_`` the polling caller before DIS."""
 
     C_IDLE = "C: not started"
     R_IDLE = "R: not started"
-    # calling terminal, sending
-    C_AWAIT_DIS = "C: waiting for DIS (phase B)"
+    P_IDLE = "P: polling caller, not started"
+    P_AWAIT_DIS = "P: polling caller, waiting for DIS (phase B)"
+    # transmitting: the calling terminal, or the polled answering terminal
+    C_AWAIT_DIS = "C: waiting for DIS (phase B; after EOM when polled, DIS or DTC)"
     C_SEND_DCS = "C: sending TSI/DCS"
     C_SEND_TCF = "C: sending TCF"
     C_AWAIT_CFR = "C: waiting for CFR/FTT"
@@ -58,9 +69,9 @@ class State(enum.Enum):
     C_AWAIT_MCF = "C: waiting for MCF/RTP/RTN"
     C_AWAIT_PPS_RESP = "C: waiting for MCF/PPR after PPS"
     C_AWAIT_CTR = "C: waiting for CTR"
-    # answering terminal, receiving
-    R_SEND_DIS = "R: sending NSF/CSI/DIS"
-    R_AWAIT_DCS = "R: waiting for DCS after DIS"
+    # receiving: the answering terminal, or the polling caller
+    R_SEND_DIS = "R: sending NSF/CSI/DIS (a poller: NSC/CIG/DTC)"
+    R_AWAIT_DCS = "R: waiting for DCS after DIS (or DTC)"
     R_AWAIT_TCF = "R: receiving TCF"
     R_SENDING = "R: sending a response"
     R_AWAIT_RETRAIN = "R: waiting for DCS after FTT/RTN"
@@ -164,8 +175,14 @@ class Ctx:
 
     @property
     def x_bit(self) -> bool:
-        """T.30 5.3.6.1: the station that received DIS (the caller here) sets X."""
-        return self.role is Role.CALL_SEND
+        """T.30 5.3.6.1: the station that received DIS (the caller, sending or polling) sets X;
+        it does not change when polling turns the direction of the document round."""
+        return self.role is not Role.ANSWER_RECEIVE
+
+    @property
+    def polling(self) -> bool:
+        """True for the calling terminal that polls (it sends DTC where an answerer sends DIS)."""
+        return self.role is Role.CALL_POLL
 
     def emit(self, *actions: T30Action) -> None:
         """Queue actions for the terminal."""

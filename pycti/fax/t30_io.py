@@ -257,7 +257,9 @@ class T30Result(enum.Enum):
     ECM_RETRANSMIT_LIMIT = "ECM: 4 PPRs at the slowest rate"
     CARRIER_LOST_MID_PAGE = "the image carrier ended and no post-message command followed"
     FAR_END_HUNG_UP = "the far end hung up"
-    INCOMPATIBLE = "no common mode (far end cannot receive, no shared modem, or polling asked)"
+    INCOMPATIBLE = ("no common mode (far end cannot receive, no shared modem, or a DTC asked "
+                    "this terminal for a document it does not have)")
+    POLLING_NOT_OFFERED = "polling asked, but the far end's DIS offers no document (bit 9)"
     LOCAL_ABORT = "stopped by the local user"
 
 

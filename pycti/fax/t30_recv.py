@@ -1,8 +1,10 @@
-"""Transition handlers of the answering terminal that receives (T.30 phases B to E, Annex A).
+"""Transition handlers of the receiving station (T.30 phases B to E, Annex A): the answering
+terminal, or the calling terminal that polls (:mod:`pycti.fax.t30_poll`).
 
 Phase B: the answerer sends (NSF,) CSI and DIS, and repeats them every T4 until DCS comes or T1
-expires.  DCS must name a mode the DIS offered; the TCF that follows is good when it held at
-least ``tcf_min_zero_ms`` of consecutive zeros (CFR), otherwise FTT.  Phase C/D: a non-ECM page
+expires; a poller sends (NSC,) CIG and DTC instead (see :mod:`pycti.fax.t30_poll`).
+DCS must name a mode the DIS offered; the TCF that follows is good when it held at least
+``tcf_min_zero_ms`` of consecutive zeros (CFR), otherwise FTT.  Phase C/D: a non-ECM page
 is everything the image modem delivered until its carrier dropped; the post-message command
 (MPS/EOM/EOP) gets MCF, RTP or RTN from the sink's line count.  With ECM the FCD frames with a
 good FCS are kept, PPS says how many the block had, PPR asks for the rest, and a whole block
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pycti.fax.t30_core import Ctx, State
+from pycti.fax.t30_core import Ctx, Role, State
 from pycti.fax.t30_dis import DcsFields, DisFields, RecordingLength, decode_ctc
 from pycti.fax.t30_frames import (
     Fcf,
@@ -41,9 +43,11 @@ __all__ = ["local_dis"]
 
 
 def local_dis(ctx: Ctx) -> DisFields:
-    """The DIS this terminal's configuration announces."""
+    """The DIS (or a poller's DTC) this terminal's configuration announces: bit 10 when it
+    has somewhere to put pages, bit 9 when an answerer has a document to be polled."""
     cfg = ctx.config
-    return DisFields(modems=cfg.modems, ready_to_receive=True,
+    return DisFields(modems=cfg.modems, ready_to_receive=ctx.sink is not None,
+                     ready_to_transmit=ctx.role is Role.ANSWER_RECEIVE and ctx.source is not None,
                      fine=Resolution.FINE in cfg.resolutions, mr=Coding.MR in cfg.codings,
                      t6=cfg.ecm and Coding.MMR in cfg.codings,
                      ecm=cfg.ecm, width=cfg.width, length=RecordingLength.UNLIMITED,
@@ -67,16 +71,18 @@ def on_start(ctx: Ctx) -> State:
 
 
 def enter_send_dis(ctx: Ctx) -> None:
-    """Entry of R_SEND_DIS: (NSF,) CSI, DIS after the gap; T1 starts again when phase B
-    comes back after EOM."""
+    """Entry of R_SEND_DIS: (NSF,) CSI, DIS after the gap, or for a poller (NSC,) CIG, DTC;
+    T1 starts again when phase B comes back after EOM (and for a poller, after DIS)."""
     if ctx.t1_deadline_s is None:
         ctx.start_t1()
+    nsf, ident, caps = ((Fcf.NSC, Fcf.CIG, Fcf.DTC) if ctx.polling
+                        else (Fcf.NSF, Fcf.CSI, Fcf.DIS))
     frames = []
     if ctx.config.nsf:
-        frames.append(ctx.frame(Fcf.NSF, ctx.config.nsf, final=False))
+        frames.append(ctx.frame(nsf, ctx.config.nsf, final=False))
     if ctx.config.local_id:
-        frames.append(ctx.frame(Fcf.CSI, encode_identifier(ctx.config.local_id), final=False))
-    frames.append(ctx.frame(Fcf.DIS, local_dis(ctx).encode()))
+        frames.append(ctx.frame(ident, encode_identifier(ctx.config.local_id), final=False))
+    frames.append(ctx.frame(caps, local_dis(ctx).encode()))
     ctx.send_frames(*frames)
 
 
@@ -96,20 +102,23 @@ def on_t4_repeat_dis(ctx: Ctx) -> State:
 
 
 def on_dcs(ctx: Ctx) -> State:
-    """DCS (after TSI): check it against the DIS, then receive TCF."""
+    """DCS (after TSI): check it against the DIS (or DTC), then receive TCF.  An answerer
+    with nowhere to put pages (only a document to be polled) ends the call.  A poller keeps
+    the answerer's number from CSI; TSI gives it only when CSI did not."""
     ctx.stop_t1()
     frame = ctx.received(Fcf.DCS)
     assert frame is not None
     try:
         dcs = DcsFields.decode(frame.fif)
         tsi = ctx.received(Fcf.TSI)
-        if tsi is not None:
+        if tsi is not None and not (ctx.polling and ctx.remote_id):
             ctx.remote_id = decode_identifier(tsi.fif)
     except FrameError:
         return ctx.finish(T30Result.INCOMPATIBLE, send_dcn=True)
     dis = local_dis(ctx)
-    if (dcs.rate not in dis.modems.rates or dcs.coding not in dis.codings()
-            or dcs.resolution not in dis.resolutions() or (dcs.ecm and not dis.ecm)):
+    if (not dis.ready_to_receive or dcs.rate not in dis.modems.rates
+            or dcs.coding not in dis.codings() or dcs.resolution not in dis.resolutions()
+            or (dcs.ecm and not dis.ecm)):
         return ctx.finish(T30Result.INCOMPATIBLE, send_dcn=True)
     ctx.dcs, ctx.rate = dcs, dcs.rate
     ctx.last_response = ()
@@ -320,7 +329,3 @@ def on_final_dcn(ctx: Ctx) -> State:
     """DCN (or T2, or the line dropping) after MCF to EOP: the call completed."""
     return ctx.finish(T30Result.OK, send_dcn=False)
 
-
-def on_dtc(ctx: Ctx) -> State:
-    """DTC: the caller wants to poll this terminal, which pycti does not implement."""
-    return ctx.finish(T30Result.INCOMPATIBLE, send_dcn=True)

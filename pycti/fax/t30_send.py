@@ -1,4 +1,6 @@
-"""Transition handlers of the calling terminal that sends (T.30 phases B to E, Annex A).
+"""Transition handlers of the transmitting station (T.30 phases B to E, Annex A): the calling
+terminal that sends, or the answering terminal once polled (DTC, :mod:`pycti.fax.t30_poll`),
+which then chooses its mode from the DTC as the caller does from a DIS.
 
 Phase B: on DIS (with CSI, NSF) the caller picks the mode both ends share (:func:`choose_dcs`),
 sends TSI + DCS, then TCF on the image modem after the 75 ms gap; CFR starts phase C, FTT makes
@@ -38,7 +40,7 @@ from pycti.fax.t30_io import (
 )
 from pycti.fax.t4_types import Coding, Resolution
 
-__all__ = ["choose_dcs"]
+__all__ = ["choose_dcs", "send_dcs"]
 
 _RESOLUTION_ORDER = (Resolution.FINE, Resolution.STANDARD)
 _CODING_ORDER = (Coding.MMR, Coding.MR, Coding.MH)
@@ -106,8 +108,9 @@ def repeat(ctx: Ctx) -> State:
     return ctx.command_state
 
 
-def _send_dcs(ctx: Ctx) -> State:
-    """Choose the mode for the current page at the current rate and send TSI + DCS."""
+def send_dcs(ctx: Ctx) -> State:
+    """Choose the mode for the current page at the current rate from the far end's DIS (or
+    DTC) and send TSI + DCS."""
     assert ctx.remote_dis is not None
     dcs = choose_dcs(ctx, ctx.remote_dis)
     if dcs is None:
@@ -133,31 +136,36 @@ def on_start(ctx: Ctx) -> State:
     return State.C_AWAIT_DIS
 
 
-def on_dis(ctx: Ctx) -> State:
-    """DIS (after CSI/NSF): pick the mode and send TSI + DCS."""
+def take_capabilities(ctx: Ctx, fcf: Fcf, identity: Fcf) -> DisFields | None:
+    """The far end's DIS or DTC (``fcf``) just received, with the number in its CSI or CIG
+    (``identity``) taken as the remote id: T1 and the command timer stop, and the fields
+    become :attr:`Ctx.remote_dis`.  None when a frame does not parse (the caller ends the
+    call: INCOMPATIBLE)."""
     ctx.stop_t1()
     ctx.stop_timer()
-    dis_frame = ctx.received(Fcf.DIS)
-    assert dis_frame is not None
+    frame = ctx.received(fcf)
+    assert frame is not None
     try:
-        dis = DisFields.decode(dis_frame.fif)
-        csi = ctx.received(Fcf.CSI)
-        if csi is not None:
-            ctx.remote_id = decode_identifier(csi.fif)
+        fields = DisFields.decode(frame.fif)
+        ident = ctx.received(identity)
+        if ident is not None:
+            ctx.remote_id = decode_identifier(ident.fif)
     except FrameError:
+        return None
+    ctx.remote_dis = fields
+    return fields
+
+
+def on_dis(ctx: Ctx) -> State:
+    """DIS (after CSI/NSF): pick the mode and send TSI + DCS."""
+    if take_capabilities(ctx, Fcf.DIS, Fcf.CSI) is None:
         return ctx.finish(T30Result.INCOMPATIBLE, send_dcn=True)
-    ctx.remote_dis = dis
-    return _send_dcs(ctx)
+    return send_dcs(ctx)
 
 
 def on_dis_again(ctx: Ctx) -> State:
     """DIS while waiting for CFR: the answerer did not hear DCS; counts as a try."""
     return repeat(ctx)
-
-
-def on_dtc(ctx: Ctx) -> State:
-    """DTC asks this terminal to transmit by polling, which pycti does not implement."""
-    return ctx.finish(T30Result.INCOMPATIBLE, send_dcn=True)
 
 
 def on_dcs_sent(ctx: Ctx) -> State:
@@ -181,7 +189,7 @@ def on_ftt(ctx: Ctx) -> State:
     if slower is None:
         return ctx.finish(T30Result.FTT_AT_SLOWEST_RATE, send_dcn=True)
     ctx.rate = slower
-    return _send_dcs(ctx)
+    return send_dcs(ctx)
 
 
 # ------------------------------------------------------------ phase C
@@ -253,7 +261,7 @@ def _next_page(ctx: Ctx, *, retrain: bool) -> State:
         ctx.start_t1()
         return State.C_AWAIT_DIS
     if retrain:
-        return _send_dcs(ctx)
+        return send_dcs(ctx)
     return _send_page(ctx)
 
 
@@ -283,7 +291,7 @@ def on_rtn(ctx: Ctx) -> State:
         ctx.page += 1
         ctx.page_tries = 0
         ctx.ecm_page_counter = (ctx.ecm_page_counter + 1) % 256
-    return _send_dcs(ctx)
+    return send_dcs(ctx)
 
 
 def on_pps_mcf(ctx: Ctx) -> State:

@@ -7,15 +7,17 @@ a local abort, T1); anything else not in the table is ignored: the station goes 
 and the far end's T4 repeats a command that mattered.  :data:`ENTRY` holds the actions a state
 performs each time it is entered (switching the receiver, starting T2/T4).
 
-``C_`` states are the calling terminal's (sending), ``R_`` the answering terminal's
-(receiving); see :mod:`pycti.fax.t30_send` and :mod:`pycti.fax.t30_recv` for what each handler
-does and which T.30 clause it follows.
+``C_`` states are the transmitting station's (the calling terminal, or the answering one after
+DTC), ``R_`` the receiving station's (the answering terminal, or the polling caller after DIS),
+``P_`` the polling caller's before DIS; see :mod:`pycti.fax.t30_send`, :mod:`pycti.fax.t30_recv`
+and :mod:`pycti.fax.t30_poll` for what each handler does and which T.30 clause it follows.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
+from pycti.fax import t30_poll as poll
 from pycti.fax import t30_recv as rx
 from pycti.fax import t30_send as tx
 from pycti.fax.t30_core import Ctx, Signal, State, Transition, Trigger
@@ -54,10 +56,10 @@ S = State
 _POST = (Fcf.MPS, Fcf.EOM, Fcf.EOP, Fcf.PRI_MPS, Fcf.PRI_EOM, Fcf.PRI_EOP)
 
 TABLE: dict[tuple[State | None, Trigger], Transition] = {
-    # ---- calling terminal, sending: phase B
+    # ---- transmitting station (calling terminal, or polled answerer): phase B
     (S.C_IDLE, Signal.START): T(tx.on_start),
     (S.C_AWAIT_DIS, Fcf.DIS): T(tx.on_dis),
-    (S.C_AWAIT_DIS, Fcf.DTC): T(tx.on_dtc),
+    (S.C_AWAIT_DIS, Fcf.DTC): T(poll.on_dtc),  # polled again after EOM; a sending caller: DCN
     (S.C_SEND_DCS, Signal.TX_DONE): T(tx.on_dcs_sent),
     (S.C_SEND_TCF, Signal.TX_DONE): T(tx.on_command_sent),
     (S.C_AWAIT_CFR, Fcf.CFR): T(tx.on_cfr),
@@ -80,12 +82,18 @@ TABLE: dict[tuple[State | None, Trigger], Transition] = {
     (S.C_AWAIT_CTR, Fcf.CTR): T(tx.on_ctr),
     (S.C_AWAIT_CTR, Fcf.CRP): T(tx.repeat),
     (S.C_AWAIT_CTR, Signal.T4): T(tx.repeat),
-    # ---- answering terminal, receiving: phase B
+    # ---- polling caller: phase B until DIS, then the receiving states below
+    (S.P_IDLE, Signal.START): T(poll.on_start),
+    (S.P_AWAIT_DIS, Fcf.DIS): T(poll.on_dis),
+    (S.P_AWAIT_DIS, Fcf.DTC): T(poll.on_dtc),
+    # ---- receiving station (answering terminal, or polling caller): phase B
     (S.R_IDLE, Signal.START): T(rx.on_start),
     (S.R_SEND_DIS, Signal.TX_DONE): T(_go, S.R_AWAIT_DCS),
     (S.R_AWAIT_DCS, Fcf.DCS): T(rx.on_dcs),
-    (S.R_AWAIT_DCS, Fcf.DTC): T(rx.on_dtc),
-    (S.R_AWAIT_DCS, Signal.T4): T(_go, S.R_SEND_DIS),
+    (S.R_AWAIT_DCS, Fcf.DTC): T(poll.on_dtc),
+    (S.R_AWAIT_DCS, Fcf.DIS): T(poll.on_dis_again),  # the poller: CIG + DTC again
+    (S.R_AWAIT_DCS, Fcf.CRP): T(poll.on_dis_again),
+    (S.R_AWAIT_DCS, Signal.T4): T(poll.on_t4_await_dcs),  # the answerer: DIS again
     (S.R_AWAIT_DCS, Signal.BAD_FRAME): T(rx.on_bad_frame),
     (S.R_AWAIT_TCF, Signal.TCF): T(rx.on_tcf),
     (S.R_AWAIT_TCF, Fcf.DCS): T(rx.on_dcs),
@@ -143,6 +151,7 @@ def _listen_t4(ctx: Ctx) -> None:
 
 ENTRY: dict[State, Callable[[Ctx], None]] = {
     S.C_AWAIT_DIS: lambda ctx: ctx.listen_v21(),
+    S.P_AWAIT_DIS: lambda ctx: ctx.listen_v21(),
     S.C_AWAIT_CFR: _listen_t4,
     S.C_AWAIT_MCF: _listen_t4,
     S.C_AWAIT_PPS_RESP: _listen_t4,

@@ -7,7 +7,8 @@ is the count of frames processed.  Around the :class:`~pycti.fax.t30.T30Engine` 
 the engine's module docstring asks of a terminal:
 
 * tones (T.30 5.2): the calling terminal plays CNG (1100 Hz, 0.5 s on, 3 s off) until the far
-  end's V.21 carrier is heard or it sends itself; the answering terminal plays CED (2100 Hz,
+  end's HDLC flags are heard (not its carrier alone: a voice prompt may hold that on) or it
+  sends itself; the answering terminal plays CED (2100 Hz,
   :attr:`~pycti.fax.terminal_events.FaxOptions.ced_ms`) and starts the engine 75 ms after it
   (T.30 5.3.2 gap), so DIS follows;
 * control frames (T.30 5.3): HDLC (:mod:`pycti.dsp.hdlc`, 1 s of flags before the first
@@ -39,7 +40,7 @@ import numpy.typing as npt
 
 from pycti.dsp import modem as dsp_modem
 from pycti.dsp.fax_tones import ced, cng
-from pycti.dsp.hdlc import HdlcDecoder, HdlcEncoder
+from pycti.dsp.hdlc import FlagsDetected, HdlcDecoder, HdlcEncoder
 from pycti.dsp.v21 import V21Receiver, V21Transmitter
 from pycti.fax import t30_io as io
 from pycti.fax.document_page import FaxPage
@@ -80,7 +81,8 @@ Samples = npt.NDArray[np.int16]
 
 class TerminalRole(enum.Enum):
     """Which end of the call: the calling terminal sends a document, the answering one
-    receives (polling is not implemented by the engine)."""
+    receives; with :attr:`~pycti.fax.terminal_events.FaxOptions.poll` the answering terminal
+    offers a document and the calling terminal polls it (receives)."""
 
     CALLING = "calling"
     ANSWERING = "answering"
@@ -123,8 +125,11 @@ class FaxTerminal:
     """One fax terminal on a line; see the module docstring.
 
     ``role`` "calling" needs ``document`` (its pages, 1728 pixels wide); "answering" keeps what
-    it receives in :attr:`received_pages`.  :meth:`process` each 20 ms frame; :attr:`done`
-    once the call is over and the last signal sent; then :attr:`result`."""
+    it receives in :attr:`received_pages`.  With ``FaxOptions(poll=True)`` a "calling" terminal
+    polls: it takes no document and keeps the pages the answerer sends in
+    :attr:`received_pages`; an "answering" one needs ``document``, offers it to be polled
+    (DIS bit 9) and still receives from a caller that sends.  :meth:`process` each 20 ms
+    frame; :attr:`done` once the call is over and the last signal sent; then :attr:`result`."""
 
     def __init__(self, role: TerminalRole | str, options: FaxOptions | None = None, *,
                  document: Sequence[FaxPage] | None = None) -> None:
@@ -138,13 +143,28 @@ class FaxTerminal:
                               ecm_frame_octets=self.options.ecm_frame_octets,
                               codings=self.options.codings | {Coding.MH})
         self._collector = PageCollector()
-        if self.role is TerminalRole.CALLING:
+        poll = self.options.poll
+        #: whether this terminal may receive pages in the call (and keeps partial ones)
+        self._receives = self.role is TerminalRole.ANSWERING or poll
+        if self.role is TerminalRole.CALLING and poll:
+            if document is not None:
+                raise FaxTerminalError("a polling calling terminal receives; it takes no "
+                                       "document")
+            self._engine = T30Engine.poller(config, self)
+        elif self.role is TerminalRole.CALLING:
             if document is None:
-                raise FaxTerminalError("a calling terminal needs a document to send")
+                raise FaxTerminalError("a calling terminal needs a document to send (or "
+                                       "FaxOptions(poll=True) to poll)")
             self._engine = T30Engine.caller(config, DocumentSource(document))
+        elif poll:
+            if document is None:
+                raise FaxTerminalError("an answering terminal with FaxOptions(poll=True) needs "
+                                       "a document to be polled")
+            self._engine = T30Engine.answerer(config, self, polled=DocumentSource(document))
         else:
             if document is not None:
-                raise FaxTerminalError("an answering terminal receives; it takes no document")
+                raise FaxTerminalError("an answering terminal receives; it takes no document "
+                                       "(unless FaxOptions(poll=True) offers it to be polled)")
             self._engine = T30Engine.answerer(config, self)
         self._frames = 0
         self._now_s = 0.0
@@ -203,7 +223,8 @@ class FaxTerminal:
 
     @property
     def received_pages(self) -> list[ReceivedFaxPage]:
-        """The pages received so far (an answering terminal), incomplete ones marked."""
+        """The pages received so far (an answering or a polling terminal), incomplete ones
+        marked."""
         return self._collector.pages
 
     def take_events(self) -> list[FaxEvent]:
@@ -281,9 +302,14 @@ class FaxTerminal:
         result = self._v21.process(rx)
         events = result.events
         if any(isinstance(e, dsp_modem.CarrierUp) for e in events):
-            self._cng = False
             self._feed(io.CarrierUp(modem=Modem.V21))
-        for frame in self._v21_hdlc.process(result.bits).frames:
+        decoded = self._v21_hdlc.process(result.bits)
+        if self._cng and (decoded.frames or any(isinstance(e, FlagsDetected) for e in decoded.events)):
+            # HDLC flags: the far end's DIS is coming.  Not on carrier alone: a voice prompt
+            # (an IVR answering the fax) holds the V.21 carrier detector on now and then, and
+            # CNG must go on through it so the far end can tell a fax is calling (T.30 5.2.1)
+            self._cng = False
+        for frame in decoded.frames:
             self._feed(io.FrameReceived(data=frame.payload, fcs_ok=frame.fcs_ok))
             if frame.fcs_ok and len(frame.payload) >= 2 and frame.payload[1] & _FINAL_BIT:
                 # the transmission's last frame: what follows until the next flags is not a
@@ -491,7 +517,7 @@ class FaxTerminal:
 
     def _note_block_confirmed(self, frames: tuple[bytes, ...]) -> None:
         """MCF to a PPS-NULL: an ECM block of a page is whole; keep it with the page so far."""
-        if self._params is None or not self._params.ecm or self.role is TerminalRole.CALLING:
+        if self._params is None or not self._params.ecm or not self._receives:
             return
         if any(T30Frame.decode(f).fcf is Fcf.MCF for f in frames):
             self._ecm_blocks.extend(self._block_so_far())
@@ -519,7 +545,7 @@ class FaxTerminal:
     def _complete(self, action: io.Completed) -> None:
         stats = action.stats
         incomplete = 0
-        if self.role is TerminalRole.ANSWERING and self._params is not None:
+        if self._receives and self._params is not None:
             data = (bytes(self._ecm_blocks) + self._block_so_far() if self._params.ecm
                     else bytes(self._page_bytes))
             kept = self._collector.keep_partial(stats.pages_received + 1, data, self._params)
@@ -531,7 +557,8 @@ class FaxTerminal:
         self._hs = None
         self._result = FaxResult(
             result=action.result,
-            pages=stats.pages_sent if self.role is TerminalRole.CALLING else stats.pages_received,
+            # a call carries pages one way (polling turns it round): one of the two is 0
+            pages=stats.pages_sent + stats.pages_received,
             incomplete_pages=incomplete, rate_bps=stats.rate_bps, modem=stats.modem,
             ecm=stats.ecm, coding=stats.coding, remote_id=stats.remote_id,
             trainings=stats.trainings, ecm_frames_resent=stats.ecm_frames_resent)

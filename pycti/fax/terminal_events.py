@@ -3,8 +3,9 @@
 * :class:`FaxOptions`: the capabilities the terminal announces in DIS or may choose in DCS
   (T.30 Table 2): image modems, ECM (Annex A) with its frame size (64 or 256 octets,
   T.4 A.3.6), codings (T.4 MH/MR, T.6 MMR), the local
-  identifier (CSI/TSI, T.30 5.3.6.2.4), and the answer tone's length (CED, T.30 5.2.2:
-  2.6 to 4 s).
+  identifier (CSI/TSI/CIG, T.30 5.3.6.2.4), the answer tone's length (CED, T.30 5.2.2:
+  2.6 to 4 s), and polling (``poll``: the document goes from the answering terminal to the
+  calling one, DIS bit 9 and DTC).
 * Progress events, one per phase B negotiation and per page: :class:`Negotiated`,
   :class:`PageSent`, :class:`PageReceived`, :class:`PageIncomplete`; :class:`CallEnded` last.
 * :class:`FaxResult`: how the call ended (the T.30 result code), pages, bit rate, ECM, coding.
@@ -46,6 +47,11 @@ class FaxOptions:
     ecm_frame_octets: int = 256
     ced_ms: int = 3000
     cng: bool = True
+    #: polling (T.30 DIS bit 9, DTC): a calling terminal polls the far end (on a DIS with bit 9
+    #: it sends CIG + DTC and receives; without bit 9 the call ends POLLING_NOT_OFFERED); an
+    #: answering terminal offers its document to be polled (its DIS sets bit 9, a DTC makes
+    #: it transmit), and still receives a caller that sends DCS
+    poll: bool = False
 
     def __post_init__(self) -> None:
         if not CED_MIN_MS <= self.ced_ms <= CED_MAX_MS:

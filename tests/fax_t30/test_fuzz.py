@@ -173,6 +173,13 @@ def _snapshots() -> dict[State, T30Engine]:
                          **hooks)  # type: ignore[arg-type]
         line.snapshots = found
         line.run()
+    # polling: the caller's P_ states, the answerer transmitting (EOM between the pages)
+    source = CodecSource([test_page(1, 40), test_page(2, 40)],
+                         resolutions=[Resolution.FINE, Resolution.STANDARD])
+    line = Recording(caller=Side("caller", T30Engine.poller(T30Config(ecm=False), CodecSink())),
+                     answerer=Side("answerer", T30Engine.answerer(T30Config(), polled=source)))
+    line.snapshots = found
+    line.run()
     return found
 
 
@@ -197,7 +204,7 @@ PROBES: list[object] = [
 
 
 def test_the_recorded_calls_reach_every_state() -> None:
-    assert set(SNAPSHOTS) == set(State) - {State.C_IDLE, State.R_IDLE}
+    assert set(SNAPSHOTS) == set(State) - {State.C_IDLE, State.R_IDLE, State.P_IDLE}
 
 
 def test_every_reached_state_takes_every_input() -> None:

@@ -91,6 +91,12 @@ def normal_call() -> Line:
     return _call(NORMAL, T30Config(), pages=2)
 
 
+def polling_not_offered() -> Line:
+    line = pair(T30Engine.poller(NORMAL, CodecSink()), T30Engine.answerer(T30Config(), CodecSink()))
+    line.run()
+    return line
+
+
 Outcome = tuple[T30Result | None, T30Result | None]
 SCENARIOS: list[tuple[Callable[[], Line], Outcome]] = [
     (normal_call, (T30Result.OK, T30Result.OK)),
@@ -109,6 +115,8 @@ SCENARIOS: list[tuple[Callable[[], Line], Outcome]] = [
     (ecm_always_bad, (T30Result.ECM_RETRANSMIT_LIMIT, T30Result.DCN_UNEXPECTED)),
     (line_drops, (T30Result.FAR_END_HUNG_UP, T30Result.FAR_END_HUNG_UP)),
     (answerer_aborts_before_the_call, (None, T30Result.LOCAL_ABORT)),
+    # the poller's DCN answers a DIS without bit 9
+    (polling_not_offered, (T30Result.POLLING_NOT_OFFERED, T30Result.DCN_UNEXPECTED)),
 ]
 
 
