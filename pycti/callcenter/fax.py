@@ -273,13 +273,16 @@ class FaxDesk:
     ``answer`` the desk also answers every call offered to the routes (a fax-only number);
     otherwise something else answers (an IVR) and the desk steps in on CNG.
 
-    The receiver's tap replaces whatever else plays to the caller; an application running a
-    flow on the same call should stop talking to it once :attr:`on_record` or the CNG is seen.
+    The receiver's tap replaces whatever else plays to the caller.  ``on_take`` is called with
+    the call id when the desk takes a call, before its receiver starts: pass an IVR's
+    :meth:`~pycti.callcenter.flow_runner.FlowRunner.release` so the flow serving the call stops
+    (else its menu timeout would later hang up or transfer the fax call).
     """
 
     def __init__(self, service: FaxService, routes: Sequence[str], folder: str | Path,
                  options: FaxOptions | None = None, *, answer: bool = False,
-                 on_record: Callable[[FaxRecord], None] | None = None) -> None:
+                 on_record: Callable[[FaxRecord], None] | None = None,
+                 on_take: Callable[[str], object] | None = None) -> None:
         if isinstance(routes, str) or not routes or not all(isinstance(r, str) and r for r in routes):
             raise FaxServiceError(f"routes must be a non-empty sequence of device names, got {routes!r}")
         self.folder = Path(folder)
@@ -290,6 +293,7 @@ class FaxDesk:
         self.options = _options(options)
         self.answer = answer
         self.on_record = on_record
+        self.on_take = on_take
         #: One record per fax taken, in the order they ended.
         self.records: list[FaxRecord] = []
         self._busy: dict[str, asyncio.Task[None]] = {}
@@ -317,6 +321,11 @@ class FaxDesk:
         call_id = e.connection.call_id
         if call_id in self._busy:
             return  # CNG repeats every 3.5 s: one receiver per call
+        if self.on_take is not None:
+            try:
+                self.on_take(call_id)
+            except Exception:  # the application's callback: logged, the fax is still taken
+                log.exception("fax desk %s: on_take for call %s failed", route, call_id)
         task = asyncio.ensure_future(self._receive(route, call_id, e.device))
         self._busy[call_id] = task
         task.add_done_callback(lambda _t: self._busy.pop(call_id, None))

@@ -179,6 +179,24 @@ class FlowRunner:
         """Calls being served now."""
         return len(self._calls)
 
+    def release(self, call_id: str, reason: str = "handed off") -> bool:
+        """Stop serving call ``call_id`` without clearing it: another application (a fax
+        desk that heard CNG, an agent taking the caller) has it now.  The flow's current step is
+        cancelled -- a prompt playing stops, a menu waiting for keys gives up, so no timeout
+        will later hang up or transfer the call -- and nothing more is sent to the caller by
+        this runner.  The call's data stay in :attr:`calldata`, with ``handed_off`` set to
+        ``reason``.  Returns whether a flow was serving the call (False: it had ended, or
+        never started here)."""
+        served = [key for key in self._calls if key[1] == call_id]
+        for key in served:
+            call = self._calls.pop(key)
+            if call.task is not None and call.task is not asyncio.current_task():
+                call.task.cancel()
+            log.info("IVR flow %s: call %s handed off at %s (%s)", call.flow.name, call_id, call.route, reason)
+        if served and self.calldata.get(call_id) is not None:
+            self.calldata.set_variables(call_id, {"handed_off": reason})
+        return bool(served)
+
     # -- events ------------------------------------------------------------------------------
     async def run(self) -> None:
         """Serve the routes until cancelled.  Raises :class:`FlowError` at once when a flow

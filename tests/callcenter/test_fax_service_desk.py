@@ -12,6 +12,9 @@ import pytest
 import pycti
 from pycti.local.provider import LocalProvider
 from pycti.callcenter.fax import FaxDesk, FaxRecord, FaxService, FaxServiceError
+from pycti.callcenter.flow import load_flow
+from pycti.callcenter.flow_runner import FlowRunner
+from pycti.demo.prompts import synthetic_prompt
 from pycti.drivers.sim import SimDriver
 from pycti.drivers.sim_ops import ProgressTone, WaitNudge
 from pycti.fax.document import read_tiff
@@ -93,3 +96,58 @@ def test_a_desk_needs_routes_and_a_folder(tmp_path: Path) -> None:
         FaxDesk(service, "FAX", tmp_path)
     with pytest.raises(FaxServiceError, match="routes"):
         FaxDesk(service, (), tmp_path)
+
+
+IVR_FLOW = """
+[flow]
+start = "menu"
+
+[nodes.menu]
+kind = "menu"
+prompt = "@menu"
+options = { "1" = "bye" }
+timeout_s = 4.0
+tries = 1
+no_input = "bye"
+invalid = "bye"
+
+[nodes.bye]
+kind = "hangup"
+"""
+
+
+@pytest.mark.parametrize("hand_off", [True, False])
+async def test_a_fax_calling_the_ivr_is_taken_from_the_flow(tmp_path: Path, hand_off: bool) -> None:
+    """The IVR answers a fax machine and waits 4 s for a key, then hangs up.  The desk hears
+    CNG and takes the call: told through ``on_take``, the flow lets go and the fax arrives;
+    not told, the flow's timeout hangs up on the fax half-way (why the hook exists)."""
+    (tmp_path / "menu.toml").write_text(IVR_FLOW)
+    flow = load_flow(tmp_path / "menu.toml", prompts={"menu": synthetic_prompt(syllables=4)})
+    (tmp_path / "in").mkdir()
+    pages = document(60, seed=3)
+    config = pycti.SwitchConfig(trunks=1, stations=0, routes=("IVR",), detect_fax_tones=True)
+    driver = SimDriver(1, 0, seed=config.seed)
+    p, line = pycti.open(config, drivers=[driver]), LineFax(driver)
+    async with p:
+        runner = FlowRunner(p, {"IVR": flow})
+        records: asyncio.Queue[FaxRecord] = asyncio.Queue()
+        desk = FaxDesk(FaxService(p), ("IVR",), tmp_path / "in", V29, on_record=records.put_nowait,
+                       on_take=runner.release if hand_off else None)
+        tasks = [asyncio.ensure_future(runner.run()), asyncio.ensure_future(desk.run())]
+        mon = p.monitor("IVR")
+        p.driver.board.script(0, [_ring("5550100"), WaitNudge()])
+        est = await next_event(mon, ev.Established)  # the flow answered
+        line.plug(0, FaxTerminal("calling", FaxOptions(local_id="+1 555 0100"), document=pages))
+        record = await _record(records)
+        assert record.call_id == est.established_connection.call_id
+        if hand_off:
+            assert record.result.ok and record.pages == 1, record
+            assert same_image(read_tiff(record.path)[0].image, pages[0].image)
+            data = runner.calldata.get(record.call_id)
+            assert data is not None and data.variables["handed_off"] == "handed off"
+            assert runner.active_calls == 0 and not runner.failures
+            assert not runner.release(record.call_id)  # nothing left to release
+        else:
+            assert not record.result.ok and record.pages == 0, record  # hung up by the flow
+        for task in tasks:
+            task.cancel()
