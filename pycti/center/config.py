@@ -51,6 +51,8 @@ line (``center.toml:34: queues[2].max_wait_s: must be a number > 0, got 'ten'``)
     offer_timeout_s = 15
     max_wait_s = 300
     overflow_to = "SUPPORT"
+    # spoken place and wait, from recorded words (pycti.callcenter.announce)
+    announcements = { words = "prompts/words-zh", language = "zh", first_after_s = 15, every_s = 30 }
 
     [dialplan]                  # called number (DNIS) or dialled digits -> where it goes
     "+861012345678" = "ivr:main"
@@ -89,7 +91,8 @@ from typing import Any, TypeVar
 
 from ..callcenter.acd import AgentProfile
 from ..callcenter.flow import Flow, FlowError, load_flow
-from ..callcenter.queue_rules import QueueConfig
+from ..callcenter.announce import LANGUAGES, AnnouncementError, QueueAnnouncer
+from ..callcenter.queue_rules import Announcements, QueueConfig
 from ..callcenter.strategies import Strategy
 from ..dsp.audiofile import read_audio
 from ..errors import PyctiError
@@ -300,7 +303,7 @@ def load_center(path: str | Path) -> CenterConfig:
         max_ring_outs=r.get(ar, ("agent_rules",), "max_ring_outs", int, 0, lambda n: n >= 0, "an integer >= 0"),
         ready_on_login=r.get(ar, ("agent_rules",), "ready_on_login", bool, False),
     )
-    cfg["queues"] = tuple(_queue(r, q, i) for i, q in enumerate(_array(r, top, "queues")))
+    cfg["queues"] = tuple(_queue(r, q, i, base) for i, q in enumerate(_array(r, top, "queues")))
     ivr = r.table(top.get("ivr", {}), ("ivr",), set(top.get("ivr", {})))
     cfg["ivr"] = tuple(_menu(r, name, m, base) for name, m in ivr.items())
     if "dialplan" in top:
@@ -397,16 +400,18 @@ def _agent(r: _Reader, data: Any, i: int) -> AgentProfile:
 _QUEUE_NUMBERS = ("offer_timeout_s", "max_wait_s", "overflow_calls_per_agent", "default_aht_s")
 
 
-def _queue(r: _Reader, data: Any, i: int) -> QueueConfig:
+def _queue(r: _Reader, data: Any, i: int, base: Path) -> QueueConfig:
     at: KeyPath = ("queues", i)
     q = r.table(data, at, {"name", "strategy", "min_skill_level", "max_length", "join_empty", "leave_empty",
-                           "overflow_to", "closed_to", "exit_keys", *_QUEUE_NUMBERS})
+                           "overflow_to", "closed_to", "exit_keys", "announcements", *_QUEUE_NUMBERS})
     strategies = {s.value: s for s in Strategy}
     strategy = r.get(q, at, "strategy", str, "longestIdle", lambda s: s in strategies,
                      f"one of {', '.join(strategies)}")
     kw: dict[str, Any] = {k: r.opt(q, at, k, float, _positive, "a number > 0")
                           for k in _QUEUE_NUMBERS if k in q}
     exit_keys = r.get(q, at, "exit_keys", dict, {})
+    if "announcements" in q:
+        kw["announcements"] = _announcements(r, q["announcements"], (*at, "announcements"), base)
     try:
         return QueueConfig(
             name=r.need(q, at, "name", str), strategy=strategies[strategy],
@@ -418,6 +423,21 @@ def _queue(r: _Reader, data: Any, i: int) -> QueueConfig:
         )
     except ValueError as exc:
         raise r.fail(at, str(exc)) from None
+
+
+def _announcements(r: _Reader, data: Any, at: KeyPath, base: Path) -> Announcements:
+    """``announcements = { words = "prompts/en", language = "en", first_after_s = 15,
+    every_s = 30, say_wait = true }``: position and estimated wait spoken from recorded words
+    (:class:`~pycti.callcenter.announce.QueueAnnouncer`), read and checked now."""
+    a = r.table(data, at, {"words", "language", "first_after_s", "every_s", "say_wait"})
+    folder = base / r.need(a, at, "words", str, "the folder of the recorded words")
+    language = r.get(a, at, "language", str, "en", lambda s: s in LANGUAGES, f"one of {', '.join(LANGUAGES)}")
+    try:
+        announcer = QueueAnnouncer.from_folder(folder, language, say_wait=r.get(a, at, "say_wait", bool, True))
+    except AnnouncementError as exc:
+        raise r.fail((*at, "words"), str(exc)) from None
+    return Announcements(render=announcer, first_after_s=r.get(a, at, "first_after_s", float, 15.0, _positive, "a number > 0"),
+                         every_s=r.get(a, at, "every_s", float, 30.0, _positive, "a number > 0"))
 
 
 def _target(r: _Reader, data: Mapping[str, Any], at: KeyPath, key: str) -> str | None:
