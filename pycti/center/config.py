@@ -137,6 +137,7 @@ class TrunkConfig:
     ip_auth: tuple[str, ...] = ()
     channels: int = 30
     numbers: tuple[str, ...] = ()
+    refer: bool = True  #: transfer callers to external numbers by REFER when the carrier allows it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -363,7 +364,7 @@ def _trunk(r: _Reader, data: Any, i: int) -> TrunkConfig:
         register_expires_s=r.get(t, at, "register_expires_s", int, 3600, lambda n: n >= 60, "an integer >= 60"),
         ip_auth=r.strings(t, at, "ip_auth"),
         channels=r.get(t, at, "channels", int, 30, lambda n: 1 <= n <= 10_000, "1-10000"),
-        numbers=r.strings(t, at, "numbers"),
+        numbers=r.strings(t, at, "numbers"), refer=r.get(t, at, "refer", bool, True),
     )
     if trunk.register and (trunk.username is None or trunk.password is None):
         raise r.fail((*at, "register"), "registering needs username and password")

@@ -88,7 +88,7 @@ def drivers(center: CenterConfig) -> list[Driver]:
                                         username=t.username, password=t.password, channels=t.channels,
                                         numbers=t.numbers, register=t.register,
                                         register_expires_s=t.register_expires_s,
-                                        transport=t.transport) for t in center.trunks),
+                                        transport=t.transport, refer=t.refer) for t in center.trunks),
             phones=tuple(SipPhoneConfig(extension=ph.extension, password=ph.password) for ph in center.phones),
             )
         except SipDriverConfigError as exc:

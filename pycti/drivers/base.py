@@ -57,9 +57,11 @@ __all__ = [
     "PortAdded",
     "PortRemoved",
     "EventsLost",
+    "TransferFailed",
     "RequestRefused",
     "PortDead",
     "Driver",
+    "NetworkTransfer",
     "LineSignal",
     "LineEvent",
     "LineDriver",
@@ -205,6 +207,15 @@ class EventsLost(DriverEvent):
     count: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferFailed(DriverEvent):
+    """The far end of trunk ``port`` did not take the transfer :meth:`NetworkTransfer.transfer_out`
+    asked of it (SIP: REFER refused, or its NOTIFY reported the new call failed); the call is
+    still up on ``port`` and the switch connects it itself."""
+
+    reason: str = ""
+
+
 # ---------------------------------------------------------------------- switch -> driver errors
 class _PortRequestError(DriverError):
     """A request on one port did not happen; ``port``, ``request`` and ``reason`` say which and why."""
@@ -289,6 +300,21 @@ class Driver(Protocol):
 
     def set_media_direction(self, port: int, direction: MediaDirection) -> None:
         """Change which way audio flows on ``port`` (hold, resume)."""
+        ...
+
+
+@runtime_checkable
+class NetworkTransfer(Protocol):
+    """What a driver whose trunks can hand a call over to the network offers besides
+    :class:`Driver` (a SIP trunk whose carrier accepts REFER, RFC 3515; an ISDN line with
+    explicit call transfer).  The switch asks it on a single-step transfer of an external
+    party to an external number, instead of holding a second trunk and bridging the two."""
+
+    def transfer_out(self, port: int, number: str) -> bool:
+        """Ask the far end of trunk ``port`` to call ``number`` itself and leave.  True when
+        the request went out: the outcome comes later, Released on ``port`` (the far end took
+        the call elsewhere) or TransferFailed (the call stays up on ``port``).  False when
+        this port or its far end cannot (the switch connects the call itself)."""
         ...
 
 

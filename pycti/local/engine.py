@@ -95,6 +95,7 @@ class SwitchEngine:
         self.core = SwitchCore(default_route=self.default_route, dial_plan=config.dial_plan,
                                timers=config.timers, no_answer_forward=config.no_answer_forward,
                                agent_rules=config.agent_rules)
+        self.core.network_transfer = self._transfer_out
         for agent in config.agents:
             self.core.add_agent(agent)
         self.offsets: list[int] = []
@@ -307,6 +308,23 @@ class SwitchEngine:
             self._guarded(lambda: core.set_in_service(dev, now))
         elif isinstance(ev, drv.PortRemoved):
             self._remove_port(ch)
+        elif isinstance(ev, drv.TransferFailed):
+            self._notice("transfer_failed", f"{dev}: the network did not take the transfer: {ev.reason}", dev)
+            self._guarded(lambda: core.network_transfer_failed(dev, now))
+
+    def _transfer_out(self, trunk: str, number: str) -> bool:
+        """The core's network-transfer hook: ask the driver of ``trunk`` (one that offers
+        :class:`~pycti.drivers.base.NetworkTransfer`) to hand its far end over to ``number``."""
+        ch = self.port_of.get(trunk)
+        slot = self._slot[ch] if ch is not None else None
+        d = self.drivers[slot.driver] if slot is not None else None
+        if slot is None or not isinstance(d, drv.NetworkTransfer):
+            return False
+        try:
+            return bool(d.transfer_out(slot.port, number))
+        except (drv.RequestRefused, OSError) as exc:
+            self._notice("request_refused", f"transfer_out({trunk}, {number}): {exc}", trunk)
+            return False
 
     def _is_trunk(self, ch: int) -> bool:
         slot = self._slot[ch]

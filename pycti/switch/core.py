@@ -24,6 +24,7 @@ from pycti.errors import CstaError, ErrorValue
 
 from pycti.switch.agents import AgentRules, AgentTable
 from pycti.switch.core_agents import AgentServices
+from pycti.switch.core_network import NetworkTransferServices
 from pycti.switch.commands import AnswerLine, Command, DialTone, SendDigits
 from pycti.switch.dialling import DigitCollector, Dialled, TimerKind
 from pycti.switch.dialplan import DialPlan
@@ -55,7 +56,7 @@ _S = ConnectionState
 _DIGITS = frozenset("0123456789*#ABCDabcd,")
 
 
-class SwitchCore(AgentServices):
+class SwitchCore(AgentServices, NetworkTransferServices):
     """Devices, calls and connections of one switch, driven by services and driver inputs.
 
     Call ids are allocated deterministically (``C1``, ``C2`` ...), monitor cross-reference

@@ -52,6 +52,7 @@ told of it -- is :meth:`CallModel.devs` of its call at the moment of the event:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TypedDict
@@ -169,6 +170,7 @@ class Call:
         "last_redirection",
         "lost",
         "merged",
+        "network_number",
         "parties",
         "pending_answer",
     )
@@ -182,6 +184,7 @@ class Call:
         self.parties: tuple[str, ...] = ()  # last MediaTopology sent
         self.lost = False  # a connection left: a lone survivor is cleared
         self.merged = False  # joined into another call by transfer/conference
+        self.network_number: str | None = None  # the far end is being transferred there by the network
         self.pending_answer: str | None = None  # incoming trunk not yet taken off-hook
         #: stations alerting together for this call (ring-all): the first to answer gets it
         self.forked: set[str] = set()
@@ -219,6 +222,8 @@ class CallModel:
         self.group_alerting: dict[str, dict[ConnectionID, Connection]] = {}
         self.default_route: str | None = None
         self.wrapping_up: set[str] = set()  # stations in wrap-up after a call: busy to new calls
+        #: (trunk, number) -> whether the trunk's far end was asked to call the number itself
+        self.network_transfer: Callable[[str, str], bool] | None = None
         self._touched: dict[str, Call] = {}
         #: ``now`` of the latest input that finished (for inputs that may omit it).
         self.last_now = 0.0
@@ -635,7 +640,7 @@ class CallModel:
         """Clear a call that a departure left with one connection; end an empty call."""
         if self.calls.get(call.id) is not call:
             return
-        if call.lost and len(call.conns) == 1 and not call.merged:
+        if call.lost and len(call.conns) == 1 and not call.merged and call.network_number is None:
             last = next(iter(call.conns.values()))
             self.remove(last, Input.CLEAR_CALL, now, call.clear_cause)
         elif call.lost and call.forked and not call.merged and set(call.conns) <= call.forked:

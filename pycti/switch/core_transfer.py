@@ -34,6 +34,7 @@ __all__ = [
     "deflect_call",
     "directed_pickup_call",
     "group_pickup_call",
+    "network_transfer_failed",
     "single_step_transfer_call",
     "transfer_call",
 ]
@@ -183,6 +184,10 @@ def single_step_transfer_call(
     call, dev = conn.call, conn.device
     dest = m.resolve(transferred_to, ErrorValue.INVALID_DESTINATION, exclude=call)
     m.require_reachable(dest)
+    if dest.device is None:
+        in_network = _transfer_in_network(m, conn, dest.number, now)
+        if in_network is not None:
+            return in_network
     target = dest.device if dest.device is not None else dest.trunk
     assert target is not None
     new_cid = ConnectionID(call.id, target.id)
@@ -195,6 +200,48 @@ def single_step_transfer_call(
     call.last_redirection = dev.id
     m.deliver(call, dest, now, EventCause.SINGLE_STEP_TRANSFER)
     return new_cid
+
+
+def _transfer_in_network(m: CallModel, conn: Connection, number: str, now: float) -> ConnectionID | None:
+    """Single-step transfer to an external ``number`` when the only other party is a
+    connected trunk whose far end can be asked to call ``number`` itself (SIP REFER: the
+    ``m.network_transfer`` hook, which asks the trunk's driver): the transferring device
+    leaves (Transferred, to ``number``) and the trunk stays alone in the call, not cleared,
+    until the driver reports it released (the network took the call over) or the request
+    failed (:func:`network_transfer_failed`).  None when that is not possible: the switch
+    then connects the call itself through an outbound trunk."""
+    others = [c for c in conn.call.conns.values() if c is not conn]
+    if (m.network_transfer is None or len(others) != 1 or others[0].device.kind is not DeviceKind.TRUNK
+            or others[0].state is not _S.CONNECTED or not m.network_transfer(others[0].device.id, number)):
+        return None
+    call, far = conn.call, others[0]
+    involved = m.devs(call)
+    m.remove(conn, Input.SINGLE_STEP_TRANSFER, now, EventCause.SINGLE_STEP_TRANSFER, report=False)
+    call.network_number = number
+    _transferred(m, EventCause.SINGLE_STEP_TRANSFER, now, involved, conn, None, number, tuple(_staying(call)))
+    call.last_redirection = conn.device.id
+    return far.cid
+
+
+def network_transfer_failed(m: CallModel, trunk: str, now: float) -> bool:
+    """The far end of ``trunk`` did not take the transfer asked of it (REFER refused or the
+    new call failed): the switch connects the call itself, delivering it to the number
+    through an outbound trunk as a single-step transfer would have (cause
+    singleStepTransfer); with no trunk free the call is cleared (trunksBusy).  False when
+    ``trunk`` has no such call."""
+    dev = m.device_of_kind(trunk, DeviceKind.TRUNK)
+    call = next((c.call for c in dev.conns.values() if c.call.network_number is not None), None)
+    if call is None:
+        return False
+    number, call.network_number = call.network_number, None
+    assert number is not None
+    dest = m.resolve(number, ErrorValue.INVALID_DESTINATION, exclude=call)
+    if dest.fail_cause is not None:
+        call.clear_cause = dest.fail_cause
+        m.touch(call)  # settle clears the lone trunk
+        return True
+    m.deliver(call, dest, now, EventCause.SINGLE_STEP_TRANSFER)
+    return True
 
 
 def deflect_call(m: CallModel, conn_id: ConnectionID, new_destination: str, now: float) -> None:

@@ -56,6 +56,10 @@ class SipTrunkConfig:
     unanswered is down (its channels refuse :meth:`~.driver.SipDriver.dial`) until it
     answers one.  ``transport``: ``"udp"`` or ``"tcp"`` for what we send it (RFC 3261 §18;
 over TCP, the trunk's requests come from any port of its address: give it in ``ip_auth``).
+    ``refer``: a single-step transfer of a caller on this trunk to an external number asks
+    the trunk to make the new call itself (REFER, RFC 3515, ``sip:<number>@host:port``) when
+    the far end's Allow lists REFER, freeing the channel; False: pycti always calls out on a
+    second channel and bridges the two.
     """
 
     name: str
@@ -72,6 +76,7 @@ over TCP, the trunk's requests come from any port of its address: give it in ``i
     register_retry_base_s: float = 30.0
     keepalive_s: float | None = None
     transport: str = "udp"
+    refer: bool = True
 
     def __post_init__(self) -> None:
         if not self.name or any(c.isspace() for c in self.name):

@@ -69,6 +69,11 @@ class DriverCore:
         self._registrations: dict[str, TrunkRegistration] = {}
         self._health: TrunkHealth | None = None
         self.rejected: dict[int, int] = {}  #: final status -> how many INVITEs we refused with it
+        #: trunk port -> the number its far end was asked to call (our REFER under way)
+        self._referring: dict[int, str] = {}
+        #: trunk ports whose far end took the transfer: BYE at the next poll (after our 200
+        #: to the NOTIFY has gone out)
+        self._transferred: list[int] = []
         #: problems met while handling SIP events (kept, never raised into the switch's tick)
         self.errors: deque[str] = deque(maxlen=1000)
 
@@ -128,6 +133,7 @@ class DriverCore:
 
     def _detach(self, port: int, *, hangup: bool, cause: ReleaseCause = ReleaseCause.NORMAL) -> None:
         call, media = self._table.detach(port, self._samples)
+        self._referring.pop(port, None)
         if media is not None:
             media.close()
         if call is None:

@@ -62,12 +62,13 @@ import numpy as np
 from ...clock import Clock, RealClock
 from ...sip.digest import DigestClient
 from ...sip.sdp import OfferAnswerState, OfferAnswerStateError
+from ...sip.session import CallState
 from ...sip.session_agent import UserAgent
 from ...sip.session_events import UaConfig, UaError
 from ...sip.register_client import RegState
 from ...sip.timers import Destination, TimerConfig
 from ..base import (
-    CallerIdentity, DigitsReceived, DriverEvent, EventsLost, MediaDirection, PortInfo, ReleaseCause,
+    CallerIdentity, DigitsReceived, DriverEvent, EventsLost, MediaDirection, PortInfo, Released, ReleaseCause,
     RequestRefused,
 )
 from ..rtppump import FRAME_SAMPLES, PumpStats, RtpPump, SideKind
@@ -218,6 +219,11 @@ class SipDriver(UaEvents):
             now = self._now()
             self._run_timers(now)
             self._side_packets(now)
+            while self._transferred:  # the far end took a transfer: our part ends (BYE)
+                port = self._transferred.pop()
+                if self._referring.get(port) is not None:
+                    self._detach(port, hangup=True)
+                    self._emit(Released(port=port, sample=self._samples, cause=ReleaseCause.NORMAL))
         out = list(self._events)
         self._events.clear()
         if self._lost:
@@ -269,6 +275,29 @@ class SipDriver(UaEvents):
         sid = self._invite(port, "dial", media, target, dest, ())
         self._attach(port, sid, PortState.DIALLING, media)
         self._flush(None)
+
+    def transfer_out(self, port: int, number: str) -> bool:
+        """Blind transfer in the network (RFC 3515, RFC 5589 §6): REFER the far end of trunk
+        ``port`` to ``sip:<number>@<trunk host:port>``.  False (nothing sent) unless the
+        trunk allows it (``SipTrunkConfig.refer``), the call is up and the far end's Allow
+        lists REFER.  A call answered a moment ago sends it once the far end's ACK arrives
+        (a request in the dialog waits for the dialog to be confirmed).  Then a NOTIFY with
+        a 2xx sipfrag ends our dialog (BYE) and the port is Released; a refused REFER or a
+        failure NOTIFY gives TransferFailed and the call stays up (:mod:`.ua_events`)."""
+        self._check_port(port, "transfer_out")
+        trunk, call = self._table.trunk_of[port], self._table.calls.get(port)
+        if (trunk is None or not trunk.refer or call is None or call.state is not PortState.TALKING
+                or port in self._referring or self._ua is None or self._closed
+                or not number or any(c not in _DIALLABLE for c in number)):
+            return False
+        session = self._ua.sessions.get(call.session_id)
+        if session is None or "REFER" not in session.remote_allow \
+                or session.state not in (CallState.ANSWERED, CallState.CONFIRMED):
+            return False
+        self._referring[port] = number
+        if session.state is CallState.CONFIRMED:
+            return self._send_refer(port, report=False)
+        return True  # sent by _on_confirmed when the ACK arrives
 
     def answer(self, port: int) -> None:
         """200 OK with our SDP answer (or our offer, when the INVITE had none)."""

@@ -20,15 +20,17 @@ call the switch already released).
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from ...sip.sdp import OfferAnswerState, OfferAnswerStateError, SdpError
 from ...sip.session_events import (
     Answered as SipAnswered, Cancelled, Confirmed, Ended, Failed, IncomingInvite, KeepAliveFailed,
-    KeepAliveRestored, ReinviteAnswered, ReinviteFailed, ReinviteReceived, RequestCompleted,
-    RequestFailed, Ringing, SessionProgress, UaEvent,
+    KeepAliveRestored, ReferFailed, ReferProgress, ReinviteAnswered, ReinviteFailed, ReinviteReceived,
+    RequestCompleted, RequestFailed, Ringing, SessionProgress, UaEvent,
 )
+from ...sip.session_events import UaError
 from ...sip.timers import Destination
-from ..base import Alerting, Answered, Released, ReleaseCause
+from ..base import Alerting, Answered, Released, ReleaseCause, TransferFailed
 from .calls import PortCall, PortInput, PortState, cause_of_status, next_state
 from .inbound import InboundCalls
 from .media import PortMedia
@@ -96,6 +98,26 @@ class UaEvents(InboundCalls):
         assert isinstance(ev, Confirmed)
         if ev.sdp and media.sdp.state is OfferAnswerState.OFFER_SENT:
             self._take_answer(port, media, ev.sdp)
+        if port in self._referring:  # a transfer asked before the ACK came
+            self._send_refer(port)
+
+    def _send_refer(self, port: int, *, report: bool = True) -> bool:
+        """REFER the far end of ``port`` to the number in :attr:`_referring` (at the port's
+        trunk).  Returns whether it went; one that cannot be sent is forgotten, and with
+        ``report`` gives TransferFailed."""
+        trunk, call = self._table.trunk_of[port], self._table.calls.get(port)
+        number = self._referring[port]
+        assert trunk is not None and call is not None and self._ua is not None
+        try:
+            self._ua.refer(call.session_id, f"sip:{quote(number, safe='+*')}@{trunk.host}:{trunk.port}", self._now())
+        except UaError as exc:
+            if report:
+                self._refer_failed(port, f"REFER not sent: {exc}")
+            else:
+                del self._referring[port]
+            return False
+        self._flush(None)
+        return True
 
     def _on_reinvite(self, port: int, call: PortCall, media: PortMedia, ev: UaEvent) -> None:
         assert isinstance(ev, ReinviteReceived) and self._ua is not None
@@ -115,6 +137,28 @@ class UaEvents(InboundCalls):
     def _on_reinvite_failed(self, port: int, call: PortCall, media: PortMedia, ev: UaEvent) -> None:
         if media.sdp.state is OfferAnswerState.OFFER_SENT:
             media.cancel_offer()
+
+    def _on_refer_progress(self, port: int, call: PortCall, media: PortMedia, ev: UaEvent) -> None:
+        """A NOTIFY of our REFER (RFC 3515 §2.4.4): a 2xx sipfrag means the far end reached
+        the new party, so our part ends (BYE, RFC 5589 §6: at the next poll, once our 200 to
+        the NOTIFY has gone out) and the port is released;
+        a final failure leaves the call with us (TransferFailed).  Provisional ones wait."""
+        assert isinstance(ev, ReferProgress)
+        if port not in self._referring or (ev.status < 200 and not ev.final):
+            return
+        if 200 <= ev.status < 300:
+            self._transferred.append(port)  # BYE at the next poll, after our 200 to this NOTIFY
+        else:
+            self._refer_failed(port, f"NOTIFY {ev.status_line or ev.status}")
+
+    def _on_refer_failed(self, port: int, call: PortCall, media: PortMedia, ev: UaEvent) -> None:
+        assert isinstance(ev, ReferFailed)
+        if port in self._referring:
+            self._refer_failed(port, f"REFER answered {ev.status}")
+
+    def _refer_failed(self, port: int, reason: str) -> None:
+        number = self._referring.pop(port)
+        self._emit(TransferFailed(port=port, sample=self._samples, reason=f"transfer to {number}: {reason}"))
 
     def _take_answer(self, port: int, media: PortMedia, sdp: bytes) -> bool:
         try:
@@ -138,4 +182,6 @@ _SESSION_HANDLERS: dict[type, _Handler] = {
     ReinviteReceived: UaEvents._on_reinvite,
     ReinviteAnswered: UaEvents._on_reinvite_answered,
     ReinviteFailed: UaEvents._on_reinvite_failed,
+    ReferProgress: UaEvents._on_refer_progress,
+    ReferFailed: UaEvents._on_refer_failed,
 }
