@@ -76,6 +76,9 @@ class CallLog:
                 }
         elif isinstance(e, ev.Transferred):
             old = e.primary_old_call.call_id
+            rec = self._open.get(self._key(old))
+            if rec is not None and rec["outcome"] == "ivr":
+                rec["outcome"] = "transferred"  # sent on (answered or queued later overrides it)
             for entry in e.transferred_connections:
                 new = entry.new_connection
                 if new is not None and new.call_id != old and self._key(new.call_id) != self._key(old):

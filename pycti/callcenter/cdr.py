@@ -34,7 +34,9 @@ class CallRecord:
 
     ``outcome`` is ``answered`` (an agent took it), ``abandoned`` (the caller hung up after
     reaching a queue: while queued or while an agent's phone rang), ``ivr`` (ended in the IVR,
-    before reaching a queue) or ``blocked`` (no trunk free).  ``called`` is the number the
+    before reaching a queue), ``transferred`` (sent on by a transfer -- to an outside number,
+    by the carrier or through a second trunk, or to a device that did not answer -- without
+    reaching a queue or an agent) or ``blocked`` (no trunk free).  ``called`` is the number the
     caller dialled (DNIS), ``None`` where the line does not say.
     """
 

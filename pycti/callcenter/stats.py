@@ -77,6 +77,7 @@ class Report:
     period_s: float = 0.0  #: from the first arrival to the end of the last call
     calls: int = 0
     ivr_only: int = 0
+    transferred: int = 0  #: sent on out of the IVR without reaching a queue or an agent
     blocked: int = 0
     total: GroupStats = field(default_factory=lambda: GroupStats("all"))
     queues: dict[str, GroupStats] = field(default_factory=dict)
@@ -95,6 +96,9 @@ def summarize(records: Iterable[CallRecord], *, sl_threshold_s: float = 20.0) ->
             continue
         if r.outcome == "blocked":
             rep.blocked += 1
+            continue
+        if r.outcome == "transferred":
+            rep.transferred += 1
             continue
         rep.total.add(r, sl_threshold_s)
         if r.queue:
@@ -127,7 +131,8 @@ def format_report(rep: Report) -> str:
     head = f"{'':<12}{'offered':>8}{'answered':>9}{'abandoned':>10}{'aband.':>10}{'ASA s':>8}{'SL':>9}{'AHT s':>8}"
     agent_head = f"{'':<12}{'answered':>9}{'ASA s':>8}{'SL':>9}{'AHT s':>8}{'talk s':>10}{'occupancy':>12}"
     lines = [
-        f"calls arrived: {rep.calls}   ended in IVR: {rep.ivr_only}   blocked (no trunk): {rep.blocked}",
+        f"calls arrived: {rep.calls}   ended in IVR: {rep.ivr_only}   transferred out: {rep.transferred}"
+        f"   blocked (no trunk): {rep.blocked}",
         f"service level = answered within {rep.sl_threshold_s:g} s / answered; "
         f"period {rep.period_s / 60:.1f} min",
         "",

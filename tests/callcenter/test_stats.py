@@ -22,12 +22,13 @@ RECORDS = [
     rec(4, "abandoned", end=70.0),
     rec(5, "ivr", queue=None, enq=None),
     rec(6, "blocked", queue=None, enq=None),
+    rec(7, "transferred", queue=None, enq=None),  # the IVR sent it to an outside number
 ]
 
 
 def test_summary_figures_follow_the_stated_definitions():
     r = summarize(RECORDS, sl_threshold_s=20.0)
-    assert (r.calls, r.ivr_only, r.blocked) == (6, 1, 1)
+    assert (r.calls, r.ivr_only, r.blocked, r.transferred) == (7, 1, 1, 1)
     t = r.total
     assert (t.offered, t.answered, t.abandoned) == (4, 3, 1)
     assert t.asa_s == pytest.approx((5 + 30 + 10) / 3)
@@ -39,6 +40,7 @@ def test_summary_figures_follow_the_stated_definitions():
     assert r.agents["A1"].answered == 2 and r.agents["A2"].aht_s == pytest.approx(30.0)
     text = format_report(r)
     assert "Q1" in text and "A2" in text and "75.0%" not in text.splitlines()[4]
+    assert "transferred out: 1" in text.splitlines()[0]
 
 
 def test_store_round_trip_and_csv(tmp_path):
