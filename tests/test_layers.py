@@ -29,7 +29,9 @@ ALLOWED: dict[str, set[str]] = {
     # a prompt file when a flow loads)
     "callcenter": {"errors", "provider", "monitor", "switch", "dsp", "fax"},
     "demo": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor", "local", "callcenter"},
-    "center": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor", "local", "callcenter"},
+    # center: the demo's simulated callers and agents for [sim] callers_per_min
+    "center": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor", "local", "callcenter",
+               "demo"},
     "cli": {"errors", "clock", "dsp", "media", "drivers", "switch", "provider", "monitor", "local", "callcenter", "demo",
             "center", "fax", "sip", "rtp"},
     "__init__": {"local", "drivers"},

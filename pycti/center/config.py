@@ -29,6 +29,8 @@ line (``center.toml:34: queues[2].max_wait_s: must be a number > 0, got 'ten'``)
     [sim]                       # simulated analog board (tests, demos, no hardware)
     trunks = 4
     stations = 4
+    callers_per_min = 3         # simulated callers ring the sim trunks (0: nobody calls);
+                                # the agents at sim stations are simulated too and answer
 
     [[phones]]                  # SIP phones that register to pycti (stations)
     extension = "8001"
@@ -144,6 +146,11 @@ class TrunkConfig:
 class SimConfig:
     trunks: int = 0
     stations: int = 0
+    #: simulated callers ring the sim trunks at this mean rate (Poisson; 0: nobody calls), key a
+    #: menu digit (1 or 2, now and then none), wait, talk and hang up; simulated agents at the sim
+    #: stations answer (the demo's people, :mod:`pycti.demo.people`)
+    callers_per_min: float = 0.0
+    seed: int = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -290,9 +297,14 @@ def load_center(path: str | Path) -> CenterConfig:
     if "sip" in top:
         cfg["sip"] = _sip(r, top["sip"])
     cfg["trunks"] = tuple(_trunk(r, t, i) for i, t in enumerate(_array(r, top, "trunks")))
-    s = r.table(top.get("sim", {}), ("sim",), {"trunks", "stations"})
+    s = r.table(top.get("sim", {}), ("sim",), {"trunks", "stations", "callers_per_min", "seed"})
     cfg["sim"] = SimConfig(trunks=r.get(s, ("sim",), "trunks", int, 0, lambda n: 0 <= n <= 512, "0-512"),
-                           stations=r.get(s, ("sim",), "stations", int, 0, lambda n: 0 <= n <= 512, "0-512"))
+                           stations=r.get(s, ("sim",), "stations", int, 0, lambda n: 0 <= n <= 512, "0-512"),
+                           callers_per_min=r.get(s, ("sim",), "callers_per_min", float, 0.0,
+                                                 lambda x: 0 <= x <= 6000, "a number 0-6000"),
+                           seed=r.get(s, ("sim",), "seed", int, 1))
+    if cfg["sim"].callers_per_min and not cfg["sim"].trunks:
+        raise r.fail(("sim", "callers_per_min"), "simulated callers need [sim] trunks to ring")
     cfg["phones"] = tuple(_phone(r, p, i) for i, p in enumerate(_array(r, top, "phones")))
     agents = _array(r, top, "agents")
     cfg["agents"] = tuple(_agent(r, a, i) for i, a in enumerate(agents))

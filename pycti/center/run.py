@@ -24,7 +24,7 @@ from typing import Any
 
 from ..callcenter.acd import Acd
 from ..callcenter.calllog import CallLog
-from ..callcenter.cdr import CdrStore
+from ..callcenter.cdr import CallRecord, CdrStore
 from ..callcenter.ivr import MenuConfig, MenuIvr
 from ..drivers.analog import AnalogConfig
 from ..drivers.base import Driver
@@ -37,6 +37,8 @@ from ..local.provider import LocalProvider
 from ..switch.agent_states import RequestedAgentState
 from ..callcenter.flow_runner import FlowRunner
 from ..callcenter.voicemail import Voicemail, VoicemailStore
+from ..demo.people import Agents, Callers
+from ..demo.scenario import DemoConfig, plan_callers
 from .config import CenterConfig, CenterConfigError, IvrFlow, IvrMenu
 
 __all__ = ["ServeOutcome", "drivers", "serve", "switch_config"]
@@ -112,7 +114,7 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
     try:
         async with LocalProvider(switch, drivers(center)) as p:
             trunks = [d for d, kind in p.engine.core.devices().items() if kind is DeviceKind.TRUNK]
-            calllog = CallLog(p, trunks, store)
+            calllog = CallLog(p, trunks, store, on_record=_log_record)
             ivrs = [
                 MenuIvr(p, MenuConfig(route=m.name, options={d: _device(t) for d, t in m.options.items()},
                                       default=_device(m.default), digit_timeout_s=m.digit_timeout_s,
@@ -144,6 +146,8 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
                      kinds.count(DeviceKind.TRUNK), kinds.count(DeviceKind.STATION),
                      f", SIP on {center.sip.listen_host}:{p.drivers[-1].sip_port}"  # type: ignore[attr-defined]
                      if center.sip is not None else "")
+            if center.sim.callers_per_min:
+                tasks.append(_simulated_people(p, center, switch, calllog))
             if on_ready is not None:
                 await on_ready(p)
             waiter = asyncio.ensure_future(stop.wait())
@@ -167,6 +171,35 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
     finally:
         store.end_run(status)
         store.close()
+
+
+def _log_record(r: CallRecord) -> None:
+    """One INFO line per finished call: who called, what became of it, waits and talk."""
+    parts = [f"call {r.call_id} from {r.caller_number or 'unknown'}", r.outcome]
+    if r.queue is not None:
+        parts.append(f"queue {r.queue}")
+    if r.agent is not None:
+        parts.append(f"agent {r.agent}")
+    if r.wait_s is not None:
+        parts.append(f"waited {r.wait_s:.1f} s")
+    if r.talk_s is not None:
+        parts.append(f"talked {r.talk_s:.1f} s")
+    log.info("pycti serve: %s", ", ".join(parts))
+
+
+def _simulated_people(p: LocalProvider, center: CenterConfig, switch: SwitchConfig,
+                      calllog: CallLog) -> asyncio.Future[Any]:
+    """``[sim] callers_per_min``: the demo's simulated callers on the sim trunks (seeded
+    Poisson arrivals; each rings with caller ID, keys 1 or 2, waits, talks, hangs up) and
+    simulated agents at the sim stations (they answer a ringing phone after 1-4 s and hang up
+    when the caller does).  Returns the agents' task; the callers start at each tick."""
+    plan = DemoConfig(calls=1_000_000, seed=center.sim.seed, trunks=center.sim.trunks,
+                      calls_per_min=center.sim.callers_per_min, realtime=switch.realtime)
+    callers = Callers(p, plan, plan_callers(plan), lambda c: calllog.add_blocked(p.now(), c.number))
+    p.add_tick_listener(callers.on_tick)
+    sim_stations = {switch.station_device(i) for i in range(center.sim.stations)}
+    stations = sorted(s for s in center.agent_stations.values() if s in sim_stations)
+    return asyncio.ensure_future(Agents(p, stations, callers, center.sim.seed).run())
 
 
 async def _clear_all(p: LocalProvider) -> int:

@@ -103,3 +103,29 @@ def test_sigterm_stops_the_process_cleanly(tmp_path: Path) -> None:
             proc.kill()
     assert proc.returncode == 0, err
     assert "stopped" in out and (tmp_path / "center.db").exists()
+
+
+async def test_the_example_with_simulated_callers_takes_calls(tmp_path: Path) -> None:
+    """The shipped example as it is ([sim] callers_per_min = 3): in 10 minutes of virtual
+    time simulated callers ring in, key their choice, and the simulated agents answer."""
+    from .test_config import EXAMPLE
+
+    center = load_center(_write(tmp_path, EXAMPLE.read_text(encoding="utf-8").replace("callers_per_min = 3",
+                                                                                    "callers_per_min = 6")))
+    stop = asyncio.Event()
+
+    async def ten_minutes(p: LocalProvider) -> None:
+        async def later() -> None:
+            await p.sleep(600.0)
+            stop.set()
+        asyncio.ensure_future(later())
+
+    out = await serve(center, stop=stop, realtime=False, on_ready=ten_minutes)
+    with CdrStore(center.cdr_path) as store:
+        rows = list(store.records(run_id=out.run_id))
+    assert len(rows) >= 30 and out.records == len(rows)  # ~60 offered in 10 min at 6/min
+    answered = [r for r in rows if r.outcome == "answered"]
+    assert len(answered) >= len(rows) // 2, [(r.outcome, r.queue, r.choice) for r in rows]
+    assert {r.queue for r in answered} <= {"SALES", "SUPPORT"} and {r.agent for r in answered} <= {"1001", "1002", "1003"}
+    assert all(r.caller_number and r.caller_number.startswith("1") for r in rows)  # FSK caller ID arrived
+    assert not out.problems, out.problems
