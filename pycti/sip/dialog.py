@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from enum import Enum
 
 from pycti.errors import PyctiError
 from pycti.sip.header_values import NameAddr
 from pycti.sip.headers import Headers
 from pycti.sip.message import SipRequest, SipResponse
+from pycti.sip.table_enum import TableEnum
 from pycti.sip.timers import Destination
 from pycti.sip.uri import SipUri, Uri
 
@@ -42,7 +42,7 @@ class DialogError(PyctiError, ValueError):
     """A message that cannot create or be sent in a dialog (names the missing field)."""
 
 
-class DialogState(Enum):
+class DialogState(TableEnum):
     """§12: early (1xx with tag), confirmed (2xx), terminated."""
 
     EARLY = "early"

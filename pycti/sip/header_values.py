@@ -96,9 +96,9 @@ def format_params(params: Params) -> str:
 
 
 def _param(params: Params, name: str) -> str | None:
-    lname = name.lower()
+    """Parameter ``name`` (given in lower case; matched in any case)."""
     for n, v in params:
-        if n.lower() == lname:
+        if n == name or n.lower() == name:
             return "" if v is None else v
     return None
 
@@ -126,7 +126,7 @@ class NameAddr:
 
     def param(self, name: str) -> str | None:
         """Header parameter ``name`` (case-insensitive); ``""`` if valueless, else ``None``."""
-        return _param(self.params, name)
+        return _param(self.params, name.lower())
 
     @property
     def tag(self) -> str | None:
@@ -203,7 +203,7 @@ class Via:
 
     def param(self, name: str) -> str | None:
         """Via parameter ``name`` (case-insensitive); ``""`` if valueless, else ``None``."""
-        return _param(self.params, name)
+        return _param(self.params, name.lower())
 
     @property
     def branch(self) -> str | None:

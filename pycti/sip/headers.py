@@ -75,7 +75,24 @@ def canonical_name(name: str) -> str:
 
     Unknown names come back unchanged.
     """
-    return _CANONICAL.get(name.lower(), name)
+    canon = _CANONICAL.get(name)  # the long form or a compact form as written: no lower()
+    return canon if canon is not None else _CANONICAL.get(name.lower(), name)
+
+
+#: name as a caller spells it -> the index key (lower-cased canonical name); grows with the
+#: names callers use (bounded: names of fields we were sent are not added)
+_KEYS: dict[str, str] = {}
+_KEYS_MAX = 4096
+
+
+def _key(name: str) -> str:
+    """The index key of header field ``name`` (``canonical_name(name).lower()``), memoised."""
+    key = _KEYS.get(name)
+    if key is None:
+        key = canonical_name(name).lower()
+        if len(_KEYS) < _KEYS_MAX:
+            _KEYS[name] = key
+    return key
 
 
 class Headers:
@@ -125,7 +142,7 @@ class Headers:
         return len(self._fields)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and canonical_name(name).lower() in self._idx()
+        return isinstance(name, str) and _key(name) in self._idx()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Headers):
@@ -145,12 +162,12 @@ class Headers:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """Value of the first field named ``name`` (any case, compact or long), or ``default``."""
-        values = self._idx().get(canonical_name(name).lower())
+        values = self._idx().get(_key(name))
         return values[0] if values else default
 
     def get_all(self, name: str) -> tuple[str, ...]:
         """Values of every field line named ``name``, in order (lists not split)."""
-        return tuple(self._idx().get(canonical_name(name).lower(), ()))
+        return tuple(self._idx().get(_key(name), ()))
 
     def get_list(self, name: str) -> tuple[str, ...]:
         """Every element of a list-valued field: all lines, comma lists split (§7.3.1).
@@ -159,7 +176,7 @@ class Headers:
         3261 defines as single values (Subject, Date, Authorization ...) are not split; unknown
         extension fields are, since the caller asked for a list.
         """
-        key = canonical_name(name).lower()
+        key = _key(name)
         values = self._idx().get(key, ())
         if key not in LIST_HEADERS and key in _CANONICAL:
             return tuple(values)
@@ -218,6 +235,10 @@ class Headers:
 
     def via(self) -> tuple[Via, ...]:
         """Every Via value, topmost first (§20.42)."""
+        hit = self._cache.get("via", _MISSING)
+        if hit is not _MISSING:
+            return cast("tuple[Via, ...]", hit)
+
         def build() -> tuple[Via, ...]:
             return tuple(parse_via(part) for part in self.get_list("Via"))
         return self._cached("via", build)
@@ -228,6 +249,10 @@ class Headers:
         return vias[0] if vias else None
 
     def _single_name_addr(self, name: str) -> NameAddr | None:
+        hit = self._cache.get(name.lower(), _MISSING)
+        if hit is not _MISSING:
+            return cast("NameAddr | None", hit)
+
         def build() -> NameAddr | None:
             value = self.get(name)
             return None if value is None else parse_name_addr(value)
@@ -235,25 +260,36 @@ class Headers:
 
     def from_(self) -> NameAddr | None:
         """The From value (§20.20), or ``None`` if absent."""
-        return self._single_name_addr("From")
+        hit = self._cache.get("from", _MISSING)
+        return self._single_name_addr("From") if hit is _MISSING else cast("NameAddr | None", hit)
 
     def to(self) -> NameAddr | None:
         """The To value (§20.39), or ``None`` if absent."""
-        return self._single_name_addr("To")
+        hit = self._cache.get("to", _MISSING)
+        return self._single_name_addr("To") if hit is _MISSING else cast("NameAddr | None", hit)
 
     @property
     def call_id(self) -> str | None:
         """The Call-ID (§20.8), or ``None``."""
-        return self.get("Call-ID")
+        values = self._idx().get("call-id")
+        return values[0] if values else None
 
     def cseq(self) -> CSeq | None:
         """The CSeq (§20.16), or ``None``."""
+        hit = self._cache.get("cseq", _MISSING)
+        if hit is not _MISSING:
+            return cast("CSeq | None", hit)
+
         def build() -> CSeq | None:
             value = self.get("CSeq")
             return None if value is None else parse_cseq(value)
         return self._cached("cseq", build)
 
     def _name_addr_list(self, name: str) -> tuple[NameAddr, ...]:
+        hit = self._cache.get(name.lower(), _MISSING)
+        if hit is not _MISSING:
+            return cast("tuple[NameAddr, ...]", hit)
+
         def build() -> tuple[NameAddr, ...]:
             return tuple(parse_name_addr(part) for part in self.get_list(name))
         return self._cached(name.lower(), build)
@@ -265,6 +301,9 @@ class Headers:
 
     def contact(self) -> tuple[NameAddr, ...]:
         """Every Contact value; empty for none and for ``*`` (see :attr:`contact_is_wildcard`)."""
+        hit = self._cache.get("contact", _MISSING)
+        if hit is not _MISSING:
+            return cast("tuple[NameAddr, ...]", hit)
         if self.contact_is_wildcard:
             return ()
         return self._name_addr_list("Contact")
@@ -278,6 +317,10 @@ class Headers:
         return self._name_addr_list("Record-Route")
 
     def _uint(self, name: str, limit: int) -> int | None:
+        hit = self._cache.get(name.lower(), _MISSING)
+        if hit is not _MISSING:
+            return cast("int | None", hit)
+
         def build() -> int | None:
             value = self.get(name)
             if value is None:

@@ -211,7 +211,9 @@ def _split_head(data: bytes) -> tuple[str, int]:
 
 
 _FOLD = re.compile(r"[ \t]*\r\n[ \t]+")
-_LOWER: dict[str, str] = {}
+#: a header field name as written (known names: canonical, lower case, compact forms) ->
+#: (canonical name, index key)
+_NAMES: dict[str, tuple[str, str]] = {name: (canon, canon.lower()) for name, canon in _CANONICAL.items()}
 
 
 def _header_fields(text: str) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]]:
@@ -222,27 +224,22 @@ def _header_fields(text: str) -> tuple[tuple[tuple[str, str], ...], dict[str, li
         text = _FOLD.sub(" ", text)
     fields: list[tuple[str, str]] = []
     index: dict[str, list[str]] = {}
-    canonical = _CANONICAL
-    lower = _LOWER
+    names = _NAMES
     for line in text.split("\r\n"):
         name, sep, value = line.partition(":")
         if not sep:
             raise SipParseError(f"header line without ':' {line!r}", value=line)
-        canon = canonical.get(name)
-        if canon is None:
+        known = names.get(name)
+        if known is None:
             name = name.rstrip(" \t")
-            canon = canonical.get(name.lower())
-            if canon is None:
+            known = names.get(name.lower())
+            if known is None:
                 if not _TOKEN.fullmatch(name):
                     raise SipParseError(f"bad header field name {name!r}", value=line)
-                canon = name
+                known = (name, name.lower())
+        canon, key = known
         value = value.strip(" \t")
         fields.append((canon, value))
-        key = lower.get(canon)
-        if key is None:
-            key = canon.lower()
-            if canon in canonical:
-                lower[canon] = key
         values = index.get(key)
         if values is None:
             index[key] = [value]
@@ -301,11 +298,12 @@ def _validate(headers: Headers, index: dict[str, list[str]], method: str | None)
 
     The typed values parsed on the way are left in the headers' cache.
     """
-    for lname in SINGLE_HEADERS:
-        values = index.get(lname)
-        if values is not None and len(values) > 1:
-            raise SipParseError(f"{len(values)} fields where one is allowed: {values!r}",
-                                header=canonical_name(lname), value=values[1])
+    if len(index) < len(headers):  # some name repeats: is it one that may not?
+        for lname in SINGLE_HEADERS:
+            values = index.get(lname)
+            if values is not None and len(values) > 1:
+                raise SipParseError(f"{len(values)} fields where one is allowed: {values!r}",
+                                    header=canonical_name(lname), value=values[1])
     for name, key in _MANDATORY_KEYS:
         if key not in index:
             raise SipParseError("missing (a mandatory header field)", header=name)
@@ -490,11 +488,13 @@ def make_response(request: SipRequest, status: int, reason: str | None = None, *
         fields.append((name, value))
     if status == 100:
         fields.extend(("Timestamp", t) for t in request.headers.get_all("Timestamp"))
-    fields.extend(extra)
+    added = list(extra)
     if content_type is not None:
-        fields.append(("Content-Type", content_type))
+        added.append(("Content-Type", content_type))
+    # the fields copied from the request passed its checks already; only what is added is checked
+    headers = Headers._trusted(tuple(fields) + Headers(added).fields if added else tuple(fields), None)
     return SipResponse(status, REASON_PHRASES.get(status, "") if reason is None else reason,
-                       Headers(fields), bytes(body))
+                       headers, bytes(body))
 
 
 def _copied(request: SipRequest, names: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ pong answers it).  §18.1.2 / §18.2.2 and RFC 4475 §3.1.2: a malformed request
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pycti.sip.header_values import parse_name_addr
@@ -122,16 +123,19 @@ class DatagramVerdict:
     reply: SipResponse | None = None
 
 
-def judge_datagram(data: bytes, *, to_tag: str | None = None) -> DatagramVerdict:
+def judge_datagram(data: bytes, *, to_tag: str | Callable[[], str] | None = None) -> DatagramVerdict:
     """Parse a UDP datagram and, if it is bad, decide between an error response and a drop.
 
-    ``to_tag`` is the tag an error response adds to the To (RFC 3261 §8.2.6.2).
+    ``to_tag`` is the tag an error response adds to the To (RFC 3261 §8.2.6.2), or what makes
+    one (called only for a datagram that gets an error response: a good one draws no tag).
     """
     if not data.strip(b"\r\n"):
         return DatagramVerdict(None)
     try:
         return DatagramVerdict(parse_message(data))
     except SipParseError as exc:
+        if callable(to_tag):
+            to_tag = to_tag() if exc.reply_status is not None else None
         return DatagramVerdict(None, exc, error_response(exc, to_tag=to_tag))
 
 

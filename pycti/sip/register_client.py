@@ -37,10 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
 
 from pycti.errors import PyctiError
 from pycti.sip.digest import AuthorizationHeader, DigestClient
+from pycti.sip.table_enum import TableEnum
 
 __all__ = [
     "CancelTimer",
@@ -71,7 +71,7 @@ class RegisterClientError(PyctiError, ValueError):
     """A registration configuration or input with values that cannot be used."""
 
 
-class RegState(Enum):
+class RegState(TableEnum):
     """Where the registration stands."""
 
     UNREGISTERED = "unregistered"
@@ -82,7 +82,7 @@ class RegState(Enum):
     UNREGISTERING = "unregistering"
 
 
-class RegInput(Enum):
+class RegInput(TableEnum):
     """What can happen to the registration (responses are classified into these)."""
 
     START = "start"
@@ -96,7 +96,7 @@ class RegInput(Enum):
     RETRY_TIMER = "retry-timer"
 
 
-class TimerKind(Enum):
+class TimerKind(TableEnum):
     """The timers the client asks for; at most one is pending."""
 
     REFRESH = "refresh"
@@ -158,7 +158,7 @@ class Unregistered:
 RegisterAction = SendRegister | SetTimer | CancelTimer | Registered | RegistrationFailed | Unregistered
 
 
-class RegStep(Enum):
+class RegStep(TableEnum):
     """What a transition does, in order (the right-hand side of :data:`TRANSITIONS`)."""
 
     SEND = "send"

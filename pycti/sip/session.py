@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from enum import Enum
 
 from pycti.sip.dialog import Dialog
 from pycti.sip.message import SipRequest, SipResponse
 from pycti.sip.session_prack import ReliableReceiver, ReliableSender
 from pycti.sip.session_timer import SessionTimer
+from pycti.sip.table_enum import TableEnum
 from pycti.sip.timers import Destination
 from pycti.sip.transaction_table import TxKey
 
@@ -38,7 +38,7 @@ __all__ = ["CallState", "CallInput", "CallStep", "CALL_TABLE", "OfferState", "Of
            "OfferStep", "REINVITE_TABLE", "Session", "glare_backoff_s"]
 
 
-class CallState(Enum):
+class CallState(TableEnum):
     """Where a call stands."""
 
     CALLING = "calling"  # our INVITE sent, no provisional yet
@@ -53,7 +53,7 @@ class CallState(Enum):
     ENDED = "ended"
 
 
-class CallInput(Enum):
+class CallInput(TableEnum):
     """What can happen to a call."""
 
     RECV_1XX = "1xx"
@@ -74,7 +74,7 @@ class CallInput(Enum):
     CANCEL_TIMEOUT = "cancel-timeout"  # no final response 64*T1 after our CANCEL (§9.1)
 
 
-class CallStep(Enum):
+class CallStep(TableEnum):
     """Steps the UA core runs for a call row."""
 
     PROVISIONAL_EVENT = "provisional-event"
@@ -147,7 +147,7 @@ CALL_TABLE: CallTable = {
 del C, I, X
 
 
-class OfferState(Enum):
+class OfferState(TableEnum):
     """re-INVITE state of a confirmed dialog (§14)."""
 
     IDLE = "idle"
@@ -159,7 +159,7 @@ class OfferState(Enum):
     IN_UPDATE = "in-update"  # an UPDATE with an offer arrived; the application has to answer
 
 
-class OfferInput(Enum):
+class OfferInput(TableEnum):
     """What can happen to the offer machine."""
 
     SEND = "send-reinvite"
@@ -178,7 +178,7 @@ class OfferInput(Enum):
     UPDATE_FAIL = "update-failure"
 
 
-class OfferStep(Enum):
+class OfferStep(TableEnum):
     """Steps the UA core runs for an offer row."""
 
     SEND_REINVITE = "send-reinvite"
@@ -269,6 +269,7 @@ class Session:
     final_2xx_dest: Destination | None = None
     final_2xx_started_s: float = 0.0
     dialog: Dialog | None = None  # the confirmed (or the first early) dialog
+    uas_dialog: Dialog | None = None  # UAS: the dialog our responses will create, checked on arrival
     early: dict[str, Dialog] = field(default_factory=dict)  # remote tag -> early dialog
     prack_in: dict[str, ReliableReceiver] = field(default_factory=dict)
     prack_out: ReliableSender | None = None

@@ -66,7 +66,7 @@ class UserAgent(UasDispatch):
 
     def receive(self, data: bytes, source: Destination, now_s: float) -> None:
         """A datagram arrived from ``source`` (malformed requests get 400, §18.3 RFC 4475)."""
-        verdict = judge_datagram(data, to_tag=new_tag(self.rng))
+        verdict = judge_datagram(data, to_tag=lambda: new_tag(self.rng))
         if verdict.message is not None:
             self.receive_message(verdict.message, source, now_s)
         elif verdict.reply is not None:

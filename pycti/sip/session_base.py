@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass
-from enum import Enum
 
 from pycti.sip.dialog import Dialog, DialogId, new_branch
 from pycti.sip.digest import DigestClient
@@ -26,6 +25,7 @@ from pycti.sip.session import Session
 from pycti.sip.session_events import (
     SUPPORTED_EXTENSIONS, Cancelled, Ended, Failed, Output, UaConfig, UaError, UaEvent,
 )
+from pycti.sip.table_enum import TableEnum
 from pycti.sip.timers import Destination, TimerWheel
 from pycti.sip.transaction_table import TransactionLayer, Transmit, TxKey, replace_top_via
 from pycti.sip.uri import SipUri
@@ -36,7 +36,7 @@ ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, REFER, NOTIFY"
 """Methods we accept (Allow, §20.5)."""
 
 
-class Purpose(Enum):
+class Purpose(TableEnum):
     """What a client transaction of ours is for."""
 
     INVITE = "invite"
@@ -104,6 +104,8 @@ class AgentBase:
         self._pending: dict[TxKey, Pending] = {}
         self._ids = itertools.count(1)
         self._now_s = 0.0
+        #: (config, Contact text, capability fields) built from that config, reused while it is the same
+        self._built: tuple[UaConfig, str, tuple[tuple[str, str], ...]] | None = None
 
     # -- output -----------------------------------------------------------------------
 
@@ -175,21 +177,27 @@ class AgentBase:
         host = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
         return NameAddr(cfg.display_name, SipUri("sip", cfg.user, host, cfg.port))
 
+    def _from_config(self) -> tuple[UaConfig, str, tuple[tuple[str, str], ...]]:
+        """Our Contact as text and :meth:`capability_fields`, built once per config."""
+        built = self._built
+        if built is None or built[0] is not self.config:
+            cfg = self.config
+            supported = [t for t in SUPPORTED_EXTENSIONS if t != "100rel" or cfg.support_100rel]
+            built = self._built = (cfg, str(self.contact()), (
+                ("Allow", ALLOW), ("Supported", ", ".join(supported)), ("User-Agent", cfg.user_agent)))
+        return built
+
     def capability_fields(self) -> tuple[tuple[str, str], ...]:
         """Allow, Supported and User-Agent."""
-        supported = [t for t in SUPPORTED_EXTENSIONS
-                     if t != "100rel" or self.config.support_100rel]
-        return (("Allow", ALLOW), ("Supported", ", ".join(supported)),
-                ("User-Agent", self.config.user_agent))
+        return self._from_config()[2]
 
     def response(self, request: SipRequest, status: int, *, to_tag: str | None,
                  contact: bool = False, extra: tuple[tuple[str, str], ...] = (),
                  body: bytes = b"", content_type: str | None = None) -> SipResponse:
         """A response to ``request`` with our tag, Contact when asked (§12.1.1)."""
-        fields = list(extra)
         if contact:
-            fields.insert(0, ("Contact", str(self.contact())))
-        return make_response(request, status, to_tag=to_tag, extra=tuple(fields), body=body,
+            extra = (("Contact", self._from_config()[1]),) + extra
+        return make_response(request, status, to_tag=to_tag, extra=extra, body=body,
                              content_type=content_type if body else None)
 
     def respond(self, key: TxKey | None, request: SipRequest, status: int, now_s: float, *,

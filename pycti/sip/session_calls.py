@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pycti.sip.dialog import Dialog
 from pycti.sip.message import SipMessage, SipRequest, SipResponse, make_cancel
 from pycti.sip.session import (
-    CALL_TABLE, REINVITE_TABLE, CallInput, CallState, OfferInput, OfferState, Session,
-    glare_backoff_s,
+    CALL_TABLE, REINVITE_TABLE, CallInput, CallState, CallStep, OfferInput, OfferState, OfferStep,
+    Session, glare_backoff_s,
 )
 from pycti.sip.session_base import AgentBase, Purpose
 from pycti.sip.session_events import (
@@ -39,6 +39,9 @@ from pycti.sip.transaction_table import TxKey
 __all__ = ["CallSteps", "Ctx", "is_hold"]
 
 SDP = "application/sdp"
+#: each table step -> the name of the method that runs it (``_c_<step>``, ``_o_<step>``)
+_CALL_STEPS = {step: "_c_" + step.name.lower() for step in CallStep}
+_OFFER_STEPS = {step: "_o_" + step.name.lower() for step in OfferStep}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,7 @@ class CallSteps(AgentBase):
             return
         s.state, steps = row
         for step in steps:
-            getattr(self, "_c_" + step.name.lower())(s, now_s, ctx)
+            getattr(self, _CALL_STEPS[step])(s, now_s, ctx)
         if s.state is CallState.ENDED:
             self._cleanup(s)
 
@@ -85,7 +88,7 @@ class CallSteps(AgentBase):
             return False
         s.offer, steps = row
         for step in steps:
-            getattr(self, "_o_" + step.name.lower())(s, now_s, ctx)
+            getattr(self, _OFFER_STEPS[step])(s, now_s, ctx)
         return True
 
     def _cleanup(self, s: Session) -> None:
@@ -226,9 +229,14 @@ class CallSteps(AgentBase):
 
     def _uas_dialog(self, s: Session, confirmed: bool) -> Dialog:
         if s.dialog is None:
-            s.dialog = Dialog.from_uas(s.invite, s.local_tag, confirmed=confirmed,
-                                       transport=self.config.transport)
-            self.register_dialog(s, s.dialog)
+            dialog, s.uas_dialog = s.uas_dialog, None
+            if dialog is None:
+                dialog = Dialog.from_uas(s.invite, s.local_tag, confirmed=confirmed,
+                                         transport=self.config.transport)
+            elif confirmed:
+                dialog.confirm()
+            s.dialog = dialog
+            self.register_dialog(s, dialog)
         elif confirmed:
             s.dialog.confirm()
         return s.dialog

@@ -94,7 +94,8 @@ class UasDispatch(CallSteps):
         if key is None:
             return
         tag = new_tag(self.rng)
-        Dialog.from_uas(req, tag, confirmed=False, transport=self.config.transport).destination()
+        dialog = Dialog.from_uas(req, tag, confirmed=False, transport=self.config.transport)
+        dialog.destination()  # a Contact we could not send a BYE to: 400 now (§8.2)
         timer = uas_negotiate(req, max_s=self.config.session_expires_s,
                               min_se_s=self.config.min_se_s)
         if isinstance(timer, int):
@@ -109,7 +110,7 @@ class UasDispatch(CallSteps):
                 return
         s = Session(session_id=self.new_id(), outgoing=False, invite=req,
                     state=CallState.RECEIVED, local_tag=tag, invite_key=key,
-                    remote_sdp=req.body, timer_offer=timer, replaces=replaced)
+                    remote_sdp=req.body, timer_offer=timer, replaces=replaced, uas_dialog=dialog)
         s.remote_allow = frozenset(m.strip().upper() for m in req.headers.get_list("Allow"))
         self.sessions[s.session_id] = s
         self._by_server_key[key] = s.session_id

@@ -30,10 +30,10 @@ absorbed retransmission).  :class:`Transaction` runs the steps and returns actio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
-from typing import Union
+from typing import Callable, Union
 
 from pycti.sip.message import SipMessage, SipRequest, SipResponse, make_ack_for_failure, make_response
+from pycti.sip.table_enum import TableEnum
 from pycti.sip.timers import Destination, TimerConfig
 
 __all__ = [
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-class TxKind(Enum):
+class TxKind(TableEnum):
     """Which of the four machines."""
 
     INVITE_CLIENT = "invite-client"
@@ -57,7 +57,7 @@ class TxKind(Enum):
         return self in (TxKind.INVITE_CLIENT, TxKind.NON_INVITE_CLIENT)
 
 
-class TxState(Enum):
+class TxState(TableEnum):
     """States of Figures 5-8 (plus Accepted of RFC 6026)."""
 
     CALLING = "calling"
@@ -69,7 +69,7 @@ class TxState(Enum):
     TERMINATED = "terminated"
 
 
-class TxInput(Enum):
+class TxInput(TableEnum):
     """What can happen to a transaction."""
 
     START = "start"  # client: TU hands the request; server: the request arrived
@@ -100,7 +100,7 @@ class TxInput(Enum):
 TIMER_INPUTS = frozenset(i for i in TxInput if i.name.startswith("TIMER_"))
 
 
-class TxStep(Enum):
+class TxStep(TableEnum):
     """The steps a table row runs, in order."""
 
     SEND_REQUEST = "send-request"  # (re)transmit the request
@@ -403,20 +403,8 @@ class Transaction:
             self._arm(out, TxInput.TIMER_G, now_s, self._g_s)
 
     def _wait_timer(self, step: TxStep, reliable: bool) -> tuple[TxInput, float]:
-        cfg = self.config
-        wait = {
-            TxStep.ARM_B: (TxInput.TIMER_B, cfg.timeout_s),
-            TxStep.ARM_D: (TxInput.TIMER_D, 0.0 if reliable else max(32.0, cfg.timeout_s / 2)),
-            TxStep.ARM_F: (TxInput.TIMER_F, cfg.timeout_s),
-            TxStep.ARM_K: (TxInput.TIMER_K, 0.0 if reliable else cfg.t4_s),
-            TxStep.ARM_H: (TxInput.TIMER_H, cfg.timeout_s),
-            TxStep.ARM_I: (TxInput.TIMER_I, 0.0 if reliable else cfg.t4_s),
-            TxStep.ARM_J: (TxInput.TIMER_J, 0.0 if reliable else cfg.timeout_s),
-            TxStep.ARM_L: (TxInput.TIMER_L, cfg.timeout_s),
-            TxStep.ARM_M: (TxInput.TIMER_M, cfg.timeout_s),
-            TxStep.ARM_TRYING: (TxInput.TIMER_TRYING, cfg.trying_delay_s),
-        }
-        return wait[step]
+        timer, delay = _WAIT_TIMERS[step]
+        return timer, 0.0 if reliable and timer in _RELIABLE_ZERO else delay(self.config)
 
     def _trying(self) -> SipResponse:
         return make_response(self.request, 100)
@@ -426,3 +414,24 @@ _RETRANSMIT_STEPS = frozenset([TxStep.ARM_A, TxStep.DOUBLE_A, TxStep.ARM_E, TxSt
                                TxStep.E_AT_T2, TxStep.ARM_G, TxStep.DOUBLE_G])
 _ZERO_OK = frozenset([TxInput.TIMER_D, TxInput.TIMER_K, TxInput.TIMER_I, TxInput.TIMER_J,
                       TxInput.TIMER_TRYING])
+_RELIABLE_ZERO = frozenset([TxInput.TIMER_D, TxInput.TIMER_K, TxInput.TIMER_I, TxInput.TIMER_J])
+
+
+def _timeout_s(cfg: TimerConfig) -> float:
+    return cfg.timeout_s
+
+
+#: wait step -> (its timer, its delay over an unreliable transport); over a reliable one
+#: D, K, I and J are zero (RFC 3261 §17.1.1.2, §17.1.2.2, §17.2.1, §17.2.2)
+_WAIT_TIMERS: dict[TxStep, tuple[TxInput, Callable[[TimerConfig], float]]] = {
+    TxStep.ARM_B: (TxInput.TIMER_B, _timeout_s),
+    TxStep.ARM_D: (TxInput.TIMER_D, lambda cfg: max(32.0, cfg.timeout_s / 2)),
+    TxStep.ARM_F: (TxInput.TIMER_F, _timeout_s),
+    TxStep.ARM_K: (TxInput.TIMER_K, lambda cfg: cfg.t4_s),
+    TxStep.ARM_H: (TxInput.TIMER_H, _timeout_s),
+    TxStep.ARM_I: (TxInput.TIMER_I, lambda cfg: cfg.t4_s),
+    TxStep.ARM_J: (TxInput.TIMER_J, _timeout_s),
+    TxStep.ARM_L: (TxInput.TIMER_L, _timeout_s),
+    TxStep.ARM_M: (TxInput.TIMER_M, _timeout_s),
+    TxStep.ARM_TRYING: (TxInput.TIMER_TRYING, lambda cfg: cfg.trying_delay_s),
+}

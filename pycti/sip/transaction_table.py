@@ -19,7 +19,7 @@ when to call :meth:`TransactionLayer.on_timer` next.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import NamedTuple, Union
 
 from pycti.sip.header_values import Via, split_commas
 from pycti.sip.headers import Headers
@@ -38,9 +38,11 @@ __all__ = [
 MAGIC_COOKIE = "z9hG4bK"
 
 
-@dataclass(frozen=True, slots=True)
-class TxKey:
-    """Identifies a transaction: branch, sent-by (servers only) and method (ACK -> INVITE)."""
+class TxKey(NamedTuple):
+    """Identifies a transaction: branch, sent-by (servers only) and method (ACK -> INVITE).
+
+    A named tuple, not a dataclass: it keys the transaction and timer dicts, several lookups
+    per message, and a tuple hashes and compares in C."""
 
     branch: str
     method: str
@@ -156,6 +158,8 @@ def response_destination(request: SipRequest, source: Destination) -> Destinatio
     rport = via.rport
     port = rport if isinstance(rport, int) and not isinstance(rport, bool) else (via.port or 5060)
     host = via.received or via.maddr or via.host_address
+    if host == source.host and port == source.port:
+        return source  # the usual case: the responses go back where the request came from
     try:
         return Destination(host, port, source.transport)
     except SipConfigError:

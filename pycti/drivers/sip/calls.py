@@ -14,12 +14,12 @@ incoming INVITE for a release cause.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 from ...sip.header_values import parse_name_addr
 from ...sip.message import SipRequest
 from ...sip.message_errors import SipParseError
+from ...sip.table_enum import TableEnum
 from ...sip.uri import SipUri
 from ..base import CallerIdentity, Presentation, ReleaseCause
 
@@ -27,7 +27,7 @@ __all__ = ["PortState", "PortInput", "PORT_TABLE", "next_state", "caller_of", "c
            "cause_of_status", "status_of_cause", "PortCall"]
 
 
-class PortState(enum.Enum):
+class PortState(TableEnum):
     """Where a SIP port's call stands."""
 
     IDLE = "idle"
@@ -36,7 +36,7 @@ class PortState(enum.Enum):
     TALKING = "talking"  #: a confirmed (or answered) session
 
 
-class PortInput(enum.Enum):
+class PortInput(TableEnum):
     """What can happen to a port: SIP events (lower half) and switch requests (upper)."""
 
     DIAL = "dial"

@@ -39,7 +39,7 @@ class InboundCalls(DriverCore):
     def _on_datagram(self, data: bytes, source: Destination) -> None:
         if self._ua is None or self._closed:
             return
-        verdict = judge_datagram(data, to_tag=new_tag(self._rng))
+        verdict = judge_datagram(data, to_tag=lambda: new_tag(self._rng))
         if verdict.reply is not None:  # malformed: 400 (§18.3)
             self._send(Transmit(verdict.reply, source))
         message = verdict.message

@@ -45,13 +45,14 @@ class PortMedia:
     # -- negotiation ------------------------------------------------------------------
     def answer_offer(self, offer: bytes) -> bytes:
         """Our SDP answer to ``offer`` (SdpError/SdpNegotiationError when none can be made)."""
-        answer, media = self.sdp.take_offer(offer)
+        _, media = self.sdp.take_offer(offer)
         self._apply(media)
-        return answer.to_bytes()
+        return self.sdp.last_description
 
     def make_offer(self, direction: Direction | None = None) -> bytes:
         """Our SDP offer (initial, or a re-offer in ``direction``)."""
-        return self.sdp.make_offer(direction).to_bytes()
+        self.sdp.make_offer(direction)
+        return self.sdp.last_description
 
     def take_answer(self, answer: bytes) -> None:
         """Apply the peer's answer to our offer."""

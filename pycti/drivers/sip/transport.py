@@ -1,6 +1,7 @@
-"""SIP transports of the SIP driver (RFC 3261 §18): UDP (§18.1.1, §18.2.1), one asyncio
-datagram endpoint, and TCP (:class:`TcpTransport`: a listening socket, one connection per
-peer, frames cut by :class:`~pycti.sip.message_framing.StreamFramer`, §18.3).
+"""SIP transports of the SIP driver (RFC 3261 §18): UDP (§18.1.1, §18.2.1), one non-blocking
+socket drained by an event-loop reader callback, and TCP (:class:`TcpTransport`: a listening
+socket, one connection per peer, frames cut by :class:`~pycti.sip.message_framing.StreamFramer`,
+§18.3).
 
 Every datagram that arrives is handed with its source (a
 :class:`~pycti.sip.timers.Destination`) to the callback the driver gives, on the event loop's
@@ -14,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import asyncio.base_events
 import dataclasses
+import socket
+from collections import deque
 from collections.abc import Callable
 
 from ...sip.message import SipMessage, SipRequest
@@ -45,57 +48,123 @@ class TransportStats:
     tcp_connections: int
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, receiver: Receiver) -> None:
-        self._receiver = receiver
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        host, port = str(addr[0]), addr[1]
-        if isinstance(port, int) and 0 < port <= 65535:
-            self._receiver(data, Destination(host, port, "UDP"))
-
-    def error_received(self, exc: Exception) -> None:  # ICMP errors: the transaction times out
-        pass
+#: datagrams read per readiness of the UDP socket at most: the event loop's other callbacks
+#: (the media tick) wait at most this many datagrams
+READ_BATCH = 16
+#: sources remembered (their Destination reused) before the memory starts again
+_SOURCES_MAX = 4096
 
 
 class UdpTransport:
-    """One bound UDP socket for SIP: :meth:`open`, :meth:`send`, :meth:`close`."""
+    """One bound UDP socket for SIP: :meth:`open`, :meth:`send`, :meth:`close`.
+
+    The socket is read by the event loop's reader callback, every datagram waiting (up to
+    :data:`READ_BATCH`) per readiness, not one per loop turn; a send goes straight to
+    ``sendto`` and is queued (sent when the socket is writable) only when the socket's buffer
+    is full."""
 
     def __init__(self, host: str, port: int, receiver: Receiver) -> None:
         self.host = host
         self.port = port
         self._receiver = receiver
-        self._transport: asyncio.DatagramTransport | None = None
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._backlog: deque[tuple[bytes, tuple[str, int]]] = deque()
+        #: (host, port) -> its Destination: peers recur, a Destination never changes
+        self._sources: dict[tuple[str, int], Destination] = {}
         self.sent = 0
         self.send_errors = 0
 
     async def open(self) -> int:
         """Bind the socket; returns the bound port (``port`` 0 picks a free one)."""
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self._receiver), local_addr=(self.host, self.port))
-        self._transport = transport
-        self.port = int(transport.get_extra_info("sockname")[1])
+        infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)
+        error: OSError | None = None
+        for family, kind, proto, _, address in infos:  # the first address that binds
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.setblocking(False)
+                sock.bind(address)
+                break
+            except OSError as exc:
+                sock.close()
+                error = exc
+        else:
+            raise error if error is not None else OSError(f"no address for {self.host!r}")
+        self._sock, self._loop = sock, loop
+        self.port = int(sock.getsockname()[1])
+        loop.add_reader(sock.fileno(), self._read)
         return self.port
+
+    def _read(self) -> None:
+        sock = self._sock
+        for _ in range(READ_BATCH):
+            if sock is None or self._sock is not sock:
+                return  # closed by what a datagram caused
+            try:
+                data, addr = sock.recvfrom(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # ICMP errors reported on the socket: the transaction times out
+                continue
+            key = (str(addr[0]), addr[1])
+            source = self._sources.get(key)
+            if source is None:
+                if not 0 < key[1] <= 65535:
+                    continue
+                if len(self._sources) >= _SOURCES_MAX:
+                    self._sources.clear()
+                source = self._sources[key] = Destination(key[0], key[1], "UDP")
+            self._receiver(data, source)
 
     def send(self, item: Transmit) -> bool:
         """Send one message; False when the socket is closed or the send failed."""
-        if self._transport is None or self._transport.is_closing():
+        sock = self._sock
+        if sock is None:
             self.send_errors += 1
             return False
+        data, to = item.data, (item.dest.host, item.dest.port)
+        if self._backlog:
+            self._backlog.append((data, to))
+            return True
         try:
-            self._transport.sendto(item.data, (item.dest.host, item.dest.port))
+            sock.sendto(data, to)
+        except (BlockingIOError, InterruptedError):  # buffer full: send when writable
+            self._backlog.append((data, to))
+            assert self._loop is not None
+            self._loop.add_writer(sock.fileno(), self._write)
+            return True
         except OSError:
             self.send_errors += 1
             return False
         self.sent += 1
         return True
 
+    def _write(self) -> None:
+        sock, backlog = self._sock, self._backlog
+        while sock is not None and backlog:
+            data, to = backlog[0]
+            try:
+                sock.sendto(data, to)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self.send_errors += 1
+            else:
+                self.sent += 1
+            backlog.popleft()
+        if sock is not None and self._loop is not None:
+            self._loop.remove_writer(sock.fileno())
+
     def close(self) -> None:
         """Close the socket (idempotent)."""
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(sock.fileno())
+                self._loop.remove_writer(sock.fileno())
+            sock.close()
+        self._backlog.clear()
 
 
 def on_stream_via(message: SipMessage, transport: str) -> SipMessage:
