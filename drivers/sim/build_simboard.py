@@ -99,7 +99,7 @@ ffibuilder.set_source(
     '#include "simboard.h"\n',
     sources=source_paths(HERE, SOURCES),
     include_dirs=[HERE],
-    extra_compile_args=[] if sys.platform == "win32" else ["-O2", "-std=c99", "-Wall", "-Wextra"],
+    extra_compile_args=[] if sys.platform == "win32" else ["-O2", "-fno-math-errno", "-std=c99", "-Wall", "-Wextra"],
     libraries=[] if sys.platform == "win32" else ["m"],
 )
 

@@ -4,6 +4,7 @@
 #ifndef PYCTI_SIM_INTERNAL_H
 #define PYCTI_SIM_INTERNAL_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "simboard.h"
@@ -17,13 +18,38 @@
 
 /* ---- random numbers (splitmix64 seeding, xorshift64* stream) ---- */
 uint64_t sim_rng_seed(uint64_t seed, uint64_t stream);
-uint64_t sim_rng_next(uint64_t *state);
-double sim_rng_uniform(uint64_t *state); /* [0, 1) */
 double sim_rng_range(uint64_t *state, double lo, double hi);
+
+/* xorshift64* (Vigna 2016).  Inline: the speech generator draws one number per sample. */
+static inline uint64_t sim_rng_next(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* [0, 1) */
+static inline double sim_rng_uniform(uint64_t *state)
+{
+    return (double)(sim_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 /* ---- level and sample helpers ---- */
 double sim_dbm0_to_peak(double level_dbm0);
-int16_t sim_sat16(double v);
+
+/* Round to nearest (lrint: the current rounding mode, ties to even) and saturate to int16.
+ * Inline, once per generated sample; built with -fno-math-errno, lrint is one instruction. */
+static inline int16_t sim_sat16(double v)
+{
+    if (v >= 32767.0)
+        return 32767;
+    if (v <= -32768.0)
+        return -32768;
+    return (int16_t)lrint(v);
+}
 
 /* ---- tones ---- */
 typedef struct sim_tone_gen {

@@ -18,22 +18,6 @@ uint64_t sim_rng_seed(uint64_t seed, uint64_t stream)
     return z ? z : 0x2545F4914F6CDD1DULL; /* xorshift state must be non-zero */
 }
 
-/* xorshift64* (Vigna 2016). */
-uint64_t sim_rng_next(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-double sim_rng_uniform(uint64_t *state)
-{
-    return (double)(sim_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 double sim_rng_range(uint64_t *state, double lo, double hi)
 {
     return lo + (hi - lo) * sim_rng_uniform(state);
@@ -44,15 +28,6 @@ double sim_rng_range(uint64_t *state, double lo, double hi)
 double sim_dbm0_to_peak(double level_dbm0)
 {
     return SIM_DBM0_PEAK * pow(10.0, level_dbm0 / 20.0);
-}
-
-int16_t sim_sat16(double v)
-{
-    if (v >= 32767.0)
-        return 32767;
-    if (v <= -32768.0)
-        return -32768;
-    return (int16_t)lrint(v);
 }
 
 /* ---- tones ---- */
@@ -199,6 +174,14 @@ void sim_speech_start(sim_speech *sp, uint64_t *rng, double level_dbm0)
     new_syllable(sp, rng);
 }
 
+/* the unrolled resonators below assume three formants */
+typedef char sim_three_formants[SIM_N_FORMANTS == 3 ? 1 : -1];
+
+/*
+ * One syllable's stretch at a time, its state in locals (registers) and stored back before
+ * anything that reads it from *sp (the pitch refresh every 2 ms, the next syllable): the same
+ * operations in the same order as a sample-by-sample loop over *sp, so the same samples.
+ */
 void sim_speech_render(sim_speech *sp, uint64_t *rng, int16_t *out, int n)
 {
     double wsum = 0.0;
@@ -206,36 +189,70 @@ void sim_speech_render(sim_speech *sp, uint64_t *rng, int16_t *out, int n)
         wsum += FORMANT_WEIGHT[k] * FORMANT_WEIGHT[k];
     /* sqrt(2): the half-sine envelope has a mean square of 1/2 over the active part. */
     double scale = sp->rms * sqrt(2.0) / sqrt(wsum);
-    double noise_w = sqrt(1.0 - sp->voicing * sp->voicing);
-    for (int i = 0; i < n; i++) {
-        if (sp->pos >= sp->total_len) {
+    int i = 0;
+    while (i < n) {
+        if (sp->pos >= sp->total_len)
             new_syllable(sp, rng);
-            noise_w = sqrt(1.0 - sp->voicing * sp->voicing);
-        }
-        double x = 0.0;
-        if (sp->pos < sp->active_len) {
-            if ((sp->pos & 15) == 0)
-                refresh_pitch(sp);
-            double pulse = -sp->pulse_dc;
-            sp->phase += sp->phase_inc;
-            if (sp->phase >= 1.0) {
-                sp->phase -= 1.0;
-                pulse += sp->pulse_amp;
+        int64_t seg = sp->total_len - sp->pos;
+        if (seg > n - i)
+            seg = n - i;
+        const double voicing = sp->voicing, noise_w = sqrt(1.0 - voicing * voicing);
+        const double env_cw = sp->env_cw, env_sw = sp->env_sw;
+        const double g0 = sp->g[0], g1 = sp->g[1], g2 = sp->g[2];
+        const double a10 = sp->a1[0], a11 = sp->a1[1], a12 = sp->a1[2];
+        const double a20 = sp->a2[0], a21 = sp->a2[1], a22 = sp->a2[2];
+        const double w0 = FORMANT_WEIGHT[0], w1 = FORMANT_WEIGHT[1], w2 = FORMANT_WEIGHT[2];
+        const int64_t active = sp->active_len;
+        double y10 = sp->y1[0], y11 = sp->y1[1], y12 = sp->y1[2];
+        double y20 = sp->y2[0], y21 = sp->y2[1], y22 = sp->y2[2];
+        double env_c = sp->env_c, env_s = sp->env_s, phase = sp->phase;
+        double phase_inc = sp->phase_inc, pulse_amp = sp->pulse_amp, pulse_dc = sp->pulse_dc;
+        uint64_t r = *rng;
+        int64_t pos = sp->pos;
+        int16_t *o = out + i;
+        for (int64_t j = 0; j < seg; j++, pos++) {
+            double x = 0.0;
+            if (pos < active) {
+                if ((pos & 15) == 0) {
+                    sp->pos = pos;
+                    refresh_pitch(sp);
+                    phase_inc = sp->phase_inc;
+                    pulse_amp = sp->pulse_amp;
+                    pulse_dc = sp->pulse_dc;
+                }
+                double pulse = -pulse_dc;
+                phase += phase_inc;
+                if (phase >= 1.0) {
+                    phase -= 1.0;
+                    pulse += pulse_amp;
+                }
+                double noise = (sim_rng_uniform(&r) - 0.5) * 3.4641016151377544; /* sqrt(12) */
+                x = (voicing * pulse + noise_w * noise) * env_s;
+                double c = env_c * env_cw - env_s * env_sw;
+                env_s = env_s * env_cw + env_c * env_sw;
+                env_c = c;
             }
-            double noise = (sim_rng_uniform(rng) - 0.5) * 3.4641016151377544; /* sqrt(12) */
-            x = (sp->voicing * pulse + noise_w * noise) * sp->env_s;
-            double c = sp->env_c * sp->env_cw - sp->env_s * sp->env_sw;
-            sp->env_s = sp->env_s * sp->env_cw + sp->env_c * sp->env_sw;
-            sp->env_c = c;
+            double yk0 = g0 * x - a10 * y10 - a20 * y20;
+            y20 = y10;
+            y10 = yk0;
+            double yk1 = g1 * x - a11 * y11 - a21 * y21;
+            y21 = y11;
+            y11 = yk1;
+            double yk2 = g2 * x - a12 * y12 - a22 * y22;
+            y22 = y12;
+            y12 = yk2;
+            double y = 0.0;
+            y += w0 * yk0;
+            y += w1 * yk1;
+            y += w2 * yk2;
+            o[j] = sim_sat16(y * scale);
         }
-        double y = 0.0;
-        for (int k = 0; k < SIM_N_FORMANTS; k++) {
-            double yk = sp->g[k] * x - sp->a1[k] * sp->y1[k] - sp->a2[k] * sp->y2[k];
-            sp->y2[k] = sp->y1[k];
-            sp->y1[k] = yk;
-            y += FORMANT_WEIGHT[k] * yk;
-        }
-        out[i] = sim_sat16(y * scale);
-        sp->pos++;
+        sp->y1[0] = y10, sp->y1[1] = y11, sp->y1[2] = y12;
+        sp->y2[0] = y20, sp->y2[1] = y21, sp->y2[2] = y22;
+        sp->env_c = env_c, sp->env_s = env_s, sp->phase = phase;
+        sp->phase_inc = phase_inc, sp->pulse_amp = pulse_amp, sp->pulse_dc = pulse_dc;
+        sp->pos = pos;
+        *rng = r;
+        i += (int)seg;
     }
 }

@@ -235,6 +235,26 @@ class _RecentBlocks:
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces[::-1], axis=1)
 
 
+class _Workspace(Workspace):
+    """A :class:`~pycti.dsp.fsk.Workspace` that hands back the very view of a name's last
+    request when the shape and dtype are those again: the memory the workspace would give (it
+    replaces a name's buffer only when that name is asked for bigger or of another dtype), for
+    a dictionary look-up instead of sizing and slicing the buffer anew; the discriminator asks
+    for some twenty arrays per demodulated block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last: dict[str, tuple[tuple[int, ...], type, np.ndarray]] = {}
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+        last = self._last.get(name)
+        if last is not None and last[1] is dtype and last[0] == shape:
+            return last[2]
+        view = super().array(name, shape, dtype)
+        self._last[name] = (shape, dtype, view)
+        return view
+
+
 class FskCallerIdReceiver:
     """Receive FSK caller ID on ``channels`` channels at once.
 
@@ -254,6 +274,11 @@ class FskCallerIdReceiver:
     samples kept for that purpose.  The discriminator output and so the events are exactly those
     of the ungated receiver (``FskCallerIdParams(gate_quiet_channels=False)``).
     ``demodulated_channels`` tells how many channels the last block demodulated.
+
+    ``start_sample`` is the stream index of the first sample fed (it sets the discriminator's
+    oscillator phase and the events' sample positions).  Digital silence leaves no state
+    behind, so a receiver started at ``start_sample`` is exactly one that was fed that many
+    zero samples first: a caller may make the receiver only when the signal starts.
     """
 
     def __init__(
@@ -263,9 +288,12 @@ class FskCallerIdReceiver:
         standard: str = "auto",
         params: FskCallerIdParams = _DEFAULT_PARAMS,
         fs_hz: int = 8000,
+        start_sample: int = 0,
     ) -> None:
         check_fs(fs_hz)
         channels = check_channels(channels)
+        if start_sample < 0:
+            raise ValueError(f"start_sample must be >= 0, got {start_sample!r}")
         candidates: tuple[FskStandard, ...]
         if standard == "auto":
             candidates = (BELL202, V23)
@@ -283,13 +311,13 @@ class FskCallerIdReceiver:
         self._needed = int(np.ceil(params.mark_fraction * self._window))
         # Below this raw energy (with a margin for rounding) no window can reach `needed`.
         self._gate_energy = self._needed * self._min_power / (LPF_PEAK_POWER_GAIN * (1.0 + 1e-6))
-        self._samples_seen = 0
+        self._samples_seen = int(start_sample)
         # Raw history to rebuild a window of discriminator output; it also covers the window and
         # the filter span (LPF_TAPS - 1 samples) that the energy gate must look back over.
         self._recent = _RecentBlocks(channels, self._window + DISC_HISTORY_SAMPLES)
         self._flag_history = np.zeros((self._window, channels), dtype=np.int8)  # samples-major
         self._primed = np.zeros(channels, dtype=bool)  # flag history is up to date
-        self._work = Workspace()
+        self._work = _Workspace()
         self._freq_history = np.zeros((self._window, channels))  # samples-major, "auto" only
         self._active: dict[int, _Reception] = {}
         self._rearm_at = np.zeros(channels, dtype=np.int64)
@@ -312,7 +340,7 @@ class FskCallerIdReceiver:
         if self.params.gate_quiet_channels:
             loud = energy >= self._gate_energy
             loud[list(self._active)] = True
-            rows = np.flatnonzero(loud)
+            rows = loud.nonzero()[0]
         else:
             rows = np.arange(self.channels)
         self.demodulated_channels = rows.size
@@ -382,7 +410,9 @@ class FskCallerIdReceiver:
                 window_freq = {int(c): np.concatenate([past[:, i], freq[:, c]]) for i, c in enumerate(onset_cols)}
             self._keep_freq_history(rows, freq, history)
         keyed: list[tuple[int, int, CallerIdEvent]] = []
-        for col in np.flatnonzero(busy | np.isin(rows, list(self._active))).tolist():
+        if self._active:  # and the channels with a message in progress
+            busy |= np.isin(rows, list(self._active))
+        for col in np.flatnonzero(busy).tolist():
             ch = int(rows[col])
             product = np.empty(n, np.complex128)
             product.real = planes.product_re[history:, col]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -213,7 +214,7 @@ class Workspace:
         self._buffers: dict[str, np.ndarray] = {}
 
     def array(self, name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
-        size = int(np.prod(shape))
+        size = math.prod(shape)  # a Python int: np.prod costs a ufunc call per request
         buf = self._buffers.get(name)
         if buf is None or buf.size < size or buf.dtype != dtype:
             buf = np.empty(max(size, 1), dtype=dtype)

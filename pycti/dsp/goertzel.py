@@ -54,6 +54,7 @@ __all__ = [
     "HalfWindowBank",
     "WindowBlock",
     "bin_power",
+    "nonzero_rows",
     "window_gain",
 ]
 
@@ -65,6 +66,20 @@ HOP_SAMPLES = HALF_SAMPLES  #: windows start every half window
 def _hann(n: int) -> np.ndarray:
     """Hann window sampled at the centres of n samples (no zero end points)."""
     return np.sin(np.pi * (np.arange(n) + 0.5) / n) ** 2
+
+
+def nonzero_rows(x: np.ndarray) -> np.ndarray:
+    """Which rows of the 2-D block ``x`` (at least one column) hold a non-zero sample."""
+    if x.dtype == np.int16 and x.flags.c_contiguous and x.shape[1] % 4 == 0:
+        # Four samples per 64-bit word: a row is all zero exactly when its largest word is
+        # zero, and a row's argmax is cheaper than a reduction along it.
+        words = x.view(np.uint64)
+        top = words.argmax(axis=1)
+        top += np.arange(0, words.size, words.shape[1])
+        found: np.ndarray = words.reshape(-1)[top] != 0
+        return found
+    plain: np.ndarray = np.any(x != 0, axis=1)
+    return plain
 
 
 def bin_power(windows: np.ndarray) -> np.ndarray:
@@ -138,6 +153,10 @@ class HalfWindowBank:
         self._table = table
         self._pending = np.zeros((channels, 0), dtype=np.float32)  # samples short of a half
         self._stage = np.empty((channels, batch_halves * HALF_SAMPLES), dtype=np.float32)
+        # int16 blocks of whole halves are staged as they come (half the bytes of float32,
+        # no conversion) and only the live channels converted, at evaluation
+        self._stage16: np.ndarray | None = None
+        self._staged_int = False  # the staged halves are in _stage16, not _stage
         self._staged = 0  # halves staged
         self._first_last = np.zeros((channels, 2 * nf), dtype=np.float32)  # A of the last half
         self._window_last = np.zeros((channels, 2 * nf), dtype=np.float32)
@@ -166,6 +185,8 @@ class HalfWindowBank:
         stream position are unchanged."""
         self._pending[rows] = 0.0
         self._stage[rows] = 0.0
+        if self._stage16 is not None:
+            self._stage16[rows] = 0
         self._first_last[rows] = 0.0
         self._window_last[rows] = 0.0
         self.live[rows] = False
@@ -182,24 +203,30 @@ class HalfWindowBank:
         """Mark the channels of block ``x`` that hold a non-zero sample live."""
         if x.shape[1] == 0:
             return
-        if x.dtype == np.int16 and x.flags.c_contiguous and x.shape[1] % 4 == 0:
-            # four samples per 64-bit word: a word is zero exactly when its four samples are
-            words = x.view(np.uint64)
-            self.live |= np.bitwise_or.reduce(words, axis=1) != 0
-        else:
-            self.live |= np.any(x != 0, axis=1)
+        self.live |= nonzero_rows(x)
 
     def push(self, block: np.ndarray) -> WindowBlock | None:
         """Stage ``block`` (channels, n); evaluate and return the batch once it is full."""
         x = np.asarray(block)
         self._mark_live(x)
+        h = self._staged * HALF_SAMPLES
+        if (x.dtype == np.int16 and x.shape[1] % HALF_SAMPLES == 0 and not self._pending.shape[1]
+                and h + x.shape[1] <= self._stage.shape[1] and (self._staged_int or not h)):
+            if self._stage16 is None:
+                self._stage16 = np.empty(self._stage.shape, dtype=np.int16)
+            np.copyto(self._stage16[:, h : h + x.shape[1]], x)
+            self._staged_int = True
+            self._staged += x.shape[1] // HALF_SAMPLES
+            if self._staged < self.batch_halves:
+                return None
+            return self._evaluate(self._stage16)
+        self._staged_as_float()
         if self._pending.shape[1]:
             x = np.concatenate([self._pending, x.astype(np.float32, copy=False)], axis=1)
         n_halves = x.shape[1] // HALF_SAMPLES
         used = n_halves * HALF_SAMPLES
         if used < x.shape[1] or self._pending.shape[1]:
             self._pending = np.array(x[:, used:], dtype=np.float32)
-        h = self._staged * HALF_SAMPLES
         if h + used <= self._stage.shape[1]:
             np.copyto(self._stage[:, h : h + used], x[:, :used])
             self._staged += n_halves
@@ -218,16 +245,26 @@ class HalfWindowBank:
         """Evaluate the windows ending with every staged half (``None`` if none is staged)."""
         if self._staged == 0:
             return None
-        return self._evaluate(np.ascontiguousarray(self._stage[:, : self._staged * HALF_SAMPLES]))
+        stage = self._stage16 if self._staged_int and self._stage16 is not None else self._stage
+        return self._evaluate(stage[:, : self._staged * HALF_SAMPLES])
+
+    def _staged_as_float(self) -> None:
+        """Move halves staged as int16 to the float32 stage (a block that is not whole int16
+        halves joins them there)."""
+        if self._staged_int and self._stage16 is not None and self._staged:
+            h = self._staged * HALF_SAMPLES
+            np.copyto(self._stage[:, :h], self._stage16[:, :h])
+        self._staged_int = False
 
     def _evaluate(self, samples: np.ndarray) -> WindowBlock:
-        """Windows ending with each half of ``samples`` (float32, ``(channels, halves * 40)``),
-        for the live channels."""
+        """Windows ending with each half of ``samples`` (float32 or int16, ``(channels, halves
+        * 40)``), for the live channels (converted to float32: int16 samples exactly)."""
         n = samples.shape[1] // HALF_SAMPLES
-        live = np.flatnonzero(self.live)
+        live = self.live.nonzero()[0]
+        self._staged_int = False
         if live.size == self.channels:
-            return self._evaluate_rows(samples, n, None)
-        return self._evaluate_rows(samples[live], n, live)
+            return self._evaluate_rows(np.ascontiguousarray(samples, dtype=np.float32), n, None)
+        return self._evaluate_rows(samples[live].astype(np.float32, copy=False), n, live)
 
     def _evaluate_rows(self, samples: np.ndarray, n: int, live: np.ndarray | None) -> WindowBlock:
         """:meth:`_evaluate` for the channels ``live`` (None: all), whose samples are given."""

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pycti.dsp._base import DBM0_REF_RMS, ToneEvent, check_channels, check_fs
+from pycti.dsp.goertzel import nonzero_rows
 from pycti.dsp.progress_frames import FRAME_SAMPLES, ToneFrontEnd
 from pycti.dsp.progress_tables import TONE_NAMES, ProgressToneRow, rows_for
 
@@ -41,6 +42,7 @@ __all__ = ["ProgressParams", "ProgressToneDetector"]
 
 _FRAME_MS = 1000 * FRAME_SAMPLES // 8000
 _NONE = -2  # history slot never filled
+_NEVER = 1 << 62  # no dial or quiet deadline pending
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,6 +236,8 @@ class ProgressToneDetector:
         self._reported = np.full(c, -1, dtype=np.int64)
         self._dial_due = np.full(c, -1, dtype=np.int64)
         self._quiet_due = np.full(c, -1, dtype=np.int64)
+        #: at most the earliest entry of _dial_due / _quiet_due not yet passed (_NEVER: none)
+        self._due_min = _NEVER
 
     # ---------------------------------------------------------------- public API
     def process(self, block: np.ndarray) -> list[ToneEvent]:
@@ -250,17 +254,14 @@ class ProgressToneDetector:
         with a non-zero sample go through the front end; the others are silent frames
         (label -1, no tone energy, as the front end would find them)."""
         c, k = self.channels, x.shape[1] // FRAME_SAMPLES
-        if x.flags.c_contiguous and x.shape[1] % 4 == 0:
-            loud = np.flatnonzero(np.bitwise_or.reduce(x.view(np.uint64), axis=1))
-        else:
-            loud = np.flatnonzero(np.any(x != 0, axis=1))
-        labels = np.full((c, k), -1, dtype=np.int64)
-        energy = np.zeros((c, k))
+        loud = nonzero_rows(x).nonzero()[0]  # 1-D: nonzero()[0] is flatnonzero without its wrapper
         if loud.size:
             frames = x[loud].astype(np.float32).reshape(loud.size, k, FRAME_SAMPLES)
             f = self._front.features(frames)
-            labels[loud], energy[loud] = self._labels(f.energies, f.total)
-        return self._advance(labels, energy)
+            labels, energy = self._labels(f.energies, f.total)
+        else:
+            labels, energy = np.full((0, k), -1, dtype=np.int64), np.zeros((0, k))
+        return self._advance(labels, energy, loud)
 
     def flush(self) -> list[ToneEvent]:
         """End the stream: process held-back samples, close open segments, reset."""
@@ -309,27 +310,47 @@ class ProgressToneDetector:
             return []
         return self._advance(*self._labels(energies, total))
 
-    def _advance(self, labels: np.ndarray, energy: np.ndarray) -> list[ToneEvent]:
-        """Advance over frames given as labels and tone energies ``(channels, k)``."""
+    def _advance(self, labels: np.ndarray, energy: np.ndarray, rows: np.ndarray | None = None) -> list[ToneEvent]:
+        """Advance over frames given as labels and tone energies ``(channels, k)``; or, with
+        ``rows``, those of channels ``rows`` only, the other channels' frames being silent
+        (label -1, no energy: adding their zero energy would change nothing)."""
         on = labels >= 0
         events: list[ToneEvent] = []
         for k in range(labels.shape[1]):
             t = self._frame
-            lab = labels[:, k]
-            changed = np.flatnonzero(lab != self._cur_kind)
+            if rows is None:
+                lab = labels[:, k]
+            else:
+                lab = np.full(self.channels, -1, dtype=np.int64)
+                lab[rows] = labels[:, k]
+            changed = (lab != self._cur_kind).nonzero()[0]
             if changed.size:
                 events += self._transition(changed, lab[changed], t)
-            self._cur_energy += energy[:, k]
-            self._cur_on += on[:, k]
-            for c in np.flatnonzero(self._dial_due == t):  # a dial tone lasted long enough
-                i = int(self._dial_rule[self._cur_kind[c]])
-                if self._reported[c] != i:
-                    self._reported[c] = i
-                    events.append(self._event(int(c), i, int(self._cur_start[c]), t + 1,
-                                              self._cur_energy[c], self._cur_on[c]))
-            # Silence longer than the reported tone allows ends its episode.
-            self._reported[np.flatnonzero(self._quiet_due == t)] = -1
+            if rows is None:
+                self._cur_energy += energy[:, k]
+                self._cur_on += on[:, k]
+            elif rows.size:
+                self._cur_energy[rows] += energy[:, k]
+                self._cur_on[rows] += on[:, k]
+            if t >= self._due_min:  # else no dial or quiet deadline is this frame
+                events += self._deadlines(t)
             self._frame += 1
+        return events
+
+    def _deadlines(self, t: int) -> list[ToneEvent]:
+        """The dial tones confirmed and the quiet episodes ended at frame ``t``."""
+        events: list[ToneEvent] = []
+        for c in np.flatnonzero(self._dial_due == t):  # a dial tone lasted long enough
+            i = int(self._dial_rule[self._cur_kind[c]])
+            if self._reported[c] != i:
+                self._reported[c] = i
+                events.append(self._event(int(c), i, int(self._cur_start[c]), t + 1,
+                                          self._cur_energy[c], self._cur_on[c]))
+        # Silence longer than the reported tone allows ends its episode.
+        self._reported[np.flatnonzero(self._quiet_due == t)] = -1
+        later = np.concatenate((self._dial_due, self._quiet_due))
+        later = later[later > t]
+        self._due_min = int(later.min()) if later.size else _NEVER
         return events
 
     def _event(self, channel: int, rule: int, start_frame: int, end_frame: int,
@@ -379,6 +400,10 @@ class ProgressToneDetector:
         rep = self._reported[idx]
         self._quiet_due[idx] = np.where((new < 0) & (rep >= 0),
                                         np.maximum(start + self._reset_frames[rep], t), -1)
+        due = np.concatenate((self._dial_due[idx], self._quiet_due[idx]))
+        due = due[due >= 0]
+        if due.size:
+            self._due_min = min(self._due_min, int(due.min()))
         return events
 
     def _match(self, p: np.ndarray, t: int) -> list[ToneEvent]:

@@ -19,7 +19,8 @@ import heapq
 import itertools
 import logging
 import os
-from collections.abc import Callable, Sequence
+import types
+from collections.abc import Callable, Generator, Sequence, Sized
 from typing import Any, TypeVar
 
 import numpy as np
@@ -47,6 +48,26 @@ T = TypeVar("T")
 #: How many times the tick loop yields to other tasks between two virtual-time ticks, so that
 #: applications react to one tick's events before the next (deterministic: no wall clock).
 _VIRTUAL_YIELDS = 4
+
+
+@types.coroutine
+def _sleep0() -> Generator[None, None, None]:
+    """``await asyncio.sleep(0)`` without its coroutine wrapper: one bare yield, which the task
+    answers by scheduling itself again behind the callbacks already ready."""
+    yield
+
+
+async def _yield_to_ready(times: int, ready: Sized | None) -> None:
+    """Yield to the other tasks ``times`` times, as ``times`` ``asyncio.sleep(0)`` would, but
+    stop early once nothing else is ready to run (``ready``: the event loop's queue of ready
+    callbacks): the yields left would only resume this task (no task or callback can become
+    ready meanwhile except by I/O or a wall-clock timer, which virtual time does not wait for).
+    Without a ready queue to look at (an event loop other than asyncio's own), all ``times``
+    yields are made."""
+    for _ in range(times):
+        await _sleep0()
+        if ready is not None and not ready:
+            return
 
 
 class ProviderClosed(PyctiError, RuntimeError):
@@ -182,6 +203,7 @@ class LocalProvider(MediaProvider):
 
     async def _run(self) -> None:
         tick = 0
+        ready = getattr(asyncio.get_running_loop(), "_ready", None)  # see _yield_to_ready
         try:
             while True:
                 now = tick * self._period_s
@@ -199,8 +221,7 @@ class LocalProvider(MediaProvider):
                         self.engine.notices.append(Notice(time=now, kind="listener_failed",
                                                           text=f"tick listener {listener!r} raised and was removed"))
                 if self._clock is None:
-                    for _ in range(_VIRTUAL_YIELDS):
-                        await asyncio.sleep(0)
+                    await _yield_to_ready(_VIRTUAL_YIELDS, ready)
                 tick += 1
         except asyncio.CancelledError:
             raise

@@ -24,6 +24,11 @@ _INT16_MAX = 32767
 _EMPTY = np.zeros(0, dtype=np.intp)
 
 
+def _rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[idx]`` (rows), by ``take`` where that is cheaper: on a C-contiguous array."""
+    return a.take(idx, axis=0) if a.flags.c_contiguous else a[idx]
+
+
 class Router:
     """The groups of a media plane of ``channels`` channels and their compiled routing tables."""
 
@@ -125,11 +130,11 @@ class Router:
         """
         if self._dirty:
             self._compile()
-        out = np.zeros_like(inbound)
+        out = np.zeros(inbound.shape, dtype=inbound.dtype)  # (cheaper than zeros_like)
         if self._bridge_dst.size:
-            out[self._bridge_dst] = inbound[self._bridge_src]
+            out[self._bridge_dst] = _rows(inbound, self._bridge_src)
         if self._conf_members.size:
-            member_in = inbound[self._conf_members].astype(np.int32)
+            member_in = _rows(inbound, self._conf_members).astype(np.int32)
             sums = np.add.reduceat(member_in, self._conf_starts, axis=0)
             mixed = sums[self._conf_of_member] - member_in
             np.clip(mixed, _INT16_MIN, _INT16_MAX, out=mixed)

@@ -111,3 +111,71 @@ def test_progress_events_are_the_same_with_silent_frames_skipped(seed: int) -> N
     want += slow.flush()
     assert len(want) >= 5
     assert_same_events(got, want)
+
+
+class _EveryFrameDeadlines(ProgressToneDetector):
+    """The detector looking for dial and quiet deadlines at every frame, as before it kept
+    the earliest one pending."""
+
+    @property  # type: ignore[override]
+    def _due_min(self) -> int:
+        return 0
+
+    @_due_min.setter
+    def _due_min(self, value: int) -> None:
+        pass
+
+
+@pytest.mark.parametrize("seed", [2, 9])
+def test_progress_deadlines_skipped_between_them_give_the_same_events(seed: int) -> None:
+    """Dial tones confirmed and quiet episodes ended (tones that stop, then silence) at the
+    same frames when the detector looks only at the frames of its pending deadlines."""
+    x = _progress_audio(seed)
+    x[8, 30000:] = 0  # the dial tone stops: its quiet episode ends later
+    det, ref = ProgressToneDetector(CHANNELS, "CN"), _EveryFrameDeadlines(CHANNELS, "CN")
+    got, want = [], []
+    for pos in range(0, SAMPLES, 480):
+        got += det.process(x[:, pos : pos + 480])
+        want += ref.process(x[:, pos : pos + 480])
+    got += det.flush()
+    want += ref.flush()
+    assert {e.tone for e in want} >= {"DIAL", "BUSY"}
+    assert_same_events(got, want)
+
+
+def test_fsk_receiver_started_late_is_one_fed_the_silence_first() -> None:
+    """A caller-ID receiver made at ``start_sample`` gives the events (sample positions too)
+    of one made earlier and fed that many zero samples: what the analog adapter relies on to
+    make a ringing line's receiver only when its line first carries a signal."""
+    from pycti.dsp.callerid import CallerId, encode_mdmf
+    from pycti.dsp.callerid_fsk import FskCallerIdReceiver, fsk_callerid_signal
+
+    signal = fsk_callerid_signal(encode_mdmf(CallerId(number="5551234", month=1, day=2, hour=3, minute=4)))
+    for silence in (0, 160 * 37, 12345):
+        line = np.concatenate([np.zeros(silence, np.int16), signal, np.zeros(4000, np.int16)])
+        early, late = FskCallerIdReceiver(1), FskCallerIdReceiver(1, start_sample=silence)
+        want = []
+        for pos in range(0, line.size, 160):
+            want += early.process(line[None, pos : pos + 160])
+        got = []
+        for pos in range(silence, line.size, 160):
+            got += late.process(line[None, pos : pos + 160])
+        assert len(want) == 1 and want[0].caller_id is not None and want[0].caller_id.number == "5551234"
+        assert got == want
+    with pytest.raises(ValueError):
+        FskCallerIdReceiver(1, start_sample=-1)
+
+
+def test_nonzero_rows_finds_every_row_with_a_sample() -> None:
+    """The word-wise test (a row's largest 64-bit word) against the plain one, including rows
+    whose only sample is at either end, -32768, or in a block not of whole words."""
+    from pycti.dsp.goertzel import nonzero_rows
+
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        rows, cols = int(rng.integers(1, 30)), 4 * int(rng.integers(1, 50))
+        x = np.zeros((rows, cols), np.int16)
+        for r in np.flatnonzero(rng.random(rows) < 0.4):
+            x[r, int(rng.choice([0, cols - 1, int(rng.integers(0, cols))]))] = int(rng.choice([1, -1, -32768, 32767]))
+        assert (nonzero_rows(x) == x.any(axis=1)).all()
+        assert (nonzero_rows(x[:, 1:]) == x[:, 1:].any(axis=1)).all()  # not whole words: the plain way
