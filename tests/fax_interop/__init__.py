@@ -92,3 +92,27 @@ def run_call(terminal: FaxTerminal, peer: object, max_duration_s: float = 150.0,
                 break
     raise AssertionError(f"call not over after {max_duration_s} s (pycti {terminal.result}, "
                          f"spandsp {peer.result})")  # type: ignore[attr-defined]
+
+
+def call_spandsp(peer: object, terminal: FaxTerminal, modem: Modem, ecm: bool, coding: Coding, *,
+                 calling: bool, local_ident: str, line: LineModel | None = None,
+                 **files: object) -> tuple[object, object]:
+    """One call between ``terminal`` and a spandsp terminal (``calling`` or answering, with
+    ``tx_tiff=`` / ``rx_tiff=`` as ``files`` give, offering ``modem`` and MH plus ``coding``):
+    run it, close spandsp (which closes a received TIFF), and check what every cell must show --
+    OK at both ends, and the modem, rate, ECM and coding both ends say they used.  Returns
+    (pycti's result, spandsp's)."""
+    fax = peer.SpandspFax(calling=calling, ecm=ecm, modems=(SPANDSP_MODEM[modem],),  # type: ignore[attr-defined]
+                          compressions=sorted({"MH", SPANDSP_CODING[coding]}), local_ident=local_ident,
+                          **files)
+    try:
+        run_call(terminal, fax, line=line)
+    finally:
+        fax.close()
+    result, theirs = terminal.result, fax.result
+    assert result is not None and theirs is not None
+    assert result.ok and theirs.completion_name == "T30_ERR_OK", (result, theirs)
+    assert (result.modem, result.rate_bps, result.ecm, result.coding) == (modem, RATE_BPS[modem], ecm, coding)
+    assert (theirs.bit_rate_bps, theirs.ecm_used, theirs.compression) == (  # type: ignore[attr-defined]
+        RATE_BPS[modem], ecm, SPANDSP_CODING[coding])
+    return result, theirs

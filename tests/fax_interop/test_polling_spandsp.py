@@ -22,7 +22,7 @@ from pycti.fax.terminal import FaxTerminal
 from pycti.fax.terminal_events import FaxOptions
 from tests.fax_terminal import document, same_image
 
-from . import RATE_BPS, SPANDSP_CODING, SPANDSP_MODEM, options, run_call, spandsp
+from . import call_spandsp, options, run_call, spandsp
 
 POLL_CELLS = [(Modem.V29, False, Coding.MH), (Modem.V27TER, False, Coding.MR),
               (Modem.V29, True, Coding.MMR), (Modem.V17, True, Coding.MR)]
@@ -42,21 +42,8 @@ def test_pycti_polls_spandsp(tmp_path: Path, modem: Modem, ecm: bool, coding: Co
     tx_path = tmp_path / "offered.tif"
     peer.write_tiff_f(tx_path, [p.image.astype(bool) for p in pages])  # type: ignore[attr-defined]
     terminal = FaxTerminal("calling", _poll_options(modem, ecm, coding))
-    fax = peer.SpandspFax(calling=False, tx_tiff=tx_path, ecm=ecm,  # type: ignore[attr-defined]
-                          modems=(SPANDSP_MODEM[modem],),
-                          compressions=sorted({"MH", SPANDSP_CODING[coding]}),
-                          local_ident="+1 555 0100")
-    try:
-        run_call(terminal, fax)
-    finally:
-        fax.close()
-    result, theirs = terminal.result, fax.result
-    assert result is not None and theirs is not None
-    assert result.ok and theirs.completion_name == "T30_ERR_OK", (result, theirs)
-    assert (result.modem, result.rate_bps, result.ecm, result.coding) == (
-        modem, RATE_BPS[modem], ecm, coding)
-    assert (theirs.bit_rate_bps, theirs.ecm_used, theirs.compression) == (
-        RATE_BPS[modem], ecm, SPANDSP_CODING[coding])
+    result, theirs = call_spandsp(peer, terminal, modem, ecm, coding, calling=False, local_ident="+1 555 0100",
+                                  tx_tiff=tx_path)
     assert result.pages == theirs.pages_tx == 2 and theirs.pages_rx == 0
     assert result.remote_id == "+1 555 0100"  # its CSI
     assert theirs.remote_ident == "+49 30 1234567"  # our CIG
@@ -74,21 +61,8 @@ def test_spandsp_polls_pycti(tmp_path: Path, modem: Modem, ecm: bool, coding: Co
     terminal = FaxTerminal("answering", FaxOptions(modems=base.modems, ecm=ecm,
                                                    codings=base.codings, local_id=base.local_id,
                                                    poll=True), document=pages)
-    fax = peer.SpandspFax(calling=True, rx_tiff=rx_path, ecm=ecm,  # type: ignore[attr-defined]
-                          modems=(SPANDSP_MODEM[modem],),
-                          compressions=sorted({"MH", SPANDSP_CODING[coding]}),
-                          local_ident="+1 555 0199")
-    try:
-        run_call(terminal, fax)
-    finally:
-        fax.close()  # closes the received TIFF
-    result, theirs = terminal.result, fax.result
-    assert result is not None and theirs is not None
-    assert result.ok and theirs.completion_name == "T30_ERR_OK", (result, theirs)
-    assert (result.modem, result.rate_bps, result.ecm, result.coding) == (
-        modem, RATE_BPS[modem], ecm, coding)
-    assert (theirs.bit_rate_bps, theirs.ecm_used, theirs.compression) == (
-        RATE_BPS[modem], ecm, SPANDSP_CODING[coding])
+    result, theirs = call_spandsp(peer, terminal, modem, ecm, coding, calling=True, local_ident="+1 555 0199",
+                                  rx_tiff=rx_path)
     assert result.pages == theirs.pages_rx == 3 and theirs.pages_tx == 0
     assert result.remote_id == "+1 555 0199"  # spandsp's CIG
     assert theirs.remote_ident == "+49 30 1234567"

@@ -13,16 +13,7 @@ from pycti.fax.t4_types import Coding
 from pycti.fax.terminal import FaxTerminal
 from tests.fax_terminal import document, same_image
 
-from . import (
-    CELL_IDS,
-    CELLS,
-    RATE_BPS,
-    SPANDSP_CODING,
-    SPANDSP_MODEM,
-    options,
-    run_call,
-    spandsp,
-)
+from . import CELL_IDS, CELLS, call_spandsp, options, run_call, spandsp
 
 
 def _receive(tmp_path: Path, modem: Modem, ecm: bool, coding: Coding, rows: tuple[int, ...],
@@ -32,21 +23,8 @@ def _receive(tmp_path: Path, modem: Modem, ecm: bool, coding: Coding, rows: tupl
     tx_path = tmp_path / "spandsp_tx.tif"
     peer.write_tiff_f(tx_path, [p.image.astype(bool) for p in pages])  # type: ignore[attr-defined]
     terminal = FaxTerminal("answering", options(modem, ecm, coding))
-    fax = peer.SpandspFax(calling=True, tx_tiff=tx_path, ecm=ecm,  # type: ignore[attr-defined]
-                          modems=(SPANDSP_MODEM[modem],),
-                          compressions=sorted({"MH", SPANDSP_CODING[coding]}),
-                          local_ident="+1 555 0100")
-    try:
-        run_call(terminal, fax, line=line)
-    finally:
-        fax.close()
-    result, theirs = terminal.result, fax.result
-    assert result is not None and theirs is not None
-    assert result.ok and theirs.completion_name == "T30_ERR_OK", (result, theirs)
-    assert (result.modem, result.rate_bps, result.ecm, result.coding) == (
-        modem, RATE_BPS[modem], ecm, coding)
-    assert (theirs.bit_rate_bps, theirs.ecm_used, theirs.compression) == (
-        RATE_BPS[modem], ecm, SPANDSP_CODING[coding])
+    result, theirs = call_spandsp(peer, terminal, modem, ecm, coding, calling=True, local_ident="+1 555 0100",
+                                  line=line, tx_tiff=tx_path)
     assert result.pages == theirs.pages_tx == len(rows)
     assert result.remote_id == "+1 555 0100"
     got = terminal.received_pages

@@ -15,16 +15,7 @@ from pycti.fax.t4_types import Coding
 from pycti.fax.terminal import FaxTerminal
 from tests.fax_terminal import document, same_image
 
-from . import (
-    CELL_IDS,
-    CELLS,
-    RATE_BPS,
-    SPANDSP_CODING,
-    SPANDSP_MODEM,
-    options,
-    run_call,
-    spandsp,
-)
+from . import CELL_IDS, CELLS, call_spandsp, options, run_call, spandsp
 
 
 def _send(tmp_path: Path, modem: Modem, ecm: bool, coding: Coding, rows: tuple[int, ...],
@@ -33,21 +24,8 @@ def _send(tmp_path: Path, modem: Modem, ecm: bool, coding: Coding, rows: tuple[i
     pages = document(*rows, seed=21)
     rx_path = tmp_path / "spandsp_rx.tif"
     terminal = FaxTerminal("calling", options(modem, ecm, coding), document=pages)
-    fax = peer.SpandspFax(calling=False, rx_tiff=rx_path, ecm=ecm,  # type: ignore[attr-defined]
-                          modems=(SPANDSP_MODEM[modem],),
-                          compressions=sorted({"MH", SPANDSP_CODING[coding]}),
-                          local_ident="+1 555 0199")
-    try:
-        run_call(terminal, fax, line=line)
-    finally:
-        fax.close()  # closes the received TIFF
-    result, theirs = terminal.result, fax.result
-    assert result is not None and theirs is not None
-    assert result.ok and theirs.completion_name == "T30_ERR_OK", (result, theirs)
-    assert (result.modem, result.rate_bps, result.ecm, result.coding) == (
-        modem, RATE_BPS[modem], ecm, coding)
-    assert (theirs.bit_rate_bps, theirs.ecm_used, theirs.compression) == (
-        RATE_BPS[modem], ecm, SPANDSP_CODING[coding])
+    result, theirs = call_spandsp(peer, terminal, modem, ecm, coding, calling=False, local_ident="+1 555 0199",
+                                  line=line, rx_tiff=rx_path)
     assert result.pages == theirs.pages_rx == len(rows)
     assert result.remote_id == "+1 555 0199" and theirs.remote_ident == "+49 30 1234567"
     got = read_tiff(rx_path)
