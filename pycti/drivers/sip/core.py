@@ -13,6 +13,9 @@ most :data:`EVENTS_MAX` (beyond, the oldest are dropped and counted for ``Events
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
 import random
 from collections import deque
 
@@ -74,6 +77,9 @@ class DriverCore:
         #: trunk ports whose far end took the transfer: BYE at the next poll (after our 200
         #: to the NOTIFY has gone out)
         self._transferred: list[int] = []
+        #: (due time, order, port, media) of the RTCP reports to send (see _run_rtcp)
+        self._rtcp_due: list[tuple[float, int, int, PortMedia]] = []
+        self._rtcp_order = itertools.count()
         #: problems met while handling SIP events (kept, never raised into the switch's tick)
         self.errors: deque[str] = deque(maxlen=1000)
 
@@ -126,7 +132,35 @@ class DriverCore:
     # -- ports -----------------------------------------------------------------------------
     def _new_media(self, port: int) -> PortMedia:
         assert self._pump is not None
-        return PortMedia(self._pump, port, self.config.media_host, self._rng)
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        media = PortMedia(self._pump, port, self.config.media_host, self._rng, now_s=self._now(), loop=loop)
+        if media.rtcp is not None:
+            heapq.heappush(self._rtcp_due, (media.rtcp.due_s, next(self._rtcp_order), port, media))
+        return media
+
+    def _run_rtcp(self, now: float) -> None:
+        """Send the RTCP reports due (a heap of due times: only ports with one due are touched)."""
+        heap = self._rtcp_due
+        stats = None
+        while heap and heap[0][0] <= now:
+            _, _, port, media = heapq.heappop(heap)
+            rtcp = media.rtcp
+            if self._table.media.get(port) is not media or rtcp is None or rtcp.sock is None:
+                continue  # the call ended: forget it
+            if rtcp.remote is not None and self._pump is not None and self._pump.is_open(port):
+                if stats is None:
+                    stats = self._pump.stats()
+                tx = self._pump.send_state(port)
+                rtcp.report(now, ssrc=tx.ssrc, rtp_timestamp=tx.timestamp,
+                            packets_sent=int(stats.packets_sent[port]), peer_ssrc=int(stats.ssrc[port]),
+                            received=int(stats.received[port]), lost=int(stats.lost[port]),
+                            extended_max=int(stats.extended_max[port]),
+                            base_sequence=int(stats.base_sequence[port]), jitter=int(stats.jitter[port]))
+            due = rtcp.due_s if rtcp.due_s > now else now + 1.0
+            heapq.heappush(heap, (due, next(self._rtcp_order), port, media))
 
     def _attach(self, port: int, sid: int, state: PortState, media: PortMedia) -> None:
         self._table.attach(port, sid, state, media)

@@ -76,6 +76,7 @@ from .calls import PortInput, PortState, next_state
 from .config import SipDriverClosedError
 from .core import EVENTS_MAX
 from .media import PortMedia
+from .rtcp_port import PortRtcp
 from .transport import TcpTransport, TransportStats, UdpTransport
 from .trunk_health import TrunkHealth
 from .trunk_registration import TrunkRegistration, TrunkRegistrationStatus
@@ -88,6 +89,22 @@ _UNREGISTER_TICKS = 50
 _DIALLABLE = frozenset("0123456789*#+")
 
 
+def _raise_fd_limit(needed: int) -> None:
+    """Lift the soft limit on open files towards ``needed`` (up to the hard limit): a port's
+    call holds two sockets, and 1,024 (a common default) is less than 500 calls need."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass  # the limit stays; a call beyond it gets no RTCP socket or is refused (503)
+
+
 class SipDriver(UaEvents):
     """SIP trunks and phones as switch ports (see the module docstring).
 
@@ -97,6 +114,7 @@ class SipDriver(UaEvents):
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> SipDriver:
         cfg = self.config
+        _raise_fd_limit(2 * len(self._table.ports) + 64)  # an RTP and an RTCP socket per port
         self._clock = RealClock()
         self._transport = UdpTransport(cfg.listen_host, cfg.listen_port, self._on_datagram)
         port = await self._transport.open()
@@ -173,6 +191,11 @@ class SipDriver(UaEvents):
         """The pump's per-channel RTP counters (row = port), None when closed."""
         return self._pump.stats() if self._pump is not None else None
 
+    def rtcp(self, port: int) -> PortRtcp | None:
+        """The RTCP state of the call on ``port`` (None: no call, or no RTCP port pair)."""
+        media = self._table.media.get(port)
+        return None if media is None else media.rtcp
+
     def trunk_registered(self, name: str) -> bool:
         """Whether trunk ``name`` holds a registration with its carrier now."""
         reg = self._registrations.get(name)
@@ -219,6 +242,7 @@ class SipDriver(UaEvents):
             now = self._now()
             self._run_timers(now)
             self._side_packets(now)
+            self._run_rtcp(now)
             while self._transferred:  # the far end took a transfer: our part ends (BYE)
                 port = self._transferred.pop()
                 if self._referring.get(port) is not None:

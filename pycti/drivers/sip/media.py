@@ -12,6 +12,7 @@ the channel's audio masked off while an event covers the tick (RFC 4733 §2.5.1.
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 from ...rtp.latch import LatchDecision, SymmetricRtpLatch
@@ -21,6 +22,7 @@ from ...rtp.telephone_event import (
 )
 from ...sip.sdp import Direction, LocalMedia, NegotiatedMedia, OfferAnswer
 from ..rtppump import RtpPump
+from .rtcp_port import PortRtcp, open_rtp_pair
 
 __all__ = ["PortMedia"]
 
@@ -28,12 +30,15 @@ __all__ = ["PortMedia"]
 class PortMedia:
     """The media of one call on pump channel ``channel`` (opened at construction)."""
 
-    def __init__(self, pump: RtpPump, channel: int, host: str, rng: random.Random) -> None:
+    def __init__(self, pump: RtpPump, channel: int, host: str, rng: random.Random, *, now_s: float = 0.0,
+                 loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.pump = pump
         self.channel = channel
         self._rng = rng
-        port = pump.open(channel, host, 0)
+        port, rtcp_sock = open_rtp_pair(pump, channel, host, rng)
         self.local_port = port
+        #: RTCP beside the RTP port (None when no even/odd port pair was free)
+        self.rtcp = None if rtcp_sock is None else PortRtcp(rtcp_sock, f"pycti@{host}", rng, now_s, loop)
         self.sdp = OfferAnswer(LocalMedia(address=host, port=port, session_id=rng.getrandbits(31)))
         self.media: NegotiatedMedia | None = None
         self.receiver = TelephoneEventReceiver()
@@ -66,6 +71,8 @@ class PortMedia:
         ch = self.channel
         self.media = media
         self.pump.set_remote(ch, (media.remote_address, media.remote_port) if media.remote_port else None)
+        if self.rtcp is not None:
+            self.rtcp.set_remote((media.remote_address, media.remote_port))
         pcmu = tuple(pt for pt, law in media.receive_codecs.items() if law == 0)
         pcma = tuple(pt for pt, law in media.receive_codecs.items() if law == 8)
         self.pump.set_payload_types(ch, pcmu=pcmu, pcma=pcma,
@@ -136,6 +143,8 @@ class PortMedia:
         return False
 
     def close(self) -> None:
-        """Close the channel's socket."""
+        """Close the channel's sockets (RTP and RTCP)."""
+        if self.rtcp is not None:
+            self.rtcp.close()
         if self.pump.is_open(self.channel):
             self.pump.close(self.channel)

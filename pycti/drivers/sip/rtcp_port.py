@@ -1,0 +1,168 @@
+"""RTCP beside one SIP port's RTP stream (RFC 3550 §6): the socket, our reports on the §6.3
+schedule, and the peer's reports.
+
+RTP takes an even port and RTCP the next one (RFC 3550 §11): :func:`open_rtp_pair` binds the
+pump's channel on a random even port and a non-blocking UDP socket on the odd one above it,
+trying a few pairs; when none is free the call runs without RTCP (RTP alone still works).  We
+send to the peer's RTP port + 1 (no ``a=rtcp``, RFC 3605, is read or written).
+
+Each compound packet we send (§6.1) is an SR -- we send audio throughout a call -- with one
+report block on the peer's stream once it has one (§6.4.1: fraction lost since the last report,
+cumulative lost, extended highest sequence, interarrival jitter, LSR/DLSR from its last SR),
+then an SDES with our CNAME.  Octet counts assume 160-octet G.711 payloads (the pump counts
+packets, not octets).  Compound packets from the peer are parsed and their SR/RR kept
+(:attr:`PortRtcp.last_sr`, :attr:`PortRtcp.last_report`); a malformed one is counted and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import time
+from collections.abc import Callable
+
+from ...rtp.packet import RtpError
+from ...rtp.rtcp import (
+    NTP_UNIX_OFFSET_S, SDES_CNAME, ReceiverReport, ReportBlock, RtcpScheduler, SdesChunk, SenderReport,
+    SourceDescription, build_compound, ntp_middle32, ntp_timestamp, parse_compound,
+)
+from ..rtppump import RtpPump, RtpPumpError
+
+__all__ = ["PortRtcp", "open_rtp_pair"]
+
+#: G.711 at 20 ms: 64 kbit/s of payload plus RTP/UDP/IP headers (the session bandwidth, §6.2)
+SESSION_BW_BPS = 80_000.0
+#: octets of payload in one 20 ms G.711 packet
+PAYLOAD_OCTETS = 160
+_PAIR_TRIES = 16
+_PORTS = (16384, 32766)  #: the even RTP ports tried (a common RTP range)
+
+
+def open_rtp_pair(pump: RtpPump, channel: int, host: str, rng: random.Random) -> tuple[int, socket.socket | None]:
+    """Bind ``channel`` of ``pump`` on a random even port of ``host`` and an RTCP socket on the
+    port above it; (RTP port, RTCP socket).  With no free pair after a few tries the channel
+    takes any port and there is no RTCP socket (None)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(_PAIR_TRIES):
+        port = rng.randrange(_PORTS[0], _PORTS[1], 2)
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.bind((host, port + 1))
+        except OSError:
+            sock.close()
+            continue
+        try:
+            bound = pump.open(channel, host, port)
+        except (RtpPumpError, OSError):
+            sock.close()
+            continue
+        sock.setblocking(False)
+        return bound, sock
+    return pump.open(channel, host, 0), None
+
+
+class PortRtcp:
+    """RTCP of one call's stream on ``sock`` (see the module docstring).  ``cname`` names us
+    (§6.5.1); reading starts on ``loop`` (the driver's event loop) when given."""
+
+    def __init__(self, sock: socket.socket, cname: str, rng: random.Random, now_s: float,
+                 loop: asyncio.AbstractEventLoop | None = None,
+                 wall_s: Callable[[], float] = time.time) -> None:
+        self.sock: socket.socket | None = sock
+        self.cname = cname
+        self.remote: tuple[str, int] | None = None  #: the peer's RTCP address (RTP port + 1)
+        self.scheduler = RtcpScheduler(session_bw_bps=SESSION_BW_BPS, now_s=now_s, rng=rng)
+        self._wall = wall_s
+        self._loop = loop
+        self.sent = 0  #: compound packets sent
+        self.received = 0  #: compound packets received and parsed
+        self.malformed = 0  #: datagrams that were no RTCP compound packet
+        self.last_sr: SenderReport | None = None  #: the peer's last sender report
+        self.last_report: ReportBlock | None = None  #: the peer's last report on our stream
+        self._last_sr_at: tuple[int, float] | None = None  # (middle 32 NTP bits, wall time) of it
+        self._prior = (0, 0)  # (expected, received) at our last report, for the fraction lost
+        if loop is not None:
+            loop.add_reader(sock.fileno(), self.read)
+
+    def set_remote(self, rtp_address: tuple[str, int] | None) -> None:
+        """The peer's RTP address from the SDP (None: not known): its RTCP goes to port + 1."""
+        self.remote = None if rtp_address is None or not rtp_address[1] else (rtp_address[0], rtp_address[1] + 1)
+
+    @property
+    def due_s(self) -> float:
+        """When the next compound packet is due (§6.3.2 ``tn``)."""
+        return self.scheduler.next_s
+
+    def report(self, now_s: float, *, ssrc: int, rtp_timestamp: int, packets_sent: int, peer_ssrc: int,
+               received: int, lost: int, extended_max: int, base_sequence: int, jitter: int) -> bool:
+        """Send our SR (with a report block once the peer's stream is valid: ``received`` > 0)
+        and SDES if the schedule says so (§6.3.6); True when one went out."""
+        if self.sock is None or self.remote is None:
+            return False
+        members, senders = 2, 2 if received else 1
+        if not self.scheduler.expire(now_s, members=members, senders=senders, we_sent=True):
+            return False
+        wall = self._wall()
+        blocks: tuple[ReportBlock, ...] = ()
+        if received:
+            expected = extended_max - base_sequence + 1
+            exp_i, rec_i = expected - self._prior[0], received - self._prior[1]
+            self._prior = (expected, received)
+            fraction = 0 if exp_i <= 0 or exp_i <= rec_i else ((exp_i - rec_i) << 8) // exp_i
+            lsr, dlsr = 0, 0
+            if self._last_sr_at is not None:
+                lsr = self._last_sr_at[0]
+                dlsr = int((wall - self._last_sr_at[1]) * 65536) & 0xFFFFFFFF
+            blocks = (ReportBlock(ssrc=peer_ssrc, fraction_lost=min(fraction, 255),
+                                  cumulative_lost=max(-(1 << 23), min(lost, (1 << 23) - 1)),
+                                  highest_sequence=extended_max & 0xFFFFFFFF, jitter=max(jitter, 0),
+                                  lsr=lsr, dlsr=dlsr),)
+        packet = build_compound([
+            SenderReport(ssrc=ssrc, ntp=ntp_timestamp(wall + NTP_UNIX_OFFSET_S), rtp_timestamp=rtp_timestamp,
+                         packet_count=packets_sent & 0xFFFFFFFF,
+                         octet_count=(packets_sent * PAYLOAD_OCTETS) & 0xFFFFFFFF, reports=blocks),
+            SourceDescription(chunks=(SdesChunk(ssrc=ssrc, items=((SDES_CNAME, self.cname),)),)),
+        ])
+        try:
+            self.sock.sendto(packet, self.remote)
+        except OSError:
+            return False  # a full buffer or an unreachable peer: the next report tries again
+        finally:
+            self.scheduler.sent(now_s, len(packet) + 28, members=members, senders=senders, we_sent=True)
+        self.sent += 1
+        return True
+
+    def read(self) -> None:
+        """Take every datagram waiting on the socket (the event loop calls it when readable)."""
+        sock = self.sock
+        for _ in range(16):
+            if sock is None:
+                return
+            try:
+                data = sock.recv(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                continue
+            try:
+                packets = parse_compound(data)
+            except RtpError:
+                self.malformed += 1
+                continue
+            self.received += 1
+            for p in packets:
+                if isinstance(p, SenderReport):
+                    self.last_sr = p
+                    self._last_sr_at = (ntp_middle32(p.ntp), self._wall())
+                if isinstance(p, (SenderReport, ReceiverReport)) and p.reports:
+                    self.last_report = p.reports[0]
+
+    def close(self) -> None:
+        """Stop reading and close the socket."""
+        if self.sock is None:
+            return
+        if self._loop is not None:
+            self._loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+        self.sock = None
