@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pytest
@@ -94,6 +95,20 @@ def run_call(terminal: FaxTerminal, peer: object, max_duration_s: float = 150.0,
                          f"spandsp {peer.result})")  # type: ignore[attr-defined]
 
 
+def completed_call(terminal: FaxTerminal, fax: object, line: LineModel | None = None) -> tuple[Any, Any]:
+    """Run the call between ``terminal`` and the spandsp terminal ``fax`` (:func:`run_call`),
+    close ``fax`` (which closes a TIFF it received), and require success at both ends;
+    (pycti's result, spandsp's)."""
+    try:
+        run_call(terminal, fax, line=line)
+    finally:
+        fax.close()  # type: ignore[attr-defined]
+    result, theirs = terminal.result, fax.result  # type: ignore[attr-defined]
+    assert result is not None and theirs is not None
+    assert result.ok and theirs.success, (result, theirs)
+    return result, theirs
+
+
 def call_spandsp(peer: object, terminal: FaxTerminal, modem: Modem, ecm: bool, coding: Coding, *,
                  calling: bool, local_ident: str, line: LineModel | None = None,
                  **files: object) -> tuple[object, object]:
@@ -105,13 +120,7 @@ def call_spandsp(peer: object, terminal: FaxTerminal, modem: Modem, ecm: bool, c
     fax = peer.SpandspFax(calling=calling, ecm=ecm, modems=(SPANDSP_MODEM[modem],),  # type: ignore[attr-defined]
                           compressions=sorted({"MH", SPANDSP_CODING[coding]}), local_ident=local_ident,
                           **files)
-    try:
-        run_call(terminal, fax, line=line)
-    finally:
-        fax.close()
-    result, theirs = terminal.result, fax.result
-    assert result is not None and theirs is not None
-    assert result.ok and theirs.completion_name == "T30_ERR_OK", (result, theirs)
+    result, theirs = completed_call(terminal, fax, line=line)
     assert (result.modem, result.rate_bps, result.ecm, result.coding) == (modem, RATE_BPS[modem], ecm, coding)
     assert (theirs.bit_rate_bps, theirs.ecm_used, theirs.compression) == (  # type: ignore[attr-defined]
         RATE_BPS[modem], ecm, SPANDSP_CODING[coding])

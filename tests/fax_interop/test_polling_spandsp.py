@@ -22,7 +22,7 @@ from pycti.fax.terminal import FaxTerminal
 from pycti.fax.terminal_events import FaxOptions
 from tests.fax_terminal import document, same_image
 
-from . import call_spandsp, options, run_call, spandsp
+from . import call_spandsp, completed_call, options, run_call, spandsp
 
 POLL_CELLS = [(Modem.V29, False, Coding.MH), (Modem.V27TER, False, Coding.MR),
               (Modem.V29, True, Coding.MMR), (Modem.V17, True, Coding.MR)]
@@ -116,12 +116,7 @@ def test_pycti_polls_spandsp_across_eom(tmp_path: Path) -> None:
     write_tiff(tx_path, pages, Coding.MMR)
     terminal = FaxTerminal("calling", FaxOptions(poll=True, ecm=False))
     fax = peer.SpandspFax(calling=False, tx_tiff=tx_path)  # type: ignore[attr-defined]
-    try:
-        run_call(terminal, fax)
-    finally:
-        fax.close()
-    assert terminal.result is not None and fax.result is not None
-    assert terminal.result.ok and fax.result.success, (terminal.result, fax.result)
+    completed_call(terminal, fax)
     assert terminal.result.pages == fax.result.pages_tx == 2
     got = terminal.received_pages
     assert [p.page.resolution for p in got] == [Resolution.FINE, Resolution.STANDARD]
@@ -136,12 +131,7 @@ def test_spandsp_polls_pycti_across_eom(tmp_path: Path) -> None:
     rx_path = tmp_path / "polled.tif"
     terminal = FaxTerminal("answering", FaxOptions(poll=True, ecm=False), document=pages)
     fax = peer.SpandspFax(calling=True, rx_tiff=rx_path)  # type: ignore[attr-defined]
-    try:
-        run_call(terminal, fax)
-    finally:
-        fax.close()
-    assert terminal.result is not None and fax.result is not None
-    assert terminal.result.ok and fax.result.success, (terminal.result, fax.result)
+    completed_call(terminal, fax)
     assert [e.name for e in fax.events if e.phase != "E"] == ["DIS", "DCS", "EOM", "DCS", "EOP"]
     got = read_tiff(rx_path)
     assert [g.resolution for g in got] == [Resolution.FINE, Resolution.STANDARD]

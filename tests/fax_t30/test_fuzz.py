@@ -77,6 +77,13 @@ def test_arbitrary_inputs(answering: bool, seq: list[object]) -> None:
     doc = Bytes()
     cfg = T30Config(ecm_frame_octets=64)
     engine = T30Engine.answerer(cfg, doc) if answering else T30Engine.caller(cfg, doc)
+    drive_arbitrarily(engine, seq)
+
+
+def drive_arbitrarily(engine: T30Engine, seq: list[object]) -> None:
+    """Feed ``engine`` the inputs of ``seq`` (a float: a tick that far ahead), 0.25 s apart, and
+    check what must hold whatever they are: a state at every step, nothing more once done, at
+    most one Completed and its result the engine's."""
     now = 0.0
     completed = [a for a in engine.start(now) if isinstance(a, Completed)]
     for item in seq:

@@ -17,7 +17,6 @@ from pycti.fax.t30 import State, T30Engine
 from pycti.fax.t30_dis import DisFields, Modem, ModemRate
 from pycti.fax.t30_frames import Fcf, T30Frame, decode_identifier, decode_pps
 from pycti.fax.t30_io import (
-    Completed,
     FrameReceived,
     Negotiated,
     PageReceived,
@@ -35,7 +34,7 @@ from pycti.fax.terminal_modems import FaxTerminalError
 from tests.fax_terminal import document, same_image
 
 from . import CodecSink, CodecSource, Line, pair, test_page
-from .test_fuzz import Bytes, inputs
+from .test_fuzz import Bytes, drive_arbitrarily, inputs
 
 POLLER = T30Config(ecm=False, local_id="+1 555 0100")
 POLLED = T30Config(local_id="+44 20 7946 0000")
@@ -347,16 +346,4 @@ def test_arbitrary_inputs_to_a_poller_and_a_polled_answerer(polling: bool,
     doc = Bytes()
     cfg = T30Config(ecm_frame_octets=64)
     engine = T30Engine.poller(cfg, doc) if polling else T30Engine.answerer(cfg, polled=doc)
-    now = 0.0
-    completed = [a for a in engine.start(now) if isinstance(a, Completed)]
-    for item in seq:
-        now += 0.25
-        if isinstance(item, float):
-            now += item
-            actions = engine.tick(now)
-        else:
-            actions = engine.handle(item, now)  # type: ignore[arg-type]
-        completed += [a for a in actions if isinstance(a, Completed)]
-        assert isinstance(engine.state, State)
-    assert len(completed) <= 1
-    assert engine.done == bool(completed)
+    drive_arbitrarily(engine, seq)

@@ -71,34 +71,40 @@ def _relay(sender: subprocess.Popen[bytes], receiver: subprocess.Popen[bytes],
     return max_frames
 
 
-def test_send_and_receive_processes_in_lock_step_over_pipes(tmp_path: Path) -> None:
-    pages = document(90, 60, seed=5)
-    source, out = tmp_path / "in.tif", tmp_path / "out.tif"
-    write_tiff(source, pages, Coding.MH)
-    with open(tmp_path / "send.err", "wb") as send_err, \
-            open(tmp_path / "recv.err", "wb") as recv_err:
-        sender = subprocess.Popen([*CLI, "send", str(source), "--ident", "+1 555 0100"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=send_err)
-        receiver = subprocess.Popen([*CLI, "receive", str(out), "--ident", "+1 555 0199"],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=recv_err)
+def run_pair(tmp_path: Path, calling: list[str], answering: list[str], *, max_frames: int = 50 * 120
+             ) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], str, str]:
+    """Run two ``pycti fax`` processes (``calling`` and ``answering`` their arguments) wired
+    to each other in lock-step by :func:`_relay` until both end; (calling process, answering
+    process, calling stderr, answering stderr).  The call must end within ``max_frames``."""
+    with open(tmp_path / "calling.err", "wb") as calling_err, \
+            open(tmp_path / "answering.err", "wb") as answering_err:
+        first = subprocess.Popen([*CLI, *calling], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=calling_err)
+        second = subprocess.Popen([*CLI, *answering], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=answering_err)
         try:
-            frames = _relay(sender, receiver, max_frames=50 * 120)
-            for proc in (sender, receiver):
+            frames = _relay(first, second, max_frames=max_frames)
+            for proc in (first, second):
                 try:
                     proc.stdin.close()  # type: ignore[union-attr]
                 except BrokenPipeError:
                     pass  # it had ended: the last frame written to it had nowhere to go
                 proc.wait(timeout=30)
         finally:
-            for proc in (sender, receiver):
+            for proc in (first, second):
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
-    assert frames < 50 * 120
-    send_log = (tmp_path / "send.err").read_text()
-    recv_log = (tmp_path / "recv.err").read_text()
+    assert frames < max_frames
+    return first, second, (tmp_path / "calling.err").read_text(), (tmp_path / "answering.err").read_text()
+
+
+def test_send_and_receive_processes_in_lock_step_over_pipes(tmp_path: Path) -> None:
+    pages = document(90, 60, seed=5)
+    source, out = tmp_path / "in.tif", tmp_path / "out.tif"
+    write_tiff(source, pages, Coding.MH)
+    sender, receiver, send_log, recv_log = run_pair(
+        tmp_path, ["send", str(source), "--ident", "+1 555 0100"], ["receive", str(out), "--ident", "+1 555 0199"])
     assert (sender.returncode, receiver.returncode) == (0, 0), send_log + recv_log
     assert send_log.splitlines()[-1] == (
         "result=OK pages=2 rate=9600 modem=V.29 ecm=on coding=MMR remote='+1 555 0199'")
@@ -109,14 +115,16 @@ def test_send_and_receive_processes_in_lock_step_over_pipes(tmp_path: Path) -> N
     assert len(got) == 2 and all(same_image(g.image, p.image) for g, p in zip(got, pages))
 
 
-def test_receive_with_nobody_there_hangs_up(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """End of stdin at once: the line dropped before anything came, no file is written."""
+@pytest.mark.parametrize("extra", [[], ["--poll"]], ids=["receive", "poll"])
+def test_receive_with_nobody_there_hangs_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            extra: list[str]) -> None:
+    """End of stdin at once: the line dropped before anything came, no file is written
+    (receiving as the answering terminal, or polling as the calling one)."""
     out, err = tmp_path / "out.tif", io.StringIO()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\x00" * 100)))
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO()))
     monkeypatch.setattr(sys, "stderr", err)
-    assert fax_main(["receive", str(out)]) == 1
+    assert fax_main(["receive", str(out), *extra]) == 1
     log = err.getvalue()
     assert "no page received" in log
     assert log.splitlines()[-1].startswith("result=FAR_END_HUNG_UP pages=0")
