@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from ...errors import PyctiError
 
@@ -77,6 +78,11 @@ over TCP, the trunk's requests come from any port of its address: give it in ``i
     keepalive_s: float | None = None
     transport: str = "udp"
     refer: bool = True
+
+    def uri(self, number: str) -> str:
+        """The SIP URI that reaches ``number`` through this trunk (our INVITEs' Request-URI and
+        the Refer-To of a transfer it makes): ``sip:<number>@<host>:<port>``."""
+        return f"sip:{quote(number, safe='+*')}@{self.host}:{self.port}"
 
     def __post_init__(self) -> None:
         if not self.name or any(c.isspace() for c in self.name):

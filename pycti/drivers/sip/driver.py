@@ -294,7 +294,7 @@ class SipDriver(UaEvents):
         if not self.trunk_up(trunk.name):
             raise RequestRefused(port, "dial", f"trunk {trunk.name} is down (OPTIONS unanswered)")
         media = self._new_media(port)
-        target = f"sip:{quote(number, safe='+*')}@{trunk.host}:{trunk.port}"
+        target = trunk.uri(number)
         dest = Destination(trunk.host, trunk.port, trunk.transport.upper())
         sid = self._invite(port, "dial", media, target, dest, ())
         self._attach(port, sid, PortState.DIALLING, media)

@@ -20,7 +20,6 @@ call the switch already released).
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote
 
 from ...sip.sdp import OfferAnswerState, OfferAnswerStateError, SdpError
 from ...sip.session_events import (
@@ -109,7 +108,7 @@ class UaEvents(InboundCalls):
         number = self._referring[port]
         assert trunk is not None and call is not None and self._ua is not None
         try:
-            self._ua.refer(call.session_id, f"sip:{quote(number, safe='+*')}@{trunk.host}:{trunk.port}", self._now())
+            self._ua.refer(call.session_id, trunk.uri(number), self._now())
         except UaError as exc:
             if report:
                 self._refer_failed(port, f"REFER not sent: {exc}")
