@@ -315,8 +315,7 @@ class SwitchEngine:
     def _transfer_out(self, trunk: str, number: str) -> bool:
         """The core's network-transfer hook: ask the driver of ``trunk`` (one that offers
         :class:`~pycti.drivers.base.NetworkTransfer`) to hand its far end over to ``number``."""
-        ch = self.port_of.get(trunk)
-        slot = self._slot[ch] if ch is not None else None
+        slot = self._slot_of(trunk)
         d = self.drivers[slot.driver] if slot is not None else None
         if slot is None or not isinstance(d, drv.NetworkTransfer):
             return False
@@ -325,6 +324,11 @@ class SwitchEngine:
         except (drv.RequestRefused, OSError) as exc:
             self._notice("request_refused", f"transfer_out({trunk}, {number}): {exc}", trunk)
             return False
+
+    def _slot_of(self, device: str) -> _Slot | None:
+        """The driver and port behind ``device`` (None: no such port, or it went away)."""
+        ch = self.port_of.get(device)
+        return self._slot[ch] if ch is not None else None
 
     def _is_trunk(self, ch: int) -> bool:
         slot = self._slot[ch]
@@ -408,8 +412,7 @@ class SwitchEngine:
         except CstaError:
             return
         for dev in parties:
-            ch = self.port_of.get(dev)
-            slot = self._slot[ch] if ch is not None else None
+            slot = self._slot_of(dev)
             if slot is None:
                 continue
             try:
@@ -433,7 +436,7 @@ class SwitchEngine:
             return
         dev = c.trunk if isinstance(c, cmd.SeizeTrunk) else getattr(c, "device", "")
         ch = self.port_of.get(dev)
-        slot = self._slot[ch] if ch is not None else None
+        slot = self._slot_of(dev)
         if ch is None or slot is None:
             return
         d, port = self.drivers[slot.driver], slot.port
