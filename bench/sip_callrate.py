@@ -7,8 +7,8 @@ a 20 ms tick loop that polls the driver, answers every ``IncomingCall`` at once 
 ``exchange`` for every port with a call (so each call has its RTP socket and sends G.711 as in
 service).  It measures the SIP path (UDP transport, parser, transaction and dialog layers,
 the driver's port table, SDP offer/answer, RTP socket open/close), not the switch's dial plan
-or IVR.  Trunks: as many ``ip_auth 127.0.0.1`` trunks of 1000 channels as the highest rate
-needs (a trunk has at most 1000).
+or IVR.  Trunks: as many ``ip_auth 127.0.0.1`` trunks of 10,000 channels as the highest rate
+needs (a trunk has at most 10,000).
 
 For each rate ``r`` SIPp places ``r * --seconds`` calls (``-r r -m ...``); its ``-trace_stat``
 CSV gives failed calls and retransmissions (INVITE/BYE resent by SIPp's timers: a reply that
@@ -58,13 +58,13 @@ from pycti.drivers.sip import SipDriver, SipDriverConfig, SipTrunkConfig  # noqa
 SCENARIOS = Path(__file__).resolve().parent / "sip_scenarios"
 SIPP = shutil.which("sipp")
 TICK_S = 0.020
-TRUNK_CHANNELS_MAX = 1000
+TRUNK_CHANNELS_MAX = 10_000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # ----------------------------------------------------------------------------- the callee
 def callee_config(port: int, channels: int) -> SipDriverConfig:
-    """SIP on 127.0.0.1:``port``, ``channels`` trunk ports in trunks of at most 1000, every one
+    """SIP on 127.0.0.1:``port``, ``channels`` trunk ports in trunks of at most 10,000, every one
     trusting 127.0.0.1 (ip_auth)."""
     trunks = []
     left, k = channels, 1
@@ -267,7 +267,7 @@ EXAMPLE_CENTER = Path(__file__).resolve().parents[1] / "examples" / "center"
 
 def start_serve(work: Path, channels: int, profile: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
     """``pycti serve`` on a copy of examples/center/center-sip.toml: SIP on a free port, the
-    trunk "carrier" (ip_auth 127.0.0.1) with ``channels`` (at most 1000), DNIS 8888 to the
+    trunk "carrier" (ip_auth 127.0.0.1) with ``channels`` (at most 10,000), DNIS 8888 to the
     one-menu IVR route "quick" (it answers, plays its prompt and waits for a digit: the
     caller's BYE ends the call).  (process, SIP port) once it says it runs."""
     center = work / "center"

@@ -1,8 +1,13 @@
 """Call detail records: one row per call, kept in SQLite (a file; nothing to install).
 
-Rows are committed as each call ends, so a crash loses no finished call.  The database runs
-in WAL mode (``PRAGMA journal_mode=WAL``): a reader (a report, a dashboard) never blocks the
-writer, and a killed writer leaves every committed row in place.
+Rows are committed as each call ends, so a crash of the process loses no finished call.  The
+database runs in WAL mode (``PRAGMA journal_mode=WAL``): a reader (a report, a dashboard) never
+blocks the writer, and a killed writer leaves every committed row in place.  Commits do not wait
+for the disk (``PRAGMA synchronous=NORMAL``, SQLite's advice for WAL): a commit is in the WAL
+file, which survives the process; the WAL is synced at each checkpoint, so only a power cut or a
+kernel crash can take back the last commits before it (never corrupting the file).  That keeps a
+call's end at tens of microseconds instead of an fsync of milliseconds, which a busy center
+ending hundreds of calls a second needs.
 
 Records accumulate: each :class:`CdrStore` opened with ``run=...`` starts a *run* (a row of
 the ``runs`` table: id, wall-clock start and end, status, a label) and stamps its records
@@ -89,6 +94,7 @@ class CdrStoreError(Exception):
 
 
 _COLUMNS = [f.name for f in dataclasses.fields(CallRecord)]
+_INSERT = f"INSERT INTO cdr ({', '.join([*_COLUMNS, 'run_id'])}) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
 _TYPES = {"arrived_s": "REAL", "ended_s": "REAL", "enqueued_s": "REAL", "answered_s": "REAL"}
 _RUNS_DDL = ("CREATE TABLE IF NOT EXISTS runs (run_id INTEGER PRIMARY KEY, started_at TEXT, "
              "ended_at TEXT, status TEXT NOT NULL, label TEXT)")
@@ -142,6 +148,7 @@ class CdrStore:
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise CdrStoreError(self.path, f"cannot use WAL journal mode (got {mode})")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
             if fresh:
                 self._db.execute("DELETE FROM cdr")
@@ -191,10 +198,7 @@ class CdrStore:
     # ------------------------------------------------------------ records
     def add(self, record: CallRecord) -> None:
         """Insert one record (stamped with :attr:`run_id`) and commit it."""
-        values = [*(getattr(record, c) for c in _COLUMNS), self.run_id]
-        names = ", ".join([*_COLUMNS, "run_id"])
-        marks = ", ".join("?" for _ in values)
-        self._db.execute(f"INSERT INTO cdr ({names}) VALUES ({marks})", values)
+        self._db.execute(_INSERT, [*(getattr(record, c) for c in _COLUMNS), self.run_id])
         self._db.commit()
 
     def records(self, *, run_id: int | None = None) -> list[CallRecord]:

@@ -143,7 +143,8 @@ class SwitchEngine:
             self.media.add_detector("fax_tones", FaxToneDetector(len(self._dtmf_channels)),
                                     channels=None if len(self._dtmf_channels) == total else self._dtmf_channels)
         self._outbound = np.zeros((self.n_ports, config.tick_samples), dtype=np.int16)
-        self._group_of: dict[int, str] = {}
+        self._group_of: dict[int, str] = {}  #: channel -> call id of its media group
+        self._members: dict[str, dict[int, None]] = {}  #: call id -> its channels, in joining order
         self.parties: dict[str, tuple[str, ...]] = {}
         self.callers: dict[str, drv.CallerIdentity] = {}  #: trunk device -> identity of its caller
         self.now = 0.0
@@ -485,16 +486,25 @@ class SwitchEngine:
         for ch in channels:
             other = self._group_of.get(ch)
             if other is not None and other != call_id:
-                rest = [c for c, g in self._group_of.items() if g == other and c != ch]
-                self.media.set_parties(other, rest)
-                del self._group_of[ch]
-        for ch in [c for c, g in self._group_of.items() if g == call_id and c not in channels]:
-            del self._group_of[ch]
+                self._leave_group(ch, other)
+                self.media.set_parties(other, list(self._members.get(other, ())))
+        for ch in [c for c in self._members.get(call_id, ()) if c not in channels]:
+            self._leave_group(ch, call_id)
         heard = {self.port_of[d]: (self.port_of.get(t) if t is not None else None)
                  for d, t in listeners if d in self.port_of}
         self.media.set_parties(call_id, channels, heard)
         for ch in channels:
             self._group_of[ch] = call_id
+        if channels:
+            self._members.setdefault(call_id, {}).update(dict.fromkeys(channels))
+
+    def _leave_group(self, ch: int, call_id: str) -> None:
+        """Channel ``ch`` is no longer in ``call_id``'s media group (both indexes)."""
+        del self._group_of[ch]
+        members = self._members[call_id]
+        del members[ch]
+        if not members:
+            del self._members[call_id]
 
     # ------------------------------------------------------------------ helpers for the provider
     def channel_of(self, device: str) -> int:

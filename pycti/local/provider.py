@@ -121,6 +121,7 @@ class LocalProvider(MediaProvider):
         self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._plays: dict[int, tuple[asyncio.Future[PlayOutcome], str]] = {}
+        self._call_plays: dict[str, set[int]] = {}  #: call id -> handle ids in _plays
         self._taps: dict[int, tuple[asyncio.Future[TapOutcome], str, TapHandle]] = {}
         self._recordings: dict[str, list[CallRecording]] = {}
         self._notices: set[EventStream[Notice]] = set()
@@ -175,6 +176,7 @@ class LocalProvider(MediaProvider):
             if not play_fut.done():
                 play_fut.set_exception(closed)
         self._plays.clear()
+        self._call_plays.clear()
         for tap_fut, _, _ in self._taps.values():
             if not tap_fut.done():
                 tap_fut.set_result(TapOutcome.DETACHED)
@@ -275,7 +277,10 @@ class LocalProvider(MediaProvider):
                 if isinstance(ev, TapDone):
                     self._tap_done(ev)
                     continue
-                entry = self._plays.pop(getattr(ev, "handle_id", -1), None)
+                handle_id = getattr(ev, "handle_id", -1)
+                entry = self._plays.pop(handle_id, None)
+                if entry is not None:
+                    self._call_plays.get(entry[1], set()).discard(handle_id)
                 if entry is not None and not entry[0].done():
                     reason = getattr(ev, "reason", "completed")
                     entry[0].set_result(PlayOutcome.COMPLETED if reason == "completed" else PlayOutcome.STOPPED)
@@ -329,11 +334,10 @@ class LocalProvider(MediaProvider):
                     tap_fut.set_result(TapOutcome.CALL_CLEARED)
         for rec in self._recordings.pop(call_id, []):
             self.engine.media.stop_recording(rec.recorder)
-        for handle_id, (fut, cid) in list(self._plays.items()):
-            if cid == call_id:
-                del self._plays[handle_id]
-                if not fut.done():
-                    fut.set_result(PlayOutcome.CALL_CLEARED)
+        for handle_id in self._call_plays.pop(call_id, ()):
+            entry = self._plays.pop(handle_id, None)
+            if entry is not None and not entry[0].done():
+                entry[0].set_result(PlayOutcome.CALL_CLEARED)
 
     def monitor(self, device: str, *, maxsize: int = 10_000) -> EventStream[Any]:
         self._check_open()
@@ -457,8 +461,10 @@ class LocalProvider(MediaProvider):
         if not isinstance(connection, ConnectionID):
             raise CstaError(ErrorValue.INVALID_CONNECTION_ID,
                             f"{service} needs a ConnectionID, got {type(connection).__name__}")
-        known = any(c == connection for c, _ in self.engine.core.snapshot_device(connection.device_id)) \
-            if connection.device_id in self.engine.core.devices() else False
+        try:  # the call's few connections, not every connection of a trunk group
+            known = any(c == connection for _, c, _ in self.engine.core.snapshot_call(connection.call_id))
+        except CstaError:
+            known = False
         if not known:
             raise CstaError(ErrorValue.INVALID_CONNECTION_ID, f"{service}: no connection {connection}")
         return connection
@@ -486,6 +492,7 @@ class LocalProvider(MediaProvider):
             if wait and not loop:
                 fut: asyncio.Future[PlayOutcome] = asyncio.get_running_loop().create_future()
                 self._plays[handle.handle_id] = (fut, conn.call_id)
+                self._call_plays.setdefault(conn.call_id, set()).add(handle.handle_id)
                 futures.append(fut)
         if not futures:
             return None

@@ -91,8 +91,8 @@ over TCP, the trunk's requests come from any port of its address: give it in ``i
         _check_port(f"trunk {self.name} port", self.port, zero_ok=False)
         for addr in self.ip_auth:
             _check_ip(f"trunk {self.name} ip_auth", addr)
-        if not isinstance(self.channels, int) or not 1 <= self.channels <= 1000:
-            raise SipDriverConfigError(f"trunk {self.name} channels={self.channels!r} is outside 1-1000")
+        if not isinstance(self.channels, int) or not 1 <= self.channels <= 10_000:
+            raise SipDriverConfigError(f"trunk {self.name} channels={self.channels!r} is outside 1-10000")
         if (self.username is None) != (self.password is None):
             raise SipDriverConfigError(f"trunk {self.name}: username and password go together "
                                        f"(username={self.username!r})")

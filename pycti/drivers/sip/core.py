@@ -13,7 +13,6 @@ most :data:`EVENTS_MAX` (beyond, the oldest are dropped and counted for ``Events
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import random
@@ -32,6 +31,7 @@ from ..rtppump import RtpPump, RtpPumpConfig, RtpPumpError
 from .calls import PortInput, PortState, next_state, status_of_cause
 from .config import SipDriverConfig
 from .media import PortMedia
+from .rtcp_port import RtcpReaders
 from .ports import PortTable
 from .registrar_service import PhoneRegistrar
 from .transport import TcpTransport, UdpTransport
@@ -80,6 +80,7 @@ class DriverCore:
         #: (due time, order, port, media) of the RTCP reports to send (see _run_rtcp)
         self._rtcp_due: list[tuple[float, int, int, PortMedia]] = []
         self._rtcp_order = itertools.count()
+        self._rtcp_readers = RtcpReaders()  #: the calls' RTCP sockets, read each poll
         #: problems met while handling SIP events (kept, never raised into the switch's tick)
         self.errors: deque[str] = deque(maxlen=1000)
 
@@ -132,17 +133,15 @@ class DriverCore:
     # -- ports -----------------------------------------------------------------------------
     def _new_media(self, port: int) -> PortMedia:
         assert self._pump is not None
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        media = PortMedia(self._pump, port, self.config.media_host, self._rng, now_s=self._now(), loop=loop)
+        media = PortMedia(self._pump, port, self.config.media_host, self._rng, now_s=self._now(),
+                          readers=self._rtcp_readers)
         if media.rtcp is not None:
             heapq.heappush(self._rtcp_due, (media.rtcp.due_s, next(self._rtcp_order), port, media))
         return media
 
     def _run_rtcp(self, now: float) -> None:
         """Send the RTCP reports due (a heap of due times: only ports with one due are touched)."""
+        self._rtcp_readers.poll()
         heap = self._rtcp_due
         stats = None
         while heap and heap[0][0] <= now:

@@ -172,6 +172,7 @@ class SipDriver(UaEvents):
         if self._pump is not None:
             self._pump.free()
             self._pump = None
+        self._rtcp_readers.close()
 
     @property
     def sip_port(self) -> int:

@@ -12,7 +12,6 @@ the channel's audio masked off while an event covers the tick (RFC 4733 §2.5.1.
 
 from __future__ import annotations
 
-import asyncio
 import random
 
 from ...rtp.latch import LatchDecision, SymmetricRtpLatch
@@ -22,7 +21,7 @@ from ...rtp.telephone_event import (
 )
 from ...sip.sdp import Direction, LocalMedia, NegotiatedMedia, OfferAnswer
 from ..rtppump import RtpPump
-from .rtcp_port import PortRtcp, open_rtp_pair
+from .rtcp_port import PortRtcp, RtcpReaders, open_rtp_pair
 
 __all__ = ["PortMedia"]
 
@@ -31,14 +30,14 @@ class PortMedia:
     """The media of one call on pump channel ``channel`` (opened at construction)."""
 
     def __init__(self, pump: RtpPump, channel: int, host: str, rng: random.Random, *, now_s: float = 0.0,
-                 loop: asyncio.AbstractEventLoop | None = None) -> None:
+                 readers: RtcpReaders | None = None) -> None:
         self.pump = pump
         self.channel = channel
         self._rng = rng
         port, rtcp_sock = open_rtp_pair(pump, channel, host, rng)
         self.local_port = port
         #: RTCP beside the RTP port (None when no even/odd port pair was free)
-        self.rtcp = None if rtcp_sock is None else PortRtcp(rtcp_sock, f"pycti@{host}", rng, now_s, loop)
+        self.rtcp = None if rtcp_sock is None else PortRtcp(rtcp_sock, f"pycti@{host}", rng, now_s, readers)
         self.sdp = OfferAnswer(LocalMedia(address=host, port=port, session_id=rng.getrandbits(31)))
         self.media: NegotiatedMedia | None = None
         self.receiver = TelephoneEventReceiver()
