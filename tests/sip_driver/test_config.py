@@ -18,6 +18,7 @@ from pycti.drivers.sip.config import SipDriverClosedError
     (lambda: SipTrunkConfig(name="t", host="carrier.example"), "carrier.example"),
     (lambda: SipTrunkConfig(name="t", host="127.0.0.1", port=70000), "70000"),
     (lambda: SipTrunkConfig(name="t", host="127.0.0.1", channels=0), "channels=0"),
+    (lambda: SipTrunkConfig(name="t", host="127.0.0.1", channels=10_001), "channels=10001"),
     (lambda: SipTrunkConfig(name="t", host="127.0.0.1", username="u"), "'u'"),
     (lambda: SipTrunkConfig(name="t", host="127.0.0.1", ip_auth=("10.0.0.300",)), "10.0.0.300"),
     (lambda: SipPhoneConfig(extension="80 01", password="x"), "80 01"),
@@ -37,6 +38,10 @@ def test_bad_config_names_the_value(make, word) -> None:  # type: ignore[no-unty
         make()
     assert word in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+def test_a_trunk_takes_as_many_channels_as_a_center_file_allows() -> None:
+    assert SipTrunkConfig(name="t", host="127.0.0.1", channels=10_000).channels == 10_000
 
 
 def test_ports_and_refusals_before_open() -> None:
