@@ -13,6 +13,9 @@
  * one datagram per recvmsg and takes arrival times from the clock once per receive call. */
 #if defined(__linux__) && !defined(RTP_PUMP_PORTABLE)
 #define RTP_HAVE_RECVMMSG 1
+/* ... and epoll: receive() reads only the sockets the kernel says are readable, so an idle or
+ * send-only channel costs no system call per tick. */
+#define RTP_HAVE_EPOLL 1
 typedef struct mmsghdr rtp_mmsg;
 #else
 typedef struct {
@@ -133,6 +136,9 @@ struct rtp_pump {
     uint8_t control[BATCH][CMSG_BYTES];
     uint8_t bufs[BATCH][RTP_PUMP_MAX_PACKET];
     uint8_t tx[12 + RTP_PUMP_MAX_PACKET];
+    int epfd;             /* epoll set of the open sockets (data: channel); -1: scan every channel */
+    void *events;         /* n struct epoll_event for epoll_wait */
+    int32_t *ready;       /* n channel numbers: the readable ones of one receive(), ascending */
 };
 
 /* rtp_g711.c */

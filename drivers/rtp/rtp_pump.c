@@ -25,6 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "rtp_internal.h"
+#ifdef RTP_HAVE_EPOLL
+#include <sys/epoll.h>
+#endif
 
 #define FRAME RTP_PUMP_FRAME_SAMPLES
 
@@ -111,6 +114,7 @@ rtp_pump *rtp_pump_new(int32_t n_channels, const rtp_pump_config *cfg, int32_t *
         return NULL;
     p->n = n_channels;
     p->cfg = *cfg;
+    p->epfd = -1;
     p->ch = calloc((size_t)n_channels, sizeof(rtp_channel));
     p->side = calloc((size_t)cfg->side_capacity, sizeof(rtp_side_entry));
     if (p->ch == NULL || p->side == NULL) {
@@ -119,6 +123,12 @@ rtp_pump *rtp_pump_new(int32_t n_channels, const rtp_pump_config *cfg, int32_t *
         free(p);
         return NULL;
     }
+#ifdef RTP_HAVE_EPOLL
+    p->events = calloc((size_t)n_channels, sizeof(struct epoll_event));
+    p->ready = calloc((size_t)n_channels, sizeof(int32_t));
+    if (p->events != NULL && p->ready != NULL)
+        p->epfd = epoll_create1(EPOLL_CLOEXEC); /* none (-1): receive() scans every channel */
+#endif
     for (int32_t i = 0; i < n_channels; i++) {
         rtp_channel *c = &p->ch[i];
         c->fd = -1;
@@ -145,6 +155,10 @@ void rtp_pump_free(rtp_pump *p)
         rtp_jitter_free(&p->ch[i].jb);
         rtp_drop_held(&p->ch[i]);
     }
+    if (p->epfd >= 0)
+        close(p->epfd);
+    free(p->events);
+    free(p->ready);
     free(p->ch);
     free(p->side);
     free(p);
@@ -203,6 +217,16 @@ int32_t rtp_pump_open(rtp_pump *p, int32_t ch, int32_t family, const uint8_t *ad
     socklen_t blen = sizeof bound;
     if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0)
         return socket_error(p, c, fd);
+#ifdef RTP_HAVE_EPOLL
+    if (p->epfd >= 0) {
+        struct epoll_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.events = EPOLLIN;
+        ev.data.u32 = (uint32_t)ch;
+        if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+            return socket_error(p, c, fd);
+    }
+#endif
     c->fd = fd;
     c->family = family;
     c->local_port = ntohs(family == 4 ? ((struct sockaddr_in *)&bound)->sin_port
@@ -225,6 +249,10 @@ int32_t rtp_pump_close(rtp_pump *p, int32_t ch)
         return rc;
     if (c->fd < 0)
         return RTP_ERR_CLOSED;
+#ifdef RTP_HAVE_EPOLL
+    if (p->epfd >= 0) /* before close: a duplicate of the fd would keep it in the set */
+        (void)epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+#endif
     close(c->fd);
     c->fd = -1;
     c->remote_len = 0;

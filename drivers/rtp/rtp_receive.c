@@ -14,6 +14,9 @@
 #include <string.h>
 #include <time.h>
 #include "rtp_internal.h"
+#ifdef RTP_HAVE_EPOLL
+#include <sys/epoll.h>
+#endif
 
 #define FRAME RTP_PUMP_FRAME_SAMPLES
 
@@ -359,10 +362,53 @@ static int32_t drain_channel(rtp_pump *p, int32_t ch, int64_t arrival_ts, uint32
     return got;
 }
 
+static int ascending(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The channels with something to read (errors included), ascending: how many, or -1 when the
+ * pump has no epoll set (or it failed) and every open channel is to be tried. */
+static int32_t readable_channels(rtp_pump *p)
+{
+#ifdef RTP_HAVE_EPOLL
+    if (p->epfd < 0)
+        return -1;
+    struct epoll_event *events = p->events;
+    int r;
+    do
+        r = epoll_wait(p->epfd, events, p->n, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        p->last_errno = errno;
+        return -1;
+    }
+    int32_t k = 0;
+    for (int i = 0; i < r; i++) {
+        uint32_t ch = events[i].data.u32;
+        if (ch < (uint32_t)p->n && p->ch[ch].fd >= 0)
+            p->ready[k++] = (int32_t)ch;
+    }
+    if (k > 1) /* the same order as a scan: side-queue entries stay in channel order */
+        qsort(p->ready, (size_t)k, sizeof p->ready[0], ascending);
+    return k;
+#else
+    (void)p;
+    return -1;
+#endif
+}
+
 int32_t rtp_pump_receive(rtp_pump *p, int64_t arrival_ts)
 {
     uint32_t fallback = arrival_ts >= 0 ? (uint32_t)arrival_ts : now_8khz();
     int32_t total = 0;
+    int32_t k = readable_channels(p);
+    if (k >= 0) {
+        for (int32_t i = 0; i < k; i++)
+            total += drain_channel(p, p->ready[i], arrival_ts, fallback);
+        return total;
+    }
     for (int32_t ch = 0; ch < p->n; ch++)
         if (p->ch[ch].fd >= 0)
             total += drain_channel(p, ch, arrival_ts, fallback);
