@@ -17,7 +17,7 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join(HERE, "rtp_pump.h")
-SOURCES = ("rtp_pump.c", "rtp_receive.c", "rtp_jitter.c", "rtp_g711.c")
+SOURCES = ("rtp_pump.c", "rtp_receive.c", "rtp_jitter.c", "rtp_g711.c", "rtp_async.c")
 
 
 def _load_sim_build():  # type: ignore[no-untyped-def]
@@ -40,7 +40,8 @@ ffibuilder.set_source(
     sources=_SIM.source_paths(HERE, SOURCES),
     include_dirs=[HERE],
     define_macros=[("_GNU_SOURCE", "1")],
-    extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra"],
+    extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra", "-pthread"],
+    extra_link_args=["-pthread"],
 )
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include "rtp_pump.h"
+#ifndef RTP_PUMP_NO_THREADS
+#include <pthread.h>
+#endif
 
 /* Linux has recvmmsg and SO_TIMESTAMPNS; elsewhere (or with -DRTP_PUMP_PORTABLE) the pump reads
  * one datagram per recvmsg and takes arrival times from the clock once per receive call. */
@@ -136,6 +139,19 @@ struct rtp_pump {
     uint8_t control[BATCH][CMSG_BYTES];
     uint8_t bufs[BATCH][RTP_PUMP_MAX_PACKET];
     uint8_t tx[12 + RTP_PUMP_MAX_PACKET];
+#ifndef RTP_PUMP_NO_THREADS
+    pthread_mutex_t lock; /* every entry point that touches a channel (see rtp_pump.c) */
+    pthread_mutex_t job_lock; /* the background send's job (rtp_async.c) */
+    pthread_cond_t job_cv;
+    pthread_t sender;
+#endif
+    int sender_started;   /* the background sender thread runs */
+    int job_pending;      /* a frame set is being sent */
+    int job_quit;         /* the sender is to stop */
+    int job_has_mask;
+    int32_t job_sent;     /* packets the last job sent */
+    int16_t *job_frames;  /* n * FRAME samples: the job's copy of the frames */
+    uint8_t *job_mask;    /* n octets */
     int epfd;             /* epoll set of the open sockets (data: channel); -1: scan every channel */
     void *events;         /* n struct epoll_event for epoll_wait */
     int32_t *ready;       /* n channel numbers: the readable ones of one receive(), ascending */
@@ -171,5 +187,20 @@ void rtp_drop_held(rtp_channel *c);
 
 /* rtp_receive.c */
 int rtp_parse(const uint8_t *d, int32_t n, rtp_view *v);
+int32_t rtp_receive_unlocked(struct rtp_pump *p, int64_t arrival_ts);
+
+/* rtp_pump.c: one frame for each channel of [lo, hi), the lock held */
+int32_t rtp_send_range(struct rtp_pump *p, const int16_t *frames, const uint8_t *mask, int32_t lo, int32_t hi);
+
+/* rtp_async.c: the lock and the background sender */
+int rtp_async_init(struct rtp_pump *p);
+void rtp_async_free(struct rtp_pump *p);
+#ifndef RTP_PUMP_NO_THREADS
+#define PUMP_LOCK(p) pthread_mutex_lock((pthread_mutex_t *)&(p)->lock)
+#define PUMP_UNLOCK(p) pthread_mutex_unlock((pthread_mutex_t *)&(p)->lock)
+#else
+#define PUMP_LOCK(p) ((void)(p))
+#define PUMP_UNLOCK(p) ((void)(p))
+#endif
 
 #endif

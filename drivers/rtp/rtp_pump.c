@@ -123,6 +123,12 @@ rtp_pump *rtp_pump_new(int32_t n_channels, const rtp_pump_config *cfg, int32_t *
         free(p);
         return NULL;
     }
+    if (rtp_async_init(p) != RTP_OK) {
+        free(p->ch);
+        free(p->side);
+        free(p);
+        return NULL;
+    }
 #ifdef RTP_HAVE_EPOLL
     p->events = calloc((size_t)n_channels, sizeof(struct epoll_event));
     p->ready = calloc((size_t)n_channels, sizeof(int32_t));
@@ -149,6 +155,7 @@ void rtp_pump_free(rtp_pump *p)
 {
     if (p == NULL)
         return;
+    rtp_async_free(p); /* the sender stops (after a job under way) before the sockets close */
     for (int32_t i = 0; i < p->n; i++) {
         if (p->ch[i].fd >= 0)
             close(p->ch[i].fd);
@@ -187,7 +194,7 @@ static int32_t socket_error(rtp_pump *p, rtp_channel *c, int fd)
     return RTP_ERR_SOCKET;
 }
 
-int32_t rtp_pump_open(rtp_pump *p, int32_t ch, int32_t family, const uint8_t *addr, int32_t port)
+static int32_t open_unlocked(rtp_pump *p, int32_t ch, int32_t family, const uint8_t *addr, int32_t port)
 {
     int32_t rc;
     rtp_channel *c = channel(p, ch, &rc);
@@ -241,7 +248,7 @@ int32_t rtp_pump_open(rtp_pump *p, int32_t ch, int32_t family, const uint8_t *ad
     return RTP_OK;
 }
 
-int32_t rtp_pump_close(rtp_pump *p, int32_t ch)
+static int32_t close_unlocked(rtp_pump *p, int32_t ch)
 {
     int32_t rc;
     rtp_channel *c = channel(p, ch, &rc);
@@ -278,7 +285,7 @@ int32_t rtp_pump_fileno(const rtp_pump *p, int32_t ch)
     return c->fd < 0 ? RTP_ERR_CLOSED : c->fd;
 }
 
-int32_t rtp_pump_set_remote(rtp_pump *p, int32_t ch, int32_t family, const uint8_t *addr, int32_t port)
+static int32_t set_remote_unlocked(rtp_pump *p, int32_t ch, int32_t family, const uint8_t *addr, int32_t port)
 {
     int32_t rc;
     rtp_channel *c = channel(p, ch, &rc);
@@ -295,7 +302,7 @@ int32_t rtp_pump_set_remote(rtp_pump *p, int32_t ch, int32_t family, const uint8
     return make_addr(family, addr, port, &c->remote, &c->remote_len);
 }
 
-int32_t rtp_pump_set_strict(rtp_pump *p, int32_t ch, int32_t strict)
+static int32_t set_strict_unlocked(rtp_pump *p, int32_t ch, int32_t strict)
 {
     int32_t rc;
     rtp_channel *c = channel(p, ch, &rc);
@@ -304,7 +311,7 @@ int32_t rtp_pump_set_strict(rtp_pump *p, int32_t ch, int32_t strict)
     return rc;
 }
 
-int32_t rtp_pump_set_rx_payload(rtp_pump *p, int32_t ch, int32_t pt, int32_t kind)
+static int32_t set_rx_payload_unlocked(rtp_pump *p, int32_t ch, int32_t pt, int32_t kind)
 {
     int32_t rc;
     rtp_channel *c = channel(p, ch, &rc);
@@ -318,7 +325,7 @@ int32_t rtp_pump_set_rx_payload(rtp_pump *p, int32_t ch, int32_t pt, int32_t kin
 
 /* The whole receive table at once: kinds[pt] for PT 0-127 (one call per call setup instead of 128).
  * Nothing changes when an entry is out of range. */
-int32_t rtp_pump_set_rx_payloads(rtp_pump *p, int32_t ch, const uint8_t *kinds)
+static int32_t set_rx_payloads_unlocked(rtp_pump *p, int32_t ch, const uint8_t *kinds)
 {
     int32_t rc;
     rtp_channel *c = channel(p, ch, &rc);
@@ -333,7 +340,7 @@ int32_t rtp_pump_set_rx_payloads(rtp_pump *p, int32_t ch, const uint8_t *kinds)
     return RTP_OK;
 }
 
-int32_t rtp_pump_set_tx(rtp_pump *p, int32_t ch, int32_t pt, int32_t law, uint32_t ssrc, uint32_t seq, uint32_t ts)
+static int32_t set_tx_unlocked(rtp_pump *p, int32_t ch, int32_t pt, int32_t law, uint32_t ssrc, uint32_t seq, uint32_t ts)
 {
     int32_t rc;
     rtp_channel *c = channel(p, ch, &rc);
@@ -350,7 +357,7 @@ int32_t rtp_pump_set_tx(rtp_pump *p, int32_t ch, int32_t pt, int32_t law, uint32
     return RTP_OK;
 }
 
-int32_t rtp_pump_get_tx(const rtp_pump *p, int32_t ch, uint32_t *out3)
+static int32_t get_tx_unlocked(const rtp_pump *p, int32_t ch, uint32_t *out3)
 {
     int32_t rc;
     const rtp_channel *c = channel(p, ch, &rc);
@@ -362,7 +369,7 @@ int32_t rtp_pump_get_tx(const rtp_pump *p, int32_t ch, uint32_t *out3)
     return RTP_OK;
 }
 
-int32_t rtp_pump_reset_rx(rtp_pump *p, int32_t ch)
+static int32_t reset_rx_unlocked(rtp_pump *p, int32_t ch)
 {
     int32_t rc;
     rtp_channel *c = channel(p, ch, &rc);
@@ -373,7 +380,7 @@ int32_t rtp_pump_reset_rx(rtp_pump *p, int32_t ch)
 
 /* ------------------------------------------------------------------ playout and send */
 
-int32_t rtp_pump_tick(rtp_pump *p, int16_t *out, uint8_t *kinds)
+static int32_t tick_unlocked(rtp_pump *p, int16_t *out, uint8_t *kinds)
 {
     int16_t scratch[FRAME];
     for (int32_t ch = 0; ch < p->n; ch++) {
@@ -416,12 +423,11 @@ static int32_t transmit(rtp_pump *p, rtp_channel *c, const uint8_t *data, int32_
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? RTP_ERR_WOULDBLOCK : RTP_ERR_SOCKET;
 }
 
-int32_t rtp_pump_send(rtp_pump *p, const int16_t *frames, const uint8_t *mask)
+/* One frame for each channel of [lo, hi) (the pump's lock held). */
+int32_t rtp_send_range(rtp_pump *p, const int16_t *frames, const uint8_t *mask, int32_t lo, int32_t hi)
 {
-    if (frames == NULL)
-        return RTP_ERR_ARGUMENT;
     int32_t sent = 0;
-    for (int32_t ch = 0; ch < p->n; ch++) {
+    for (int32_t ch = lo; ch < hi; ch++) {
         rtp_channel *c = &p->ch[ch];
         if (c->fd < 0)
             continue;
@@ -443,6 +449,17 @@ int32_t rtp_pump_send(rtp_pump *p, const int16_t *frames, const uint8_t *mask)
     return sent;
 }
 
+int32_t rtp_pump_send(rtp_pump *p, const int16_t *frames, const uint8_t *mask)
+{
+    if (frames == NULL)
+        return RTP_ERR_ARGUMENT;
+    rtp_pump_send_wait(p); /* a background send first: frames go out in tick order */
+    PUMP_LOCK(p);
+    int32_t sent = rtp_send_range(p, frames, mask, 0, p->n);
+    PUMP_UNLOCK(p);
+    return sent;
+}
+
 int32_t rtp_pump_exchange(rtp_pump *p, const int16_t *frames, const uint8_t *mask, int16_t *out, uint8_t *kinds,
                           int64_t arrival_ts)
 {
@@ -451,7 +468,7 @@ int32_t rtp_pump_exchange(rtp_pump *p, const int16_t *frames, const uint8_t *mas
     return rtp_pump_send(p, frames, mask);
 }
 
-int32_t rtp_pump_send_rtp(rtp_pump *p, int32_t ch, int32_t pt, int32_t marker, uint32_t ts, const uint8_t *payload,
+static int32_t send_rtp_unlocked(rtp_pump *p, int32_t ch, int32_t pt, int32_t marker, uint32_t ts, const uint8_t *payload,
                           int32_t length)
 {
     int32_t rc;
@@ -472,7 +489,7 @@ int32_t rtp_pump_send_rtp(rtp_pump *p, int32_t ch, int32_t pt, int32_t marker, u
     return transmit(p, c, p->tx, 12 + length, &c->remote, c->remote_len);
 }
 
-int32_t rtp_pump_send_raw(rtp_pump *p, int32_t ch, const uint8_t *data, int32_t length, int32_t family,
+static int32_t send_raw_unlocked(rtp_pump *p, int32_t ch, const uint8_t *data, int32_t length, int32_t family,
                           const uint8_t *addr, int32_t port)
 {
     int32_t rc;
@@ -495,7 +512,7 @@ int32_t rtp_pump_send_raw(rtp_pump *p, int32_t ch, const uint8_t *data, int32_t 
     return transmit(p, c, data, length, &to, to_len);
 }
 
-int32_t rtp_pump_stats(const rtp_pump *p, int64_t *out)
+static int32_t stats_unlocked(const rtp_pump *p, int64_t *out)
 {
     for (int32_t ch = 0; ch < p->n; ch++) {
         const rtp_channel *c = &p->ch[ch];
@@ -512,3 +529,39 @@ int32_t rtp_pump_stats(const rtp_pump *p, int64_t *out)
     }
     return RTP_OK;
 }
+
+/* ------------------------------------------------------------------ the locked entry points
+ * A background send (rtp_async.c) runs beside the caller's thread: every entry point that
+ * touches a channel takes the pump's lock, which the sender holds one block of channels at a
+ * time. */
+#define LOCKED(call)          \
+    do {                      \
+        PUMP_LOCK(p);         \
+        int32_t rc_ = (call); \
+        PUMP_UNLOCK(p);       \
+        return rc_;           \
+    } while (0)
+
+int32_t rtp_pump_open(rtp_pump *p, int32_t ch, int32_t family, const uint8_t *addr, int32_t port)
+{ LOCKED(open_unlocked(p, ch, family, addr, port)); }
+int32_t rtp_pump_close(rtp_pump *p, int32_t ch) { LOCKED(close_unlocked(p, ch)); }
+int32_t rtp_pump_set_remote(rtp_pump *p, int32_t ch, int32_t family, const uint8_t *addr, int32_t port)
+{ LOCKED(set_remote_unlocked(p, ch, family, addr, port)); }
+int32_t rtp_pump_set_strict(rtp_pump *p, int32_t ch, int32_t strict) { LOCKED(set_strict_unlocked(p, ch, strict)); }
+int32_t rtp_pump_set_rx_payload(rtp_pump *p, int32_t ch, int32_t pt, int32_t kind)
+{ LOCKED(set_rx_payload_unlocked(p, ch, pt, kind)); }
+int32_t rtp_pump_set_rx_payloads(rtp_pump *p, int32_t ch, const uint8_t *kinds)
+{ LOCKED(set_rx_payloads_unlocked(p, ch, kinds)); }
+int32_t rtp_pump_set_tx(rtp_pump *p, int32_t ch, int32_t pt, int32_t law, uint32_t ssrc, uint32_t seq, uint32_t ts)
+{ LOCKED(set_tx_unlocked(p, ch, pt, law, ssrc, seq, ts)); }
+int32_t rtp_pump_get_tx(const rtp_pump *p, int32_t ch, uint32_t *out3) { LOCKED(get_tx_unlocked(p, ch, out3)); }
+int32_t rtp_pump_reset_rx(rtp_pump *p, int32_t ch) { LOCKED(reset_rx_unlocked(p, ch)); }
+int32_t rtp_pump_tick(rtp_pump *p, int16_t *out, uint8_t *kinds) { LOCKED(tick_unlocked(p, out, kinds)); }
+int32_t rtp_pump_send_rtp(rtp_pump *p, int32_t ch, int32_t pt, int32_t marker, uint32_t ts, const uint8_t *payload,
+                          int32_t length)
+{ LOCKED(send_rtp_unlocked(p, ch, pt, marker, ts, payload, length)); }
+int32_t rtp_pump_send_raw(rtp_pump *p, int32_t ch, const uint8_t *data, int32_t length, int32_t family,
+                          const uint8_t *addr, int32_t port)
+{ LOCKED(send_raw_unlocked(p, ch, data, length, family, addr, port)); }
+int32_t rtp_pump_stats(const rtp_pump *p, int64_t *out) { LOCKED(stats_unlocked(p, out)); }
+int32_t rtp_pump_receive(rtp_pump *p, int64_t arrival_ts) { LOCKED(rtp_receive_unlocked(p, arrival_ts)); }

@@ -133,6 +133,14 @@ int32_t rtp_pump_tick(rtp_pump *p, int16_t *out, uint8_t *kinds);
 int32_t rtp_pump_send(rtp_pump *p, const int16_t *frames, const uint8_t *mask);
 int32_t rtp_pump_exchange(rtp_pump *p, const int16_t *frames, const uint8_t *mask, int16_t *out,
                           uint8_t *kinds, int64_t arrival_ts);
+/* The send of rtp_pump_send on the pump's own thread: the frames (and mask) are copied and
+ * sent while the caller goes on; the next send, send_start or send_wait waits for it.  Other
+ * calls may be made meanwhile (they wait at most for one block of channels). */
+int32_t rtp_pump_send_start(rtp_pump *p, const int16_t *frames, const uint8_t *mask);
+int32_t rtp_pump_send_wait(rtp_pump *p);
+/* receive, tick and send_start in one call (after waiting for the previous send) */
+int32_t rtp_pump_exchange_start(rtp_pump *p, const int16_t *frames, const uint8_t *mask, int16_t *out,
+                                uint8_t *kinds, int64_t arrival_ts);
 int32_t rtp_pump_send_rtp(rtp_pump *p, int32_t ch, int32_t pt, int32_t marker, uint32_t ts,
                           const uint8_t *payload, int32_t length);
 int32_t rtp_pump_send_raw(rtp_pump *p, int32_t ch, const uint8_t *data, int32_t length, int32_t family,

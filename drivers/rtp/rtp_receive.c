@@ -399,7 +399,7 @@ static int32_t readable_channels(rtp_pump *p)
 #endif
 }
 
-int32_t rtp_pump_receive(rtp_pump *p, int64_t arrival_ts)
+int32_t rtp_receive_unlocked(rtp_pump *p, int64_t arrival_ts)
 {
     uint32_t fallback = arrival_ts >= 0 ? (uint32_t)arrival_ts : now_8khz();
     int32_t total = 0;

@@ -511,13 +511,31 @@ class RtpPump:
         return int(lib.rtp_pump_send(self._pump(), self._frames_in(frames), self._mask_in(mask)))
 
     def exchange(self, frames: np.ndarray, mask: np.ndarray | None = None, out: np.ndarray | None = None,
-                 kinds: np.ndarray | None = None, arrival_ts: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`receive`, :meth:`tick` and :meth:`send` in one C call (the media tick)."""
+                 kinds: np.ndarray | None = None, arrival_ts: int | None = None, *,
+                 background: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`receive`, :meth:`tick` and :meth:`send` in one C call (the media tick).
+
+        ``background``: the send runs on the pump's own thread (:meth:`send_start`), so the
+        kernel's work of the packets overlaps what the caller does next."""
         c_frames, c_mask = self._frames_in(frames), self._mask_in(mask)
         out, kinds = self._out(out, kinds)
-        lib.rtp_pump_exchange(self._pump(), c_frames, c_mask, ffi.from_buffer("int16_t[]", out, require_writable=True),
-                              ffi.from_buffer("uint8_t[]", kinds, require_writable=True), self._arrival(arrival_ts))
+        call = lib.rtp_pump_exchange_start if background else lib.rtp_pump_exchange
+        call(self._pump(), c_frames, c_mask, ffi.from_buffer("int16_t[]", out, require_writable=True),
+             ffi.from_buffer("uint8_t[]", kinds, require_writable=True), self._arrival(arrival_ts))
         return out, kinds
+
+    def send_start(self, frames: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """:meth:`send` on the pump's own thread: the frames are copied and this returns at
+        once; the next send, :meth:`send_start` or :meth:`send_wait` waits for it.  Any other
+        call meanwhile waits at most for one block of 64 channels, and a change it makes
+        (a new remote, a closed channel) applies from the channels not yet sent."""
+        rc = int(lib.rtp_pump_send_start(self._pump(), self._frames_in(frames), self._mask_in(mask)))
+        if rc < 0:
+            raise RtpPumpError(rc, "send_start", None)
+
+    def send_wait(self) -> int:
+        """Wait for a background send under way; the packets the last one sent."""
+        return int(lib.rtp_pump_send_wait(self._pump()))
 
     # ------------------------------------------------------------------ rare packets
     def send_rtp(self, channel: int, payload_type: int, payload: bytes, timestamp: int, marker: bool = False) -> None:

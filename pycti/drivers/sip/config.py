@@ -153,6 +153,10 @@ class SipDriverConfig:
     #: listen for SIP over TCP too, on ``listen_port``'s number (RFC 3261 §18: a UA that
     #: serves UDP and TCP on one port); on as well when a trunk's transport is ``tcp``
     tcp: bool = False
+    #: send each tick's RTP on the pump's own thread (:meth:`RtpPump.send_start`): the
+    #: kernel's work of the packets runs beside the SIP and switch code instead of inside the
+    #: tick; a tick's packets are out before the next tick's (off: sent within the exchange)
+    rtp_send_thread: bool = True
 
     def __post_init__(self) -> None:
         _check_ip("listen_host", self.listen_host)

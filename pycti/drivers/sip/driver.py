@@ -277,7 +277,8 @@ class SipDriver(UaEvents):
                     send[port] = False
                 if media.sender.idle:
                     table.events_out.discard(port)
-        inbound, _ = pump.exchange(np.ascontiguousarray(outbound, dtype=np.int16), send)
+        inbound, _ = pump.exchange(np.ascontiguousarray(outbound, dtype=np.int16), send,
+                                   background=self.config.rtp_send_thread)
         inbound[~table.heard_mask] = 0
         return inbound
 
