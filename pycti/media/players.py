@@ -87,7 +87,9 @@ class PlayerBank:
         self._len = np.zeros(0, dtype=np.int64)
         self._pos = np.zeros(0, dtype=np.int64)
         self._loop = np.zeros(0, dtype=bool)
-        self._unique_channels = True
+        self._unique_channels = True  #: no channel has two players (mix adds without np.add.at)
+        self._players_on: dict[int, int] = {}  #: channel -> how many players it has
+        self._doubled = 0  #: channels with more than one player
         self._pending: list[PlayDone] = []
         self._windows: tuple[np.ndarray, np.ndarray] | None = None  # (arena, its frame windows)
 
@@ -164,7 +166,11 @@ class PlayerBank:
         self._len = np.append(self._len, seg.length)
         self._pos = np.append(self._pos, 0)
         self._loop = np.append(self._loop, bool(loop))
-        self._unique_channels = np.unique(self._chan).size == self._chan.size
+        count = self._players_on.get(channel, 0) + 1
+        self._players_on[channel] = count
+        if count == 2:
+            self._doubled += 1
+        self._unique_channels = self._doubled == 0
         return PlayHandle(handle_id=hid, channel=channel, length_samples=seg.length, loop=bool(loop))
 
     def _drop(self, rows: np.ndarray, *, reason: str, end_samples: np.ndarray) -> None:
@@ -175,12 +181,19 @@ class PlayerBank:
             self._chan[rows].tolist(), self._handle[rows].tolist(), end_samples.tolist(), strict=True
         ):
             self._pending.append(PlayDone(channel=ch, handle_id=hid, sample=at, reason=reason))
+            count = self._players_on[ch] - 1
+            if count:
+                self._players_on[ch] = count
+            else:
+                del self._players_on[ch]
+            if count == 1:
+                self._doubled -= 1
         self._release(self._seg[rows])
         keep = ~rows
         self._handle, self._chan, self._seg = self._handle[keep], self._chan[keep], self._seg[keep]
         self._off, self._len, self._pos = self._off[keep], self._len[keep], self._pos[keep]
         self._loop = self._loop[keep]
-        self._unique_channels = np.unique(self._chan).size == self._chan.size
+        self._unique_channels = self._doubled == 0
         if self._dead > _MIN_ARENA_SAMPLES and 2 * self._dead > self._used:
             self._compact()
 
