@@ -31,6 +31,7 @@ class CallLog:
         self._store = store
         self._open: dict[str, dict[str, Any]] = {}
         self._alias: dict[str, str] = {}
+        self._aliases_of: dict[str, set[str]] = {}  #: record key -> the call ids aliased to it
         self._on_record = on_record
         self.finished = 0
 
@@ -82,7 +83,8 @@ class CallLog:
             for entry in e.transferred_connections:
                 new = entry.new_connection
                 if new is not None and new.call_id != old and self._key(new.call_id) != self._key(old):
-                    self._alias[new.call_id] = self._key(old)
+                    self._alias[new.call_id] = target = self._key(old)
+                    self._aliases_of.setdefault(target, set()).add(new.call_id)
         elif isinstance(e, ev.CallCleared) or (
             isinstance(e, ev.ConnectionCleared) and e.dropped_connection.device_id == trunk
         ):
@@ -91,8 +93,9 @@ class CallLog:
             cleared = e.cleared_call if isinstance(e, ev.CallCleared) else e.dropped_connection.call_id
             key = self._key(cleared)
             rec = self._open.pop(key, None)
-            for alias in [a for a, k in self._alias.items() if k == key or a == cleared]:
-                del self._alias[alias]
+            for alias in self._aliases_of.pop(key, set()) | {cleared}:
+                if self._alias.get(alias) is not None:
+                    del self._alias[alias]
             if rec is not None:
                 rec["ended_s"] = e.time
                 if rec.get("answered_s") is not None:

@@ -111,12 +111,12 @@ class Headers:
             if "\r" in value or "\n" in value or not name or ":" in name or "\n" in name:
                 raise SipParseError(f"header field {name!r}: {value!r} cannot be sent",
                                     header=name, value=value)
-        self._index: dict[str, list[str]] | None = None
+        self._index: dict[str, tuple[str, ...]] | None = None
         self._cache: dict[str, Any] = {}
 
     @classmethod
     def _trusted(cls, fields: tuple[tuple[str, str], ...],
-                 index: dict[str, list[str]] | None) -> Headers:
+                 index: dict[str, tuple[str, ...]] | None) -> Headers:
         """Build from already canonical fields and their index (parser fast path)."""
         self = cls.__new__(cls)
         self._fields = fields
@@ -124,13 +124,13 @@ class Headers:
         self._cache = {}
         return self
 
-    def _idx(self) -> dict[str, list[str]]:
+    def _idx(self) -> dict[str, tuple[str, ...]]:
         index = self._index
         if index is None:
-            index = {}
+            lists: dict[str, list[str]] = {}
             for name, value in self._fields:
-                index.setdefault(name.lower(), []).append(value)
-            self._index = index
+                lists.setdefault(name.lower(), []).append(value)
+            index = self._index = {k: tuple(v) for k, v in lists.items()}  # (see _header_fields)
         return index
 
     # -- generic access -------------------------------------------------------------------

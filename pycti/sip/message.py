@@ -216,14 +216,18 @@ _FOLD = re.compile(r"[ \t]*\r\n[ \t]+")
 _NAMES: dict[str, tuple[str, str]] = {name: (canon, canon.lower()) for name, canon in _CANONICAL.items()}
 
 
-def _header_fields(text: str) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]]:
-    """Unfold and split the header lines into canonical ``(name, value)`` pairs and an index."""
+def _header_fields(text: str) -> tuple[tuple[tuple[str, str], ...], dict[str, tuple[str, ...]]]:
+    """Unfold and split the header lines into canonical ``(name, value)`` pairs and an index.
+
+    The index holds tuples, not lists: a message kept for a while (a transaction waiting out
+    Timer J holds its request and response for 32 s) then holds no container the cyclic
+    collector must keep visiting."""
     if text[:1] in (" ", "\t"):
         raise SipParseError("continuation line before any header field", value=text[:40])
     if "\r\n " in text or "\r\n\t" in text:
         text = _FOLD.sub(" ", text)
     fields: list[tuple[str, str]] = []
-    index: dict[str, list[str]] = {}
+    index: dict[str, tuple[str, ...]] = {}
     names = _NAMES
     for line in text.split("\r\n"):
         name, sep, value = line.partition(":")
@@ -241,10 +245,7 @@ def _header_fields(text: str) -> tuple[tuple[tuple[str, str], ...], dict[str, li
         value = value.strip(" \t")
         fields.append((canon, value))
         values = index.get(key)
-        if values is None:
-            index[key] = [value]
-        else:
-            values.append(value)
+        index[key] = (value,) if values is None else (*values, value)
     return tuple(fields), index
 
 
@@ -282,7 +283,7 @@ def _parse_start(start: str) -> tuple[str | None, Uri | None, int, str]:
     return method, uri, 0, ""
 
 
-def _uint(index: dict[str, list[str]], key: str, limit: int) -> int | None:
+def _uint(index: dict[str, tuple[str, ...]], key: str, limit: int) -> int | None:
     values = index.get(key)
     if values is None:
         return None
@@ -293,7 +294,7 @@ def _uint(index: dict[str, list[str]], key: str, limit: int) -> int | None:
     return int(text)
 
 
-def _validate(headers: Headers, index: dict[str, list[str]], method: str | None) -> None:
+def _validate(headers: Headers, index: dict[str, tuple[str, ...]], method: str | None) -> None:
     """Check presence, uniqueness and syntax of the fields every element relies on.
 
     The typed values parsed on the way are left in the headers' cache.
@@ -324,7 +325,7 @@ def _validate(headers: Headers, index: dict[str, list[str]], method: str | None)
         contacts = index.get("contact")
         if contacts is not None:
             field = "Contact"
-            if contacts != ["*"]:
+            if contacts != ("*",):
                 cache["contact"] = tuple(parse_name_addr(part) for value in contacts
                                          for part in split_commas(value))
     except SipParseError as exc:

@@ -201,7 +201,7 @@ class UserAgent(UasDispatch):
         s.invite = self._with_timer_fields(request, s)
         self.sessions[s.session_id] = s
         assert s.invite.call_id is not None
-        self._by_call_id[s.invite.call_id] = s.session_id
+        self.link(self._by_call_id, s.invite.call_id, s.session_id)
         s.invite_key = self.send_request_txn(s.invite, hop, s.session_id, Purpose.INVITE, now_s)
         return s.session_id
 

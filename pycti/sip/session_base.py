@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from pycti.sip.dialog import Dialog, DialogId, new_branch
 from pycti.sip.digest import DigestClient
@@ -101,6 +102,8 @@ class AgentBase:
         self._by_dialog: dict[DialogId, int] = {}
         self._by_server_key: dict[TxKey, int] = {}
         self._by_call_id: dict[str, int] = {}
+        #: session id -> the (table, key) entries above that find it, dropped with it
+        self._links: dict[int, list[tuple[dict[Any, int], Any]]] = {}
         self._pending: dict[TxKey, Pending] = {}
         self._ids = itertools.count(1)
         self._now_s = 0.0
@@ -132,12 +135,15 @@ class AgentBase:
         """Drop an ended session and the ways to find it."""
         if self.sessions.pop(session_id, None) is None:
             return
-        for dialog_id in [k for k, v in self._by_dialog.items() if v == session_id]:
-            del self._by_dialog[dialog_id]
-        for call_id in [k for k, v in self._by_call_id.items() if v == session_id]:
-            del self._by_call_id[call_id]
-        for tx_key in [k for k, v in self._by_server_key.items() if v == session_id]:
-            del self._by_server_key[tx_key]
+        for table, key in self._links.pop(session_id, ()):
+            if table.get(key) == session_id:  # (not a later session's entry under the same key)
+                del table[key]
+
+    def link(self, table: dict[Any, int], key: Any, session_id: int) -> None:
+        """``table[key] = session_id`` (a dialog id, Call-ID or server transaction key that finds
+        the session), undone by :meth:`forget_session` without a scan of the table."""
+        table[key] = session_id
+        self._links.setdefault(session_id, []).append((table, key))
 
     def transmit(self, message: SipRequest | SipResponse, dest: Destination) -> None:
         """Send a message outside any transaction (ACK for 2xx, 2xx retransmissions)."""
@@ -276,4 +282,4 @@ class AgentBase:
 
     def register_dialog(self, session: Session, dialog: Dialog) -> None:
         """Make in-dialog requests of ``dialog`` find ``session``."""
-        self._by_dialog[dialog.id] = session.session_id
+        self.link(self._by_dialog, dialog.id, session.session_id)

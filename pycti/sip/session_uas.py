@@ -113,7 +113,7 @@ class UasDispatch(CallSteps):
                     remote_sdp=req.body, timer_offer=timer, replaces=replaced, uas_dialog=dialog)
         s.remote_allow = frozenset(m.strip().upper() for m in req.headers.get_list("Allow"))
         self.sessions[s.session_id] = s
-        self._by_server_key[key] = s.session_id
+        self.link(self._by_server_key, key, s.session_id)
         self.emit(IncomingInvite(session_id=s.session_id, request=req, sdp=req.body,
                                  replaces=replaced))
 
