@@ -47,7 +47,7 @@ __all__ = ["ServeOutcome", "drivers", "serve", "switch_config"]
 log = logging.getLogger(__name__)
 
 #: gc thresholds while a center runs (see :func:`serve`); the defaults are (700, 10, 10)
-SERVE_GC_THRESHOLDS = (50_000, 20, 10)
+SERVE_GC_THRESHOLDS = (50_000, 5, 10)
 
 
 class ServeOutcome:
@@ -158,11 +158,13 @@ async def serve(center: CenterConfig, *, stop: asyncio.Event | None = None, real
             # what start-up built (flows, prompts, tables, modules) lives as long as the center:
             # out of the collector's way, so its full collections stay short under call load
             gc.freeze()
-            # and the cyclic collector runs every 50,000 net allocations instead of 700: a call
-            # leaves its objects to reference counting, and at hundreds of calls a second the
-            # default made a young collection every few milliseconds and a full one (150 ms,
-            # every live call's objects) every few seconds -- pauses that held SIP requests past
-            # their 500 ms retransmission timer (pycti serve: 300 -> 600 calls/s clean)
+            # and the cyclic collector runs every 50,000 net allocations instead of 700, its
+            # middle generation every 5 young runs: a call leaves its objects to reference
+            # counting, and at hundreds of calls a second the default made a young collection
+            # every few milliseconds and a full one (150-450 ms: every live call's objects, and
+            # the transactions waiting out Timer J) every few seconds -- pauses that held SIP
+            # requests past their 500 ms retransmission timer (bench/sip_callrate.py, serve,
+            # 40 s at 300 calls/s: 730 retransmissions with the defaults, 98 with (50000, 20))
             thresholds = gc.get_threshold()
             gc.set_threshold(*SERVE_GC_THRESHOLDS)
             waiter = asyncio.ensure_future(stop.wait())
