@@ -116,7 +116,8 @@ class NegotiatedMedia:
     Send to ``remote_address``:``remote_port`` with ``payload_type`` (G.711 ``law`` 0 or 8),
     ``ptime_ms`` per packet and RFC 4733 on ``telephone_event_pt``; receive with the PTs of
     ``receive_codecs`` (PT -> law) and ``receive_telephone_event_pt``.  ``direction`` is ours
-    (``sendonly``: we send, do not receive).
+    (``sendonly``: we send, do not receive).  ``remote_rtcp`` is where the peer wants RTCP when
+    its SDP said so (``a=rtcp``, RFC 3605), else None (its RTP port + 1, RFC 3550 §11).
     """
 
     remote_address: str
@@ -129,6 +130,7 @@ class NegotiatedMedia:
     direction: Direction
     receive_codecs: Mapping[int, int] = field(default_factory=dict)
     receive_telephone_event_pt: int | None = None
+    remote_rtcp: tuple[str, int] | None = None
 
     @property
     def send(self) -> bool:
@@ -346,8 +348,9 @@ class OfferAnswer:
             raise SdpError(f"{m.m_line}: no c= line at session or media level")
         if conn.is_hold_address:
             direction = _FROM_BITS[(False, _BITS[direction][1])]
+        rtcp = m.rtcp
         return NegotiatedMedia(conn.host, m.port, pt, law, te_pt, events, self._send_ptime(m), direction, receive,
-                               receive_te)
+                               receive_te, None if rtcp is None else (rtcp[1] or conn.host, rtcp[0]))
 
     def take_answer(self, answer: SessionDescription | str | bytes) -> NegotiatedMedia:
         """Process the peer's answer to our offer (RFC 3264 §7)."""

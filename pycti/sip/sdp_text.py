@@ -175,6 +175,20 @@ class Media:
         """The media-level direction attribute, if any."""
         return _direction_of(self.attributes)
 
+    @property
+    def rtcp(self) -> tuple[int, str | None] | None:
+        """``a=rtcp:<port> [IN IP4|IP6 <address>]`` (RFC 3605 §2.1) as (port, address or None);
+        None when absent or not of that form (the RTCP port is then the RTP port + 1)."""
+        values = _attr_value(self.attributes, "rtcp")
+        if not values:
+            return None
+        parts = values[-1].split()
+        if not parts or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 65535:
+            return None
+        if len(parts) == 4 and parts[1] == "IN" and parts[2] in ("IP4", "IP6"):
+            return int(parts[0]), parts[3]
+        return (int(parts[0]), None) if len(parts) == 1 else None
+
 
 @dataclass(frozen=True, slots=True)
 class SessionDescription:

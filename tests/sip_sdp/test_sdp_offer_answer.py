@@ -258,3 +258,18 @@ def test_unusable_event_list_drops_rfc4733_not_the_call():
     assert media.telephone_event_pt is None  # no event in common
     with pytest.raises(SdpError, match="0-99999"):
         LocalMedia("192.0.2.1", 4000, session_id=1, telephone_events="0-99999")
+
+
+@pytest.mark.parametrize("attr, expected", [
+    ("", None),  # no a=rtcp: RTCP at the RTP port + 1 (RFC 3550 §11), left to the driver
+    ("a=rtcp:53020\r\n", ("198.51.100.10", 53020)),  # RFC 3605 §2.1: port only, the c= address
+    ("a=rtcp:53020 IN IP4 126.16.64.4\r\n", ("126.16.64.4", 53020)),  # RFC 3605's own example
+    ("a=rtcp:53020 IN IP6 2001:db8::1\r\n", ("2001:db8::1", 53020)),
+    ("a=rtcp:0\r\n", None),  # not a port: ignored, not a failed call
+    ("a=rtcp:abc\r\n", None),
+    ("a=rtcp:53020 IN\r\n", None),
+])
+def test_the_peers_rtcp_address_comes_from_a_rtcp(attr: str, expected: tuple[str, int] | None) -> None:
+    media = OfferAnswer(US).take_offer(offer_text("0", attr))[1]
+    assert media.remote_rtcp == expected
+    assert (media.remote_address, media.remote_port) == ("198.51.100.10", 49170)

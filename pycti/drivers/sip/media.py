@@ -71,7 +71,7 @@ class PortMedia:
         self.media = media
         self.pump.set_remote(ch, (media.remote_address, media.remote_port) if media.remote_port else None)
         if self.rtcp is not None:
-            self.rtcp.set_remote((media.remote_address, media.remote_port))
+            self.rtcp.set_remote((media.remote_address, media.remote_port), media.remote_rtcp)
         pcmu = tuple(pt for pt, law in media.receive_codecs.items() if law == 0)
         pcma = tuple(pt for pt, law in media.receive_codecs.items() if law == 8)
         self.pump.set_payload_types(ch, pcmu=pcmu, pcma=pcma,
@@ -142,8 +142,9 @@ class PortMedia:
         return False
 
     def close(self) -> None:
-        """Close the channel's sockets (RTP and RTCP)."""
+        """Close the channel's sockets (RTP and RTCP), saying RTCP BYE first (RFC 3550 §6.3.7)."""
         if self.rtcp is not None:
-            self.rtcp.close()
+            ssrc = self.pump.send_state(self.channel).ssrc if self.pump.is_open(self.channel) else None
+            self.rtcp.close(bye_ssrc=ssrc)
         if self.pump.is_open(self.channel):
             self.pump.close(self.channel)

@@ -4,13 +4,14 @@ schedule, and the peer's reports.
 RTP takes an even port and RTCP the next one (RFC 3550 §11): :func:`open_rtp_pair` binds the
 pump's channel on a random even port and a non-blocking UDP socket on the odd one above it,
 trying a few pairs; when none is free the call runs without RTCP (RTP alone still works).  We
-send to the peer's RTP port + 1 (no ``a=rtcp``, RFC 3605, is read or written).
+send to the address of the peer's ``a=rtcp`` (RFC 3605) when its SDP has one, else to its RTP
+port + 1.  Ours is always RTP + 1, which RFC 3605 §2.1 lets us leave unsaid.
 
 Each compound packet we send (§6.1) is an SR -- we send audio throughout a call -- with one
 report block on the peer's stream once it has one (§6.4.1: fraction lost since the last report,
 cumulative lost, extended highest sequence, interarrival jitter, LSR/DLSR from its last SR),
-then an SDES with our CNAME.  Octet counts assume 160-octet G.711 payloads (the pump counts
-packets, not octets).  Compound packets from the peer are parsed and their SR/RR kept
+then an SDES with our CNAME; when the call ends, an RR, the SDES and a BYE (§6.3.7, §6.6).
+Octet counts assume 160-octet G.711 payloads (the pump counts packets, not octets).  Compound packets from the peer are parsed and their SR/RR kept
 (:attr:`PortRtcp.last_sr`, :attr:`PortRtcp.last_report`); a malformed one is counted and dropped.
 
 Reading: the driver's :class:`RtcpReaders` holds every RTCP socket in one epoll set (a
@@ -29,7 +30,7 @@ from collections.abc import Callable
 
 from ...rtp.packet import RtpError
 from ...rtp.rtcp import (
-    NTP_UNIX_OFFSET_S, SDES_CNAME, ReceiverReport, ReportBlock, RtcpScheduler, SdesChunk, SenderReport,
+    NTP_UNIX_OFFSET_S, SDES_CNAME, Bye, ReceiverReport, ReportBlock, RtcpScheduler, SdesChunk, SenderReport,
     SourceDescription, build_compound, ntp_middle32, ntp_timestamp, parse_compound,
 )
 from ..rtppump import RtpPump, RtpPumpError
@@ -126,9 +127,13 @@ class PortRtcp:
         if readers is not None:
             readers.add(self)
 
-    def set_remote(self, rtp_address: tuple[str, int] | None) -> None:
-        """The peer's RTP address from the SDP (None: not known): its RTCP goes to port + 1."""
-        self.remote = None if rtp_address is None or not rtp_address[1] else (rtp_address[0], rtp_address[1] + 1)
+    def set_remote(self, rtp_address: tuple[str, int] | None, rtcp_address: tuple[str, int] | None = None) -> None:
+        """The peer's RTP address from the SDP (None: not known) and its ``a=rtcp`` address if it
+        gave one: RTCP goes there, else to the RTP port + 1."""
+        if rtp_address is None or not rtp_address[1]:
+            self.remote = None
+        else:
+            self.remote = rtcp_address if rtcp_address is not None else (rtp_address[0], rtp_address[1] + 1)
 
     @property
     def due_s(self) -> float:
@@ -199,10 +204,23 @@ class PortRtcp:
                 if isinstance(p, (SenderReport, ReceiverReport)) and p.reports:
                     self.last_report = p.reports[0]
 
-    def close(self) -> None:
-        """Stop reading and close the socket."""
+    def close(self, *, bye_ssrc: int | None = None) -> None:
+        """Say BYE for ``bye_ssrc`` (our stream's SSRC; None: nothing to say) when we sent RTCP to
+        a known peer, then stop reading and close the socket.  The BYE goes out at once: a call
+        ending leaves its members at two, under §6.3.7's 50 where it may be delayed."""
         if self.sock is None:
             return
+        if bye_ssrc is not None and self.remote is not None and self.sent:
+            packet = build_compound([
+                ReceiverReport(ssrc=bye_ssrc),
+                SourceDescription(chunks=(SdesChunk(ssrc=bye_ssrc, items=((SDES_CNAME, self.cname),)),)),
+                Bye(ssrcs=(bye_ssrc,)),
+            ])
+            try:
+                self.sock.sendto(packet, self.remote)
+                self.sent += 1
+            except OSError:
+                pass  # the peer is gone or unreachable: nothing more to do for a call that ended
         if self._readers is not None:
             self._readers.remove(self.sock.fileno())
         self.sock.close()
