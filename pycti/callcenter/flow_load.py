@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dsp.audiofile import read_audio
+from ..dsp.audiofile import read_audio, shared_copy
 from .flow import (
     BUILTIN_VARIABLES,
     DTMF_KEYS,
@@ -135,8 +135,7 @@ class _Loader:
                 self.issue(f"{key}: prompt {source!r} must be non-empty 1-D int16 audio, got "
                            f"{a.dtype} {a.shape}", node=node, key=key)
                 return None
-            a = np.array(a, copy=True)  # the flow's own, read-only copy
-            a.flags.writeable = False
+            a = shared_copy(a)  # the flow's own, read-only copy
             self._audio[source] = a
             return a
         file = Path(source) if Path(source).is_absolute() else self.path.parent / source

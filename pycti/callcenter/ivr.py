@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CstaError
+from ..dsp.audiofile import shared_copy
 from ..provider import MediaProvider
 from ..switch import events as ev
 from ..switch.ids import ConnectionID
@@ -44,7 +45,7 @@ class MenuIvr:
             raise ValueError("an IVR menu needs at least one option")
         self._p = provider
         self.config = config
-        self._prompt = prompt
+        self._prompt = shared_copy(prompt)  # stored once for every call it is played on
         self._log = calllog
         self._digits: dict[str, asyncio.Queue[str]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}

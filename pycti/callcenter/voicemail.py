@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CstaError, PyctiError
+from ..dsp.audiofile import shared_copy
 from ..provider import MediaProvider
 from ..switch import events as ev
 from ..switch.ids import ConnectionID
@@ -147,7 +148,9 @@ class Voicemail:
                  mailbox_of: Callable[[ev.Delivered], str] | None = None,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
         self._p, self.route, self.store = provider, route, store
-        self._greeting, self._greetings = greeting, dict(greetings or {})
+        # read-only copies: stored once however many callers hear them
+        self._greeting = None if greeting is None else shared_copy(greeting)
+        self._greetings = {box: shared_copy(g) for box, g in (greetings or {}).items()}
         self.max_message_s, self.end_key = max_message_s, end_key
         self._mailbox_of = mailbox_of or self._default_mailbox
         self._clock = clock or dt.datetime.now

@@ -51,6 +51,7 @@ __all__ = [
     "RAW_ULAW_SUFFIXES",
     "READ_PIECE_BYTES",
     "read_audio",
+    "shared_copy",
     "write_wav",
 ]
 
@@ -85,6 +86,15 @@ DEFAULT_MAX_SECONDS = 3600.0
 READ_PIECE_BYTES = 1 << 16
 
 _Decoder = Callable[[bytes], np.ndarray]
+
+
+def shared_copy(samples: np.ndarray) -> np.ndarray:
+    """A read-only copy of ``samples``.  The media plane stores a read-only buffer once for
+    every player of it, and copies a writable one at every play: a prompt played on hundreds
+    of calls wants to be read-only."""
+    out = np.array(samples, copy=True)
+    out.flags.writeable = False
+    return out
 
 
 def _fail(path: str | os.PathLike[str], what: str) -> AudioFormatError:
