@@ -34,7 +34,7 @@ from ..media.taps import FrameTap, TapDone, TapHandle
 from ..provider import CallSnapshotEntry, DeviceSnapshotEntry, MediaProvider, PlayOutcome, Recording, TapOutcome
 from ..switch.agent_states import PendingAgentState, RequestedAgentState
 from ..switch.agents import AgentStateEntry
-from ..switch.events import CallCleared
+from ..switch.events import CallCleared, CstaEvent
 from ..switch.ids import ConnectionID
 from .config import SwitchConfig
 from .engine import Notice, SwitchEngine
@@ -310,7 +310,9 @@ class LocalProvider(MediaProvider):
             if streams:
                 for s in streams:
                     xref = getattr(s, "xref", None)
-                    if xref is not None and hasattr(ev, "monitor_cross_ref_id"):
+                    if xref is not None and isinstance(ev, CstaEvent):
+                        s.put(ev.on_monitor(xref))
+                    elif xref is not None and hasattr(ev, "monitor_cross_ref_id"):
                         s.put(dataclasses.replace(ev, monitor_cross_ref_id=xref))
                     else:
                         s.put(ev)

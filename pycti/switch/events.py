@@ -6,7 +6,7 @@ Every event is a frozen, slotted, keyword-only dataclass carrying ``time`` (seco
 ``involved_devices`` -- the devices whose monitors report the event, chosen by the delivery
 rules documented at the top of :mod:`pycti.switch.core_model` -- and
 ``monitor_cross_ref_id``: ``None`` as the core emits an event; a provider delivering it on
-a device monitor hands out ``dataclasses.replace(event, monitor_cross_ref_id=xref)``
+a device monitor hands out ``event.on_monitor(xref)``, a copy with that field set
 (ECMA-269 events carry the monitorCrossRefID of the monitor they are reported on).  A
 provider routes an event to a device monitor when the device is in
 :meth:`CstaEvent.devices`.
@@ -23,8 +23,10 @@ ECMA's ``notKnown``/``notRequired``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, Self
 
 from pycti.switch.agent_states import PendingAgentState
 from pycti.switch.ids import ConnectionID
@@ -218,12 +220,31 @@ class CstaEvent:
     calling_device: str | None = None
     called_device: str | None = None
     #: ECMA-269 monitorCrossRefID of the monitor this copy is delivered on; ``None`` when not
-    #: (yet) delivered.  Set per monitor with ``dataclasses.replace``.
+    #: (yet) delivered.  Set per monitor with :meth:`on_monitor`.
     monitor_cross_ref_id: str | None = None
 
     def devices(self) -> frozenset[str]:
         """All devices this event concerns: route it to monitors of any of them."""
         return self.involved_devices
+
+    def on_monitor(self, cross_ref_id: str) -> Self:
+        """This event as delivered on monitor ``cross_ref_id``: a copy with only
+        ``monitor_cross_ref_id`` changed (what ``dataclasses.replace`` gives, in a third of its
+        time: the fields were checked when the event was made; a provider copies every event
+        once per monitor it goes to)."""
+        cls = type(self)
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        new = object.__new__(cls)
+        for name in names:
+            object.__setattr__(new, name, getattr(self, name))
+        object.__setattr__(new, "monitor_cross_ref_id", cross_ref_id)
+        return new
+
+
+#: event class -> its field names (for :meth:`CstaEvent.on_monitor`)
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

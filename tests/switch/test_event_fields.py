@@ -45,3 +45,12 @@ def test_every_event_names_calling_called_connection_and_cause():
             assert ids, f"{type(e).__name__} carries no connection id"
     trunk_events = [e for e in events if e.time >= 8.0]
     assert all(e.calling_device == "5551234" for e in trunk_events)
+
+
+def test_an_event_on_a_monitor_is_the_event_with_only_its_cross_ref_changed():
+    events = _all_events()
+    for e in events:
+        on = e.on_monitor("xref-7")
+        assert on == dataclasses.replace(e, monitor_cross_ref_id="xref-7"), type(e).__name__
+        assert type(on) is type(e) and on.monitor_cross_ref_id == "xref-7" and e.monitor_cross_ref_id is None
+        assert hash(on) == hash(dataclasses.replace(e, monitor_cross_ref_id="xref-7"))
