@@ -358,7 +358,8 @@ def step_table(rates: list[int], seconds: float, hold_ms: int, profile: Path | N
                   + (f" ({serve_warnings(work)} warnings)" if callee == "serve" else ""), flush=True)
             if not clean:
                 break
-    shutil.rmtree(work, ignore_errors=True)
+    if not os.environ.get("SIP_CALLRATE_KEEP"):
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from ..dsp._base import ToneEvent
 from ..dsp.dtmf import DtmfDetector
 from ..dsp.fax_tones import FAX_TONE_NAMES, FaxToneDetector
 from ..dsp.progress import progress_tone
-from ..errors import CstaError, ErrorValue
+from ..errors import CstaError, DriverError, ErrorValue
 from ..media.plane import DetectorFailed, MediaPlane
 from ..switch import commands as cmd
 from ..switch.core import DeviceKind, SwitchCore
@@ -284,9 +284,11 @@ class SwitchEngine:
         core, now = self.core, self.now
         if isinstance(ev, drv.IncomingCall):
             self.callers[dev] = ev.caller
-            self._guarded(lambda: core.incoming_call(
+            taken = self._guarded(lambda: core.incoming_call(
                 dev, calling_number=ev.caller.number or "", called_number=ev.called or "",
                 route_to=self._route_for(ev.called), now=now))
+            if taken is None:  # refused (the port's device still in a call ...): the caller
+                self._refuse_at_driver(k, ev.port)  # gets a final answer, not a ringing that never ends
         elif isinstance(ev, drv.Seized):
             self._guarded(lambda: core.line_offhook(dev, now))
         elif isinstance(ev, drv.Answered):
@@ -363,6 +365,14 @@ class SwitchEngine:
                 self._guarded(lambda: core.digits_detected(dev, digit, now), quiet=True)
             return
         self.media_events.append(ev)
+
+    def _refuse_at_driver(self, k: int, port: int) -> None:
+        """Release a call the switch could not take on driver ``k``'s ``port`` as busy (SIP:
+        486 Busy Here; a board: back on hook), so its caller is not left ringing."""
+        try:
+            self.drivers[k].release(port, drv.ReleaseCause.BUSY)
+        except DriverError as exc:
+            self._problem(f"driver {k}: could not refuse the call on port {port}: {exc}")
 
     def _guarded(self, fn: Callable[[], Any], *, quiet: bool = False) -> Any:
         """Feed one input to the core; a refusal is recorded, never raised into the tick loop."""
