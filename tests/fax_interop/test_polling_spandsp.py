@@ -71,16 +71,21 @@ def test_spandsp_polls_pycti(tmp_path: Path, modem: Modem, ecm: bool, coding: Co
     assert len(got) == 3 and all(same_image(g.image, p.image) for g, p in zip(got, pages))
 
 
-def test_pycti_polls_a_spandsp_answerer_with_nothing_to_send(tmp_path: Path) -> None:
-    """spandsp with only a receive file: its DIS clears bit 9, pycti sends DCN at once."""
-    peer = spandsp()
-    terminal = FaxTerminal("calling", FaxOptions(poll=True))
-    fax = peer.SpandspFax(calling=False, rx_tiff=tmp_path / "rx.tif")  # type: ignore[attr-defined]
+def _receive_only_call(terminal: FaxTerminal, tmp_path: Path, *, calling: bool) -> tuple[FaxTerminal, object]:
+    """Run a call between ``terminal`` and a spandsp terminal that has only a receive file
+    (``calling`` or answering), close spandsp, and require that both ends reported a result."""
+    fax = spandsp().SpandspFax(calling=calling, rx_tiff=tmp_path / "rx.tif")  # type: ignore[attr-defined]
     try:
         run_call(terminal, fax)
     finally:
         fax.close()
     assert terminal.result is not None and fax.result is not None
+    return terminal, fax
+
+
+def test_pycti_polls_a_spandsp_answerer_with_nothing_to_send(tmp_path: Path) -> None:
+    """spandsp with only a receive file: its DIS clears bit 9, pycti sends DCN at once."""
+    terminal, fax = _receive_only_call(FaxTerminal("calling", FaxOptions(poll=True)), tmp_path, calling=False)
     assert terminal.result.result is T30Result.POLLING_NOT_OFFERED
     assert (terminal.result.pages, terminal.received_pages) == (0, [])
     assert fax.result.completion_name == "T30_ERR_RX_DCNWHY"  # DCN while it waited for DCS
@@ -89,14 +94,8 @@ def test_pycti_polls_a_spandsp_answerer_with_nothing_to_send(tmp_path: Path) -> 
 def test_spandsp_polling_a_pycti_answerer_with_nothing_to_send(tmp_path: Path) -> None:
     """pycti's DIS without bit 9: spandsp (calling, only a receive file) sends no DTC but
     DCN, and ends with its own "far end is not able to transmit"."""
-    peer = spandsp()
-    terminal = FaxTerminal("answering", FaxOptions(local_id="+49 30 1234567"))
-    fax = peer.SpandspFax(calling=True, rx_tiff=tmp_path / "rx.tif")  # type: ignore[attr-defined]
-    try:
-        run_call(terminal, fax)
-    finally:
-        fax.close()
-    assert terminal.result is not None and fax.result is not None
+    terminal, fax = _receive_only_call(FaxTerminal("answering", FaxOptions(local_id="+49 30 1234567")), tmp_path,
+                                       calling=True)
     assert fax.result.completion_name == "T30_ERR_TX_INCAPABLE"
     assert terminal.result.result is T30Result.DCN_UNEXPECTED
     assert terminal.received_pages == []
