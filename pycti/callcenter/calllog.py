@@ -93,9 +93,9 @@ class CallLog:
             cleared = e.cleared_call if isinstance(e, ev.CallCleared) else e.dropped_connection.call_id
             key = self._key(cleared)
             rec = self._open.pop(key, None)
-            for alias in self._aliases_of.pop(key, set()) | {cleared}:
-                if self._alias.get(alias) is not None:
-                    del self._alias[alias]
+            for alias in self._aliases_of.pop(key, ()):
+                self._alias.pop(alias, None)
+            self._alias.pop(cleared, None)
             if rec is not None:
                 rec["ended_s"] = e.time
                 if rec.get("answered_s") is not None:

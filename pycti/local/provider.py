@@ -14,7 +14,6 @@ later call raises :class:`ProviderClosed`, and a closed provider cannot be enter
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import heapq
 import itertools
 import logging
@@ -312,8 +311,6 @@ class LocalProvider(MediaProvider):
                     xref = getattr(s, "xref", None)
                     if xref is not None and isinstance(ev, CstaEvent):
                         s.put(ev.on_monitor(xref))
-                    elif xref is not None and hasattr(ev, "monitor_cross_ref_id"):
-                        s.put(dataclasses.replace(ev, monitor_cross_ref_id=xref))
                     else:
                         s.put(ev)
 
